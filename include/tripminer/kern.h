@@ -1,0 +1,60 @@
+/*
+ * kern.h - fast float32 distance tiles and their rigorous error bounds.
+ *
+ * A tile is the matrix of dot products between a block of anchors and a
+ * block of candidates, computed with sgemm. From a dot product g and the
+ * squared norms (computed in double) an approximate distance f in the
+ * metric's fast space (see exact.h) follows, with a bound e such that the
+ * exact value lies in [f - e, f + e]. The bound covers any order of
+ * summation inside sgemm: |g - a.c| <= gamma_D |a||c| with
+ * gamma_D = D u / (1 - D u), u = 2^-24, plus the (much smaller) rounding of
+ * the double arithmetic on both sides.
+ */
+#ifndef TRIPMINER_KERN_H
+#define TRIPMINER_KERN_H
+
+#include <stdint.h>
+
+#include "tripminer/opts.h"
+
+/* Constants of the error bound for one dimension D. */
+typedef struct tm_kern_bound {
+    double gamma;  /* float32 dot-product bound, relative to |a||c| */
+    double slack;  /* double-rounding bound, relative to |a|^2 + |c|^2 (or 1) */
+} tm_kern_bound_t;
+
+/* The bound constants for dimension dim. Local. */
+tm_kern_bound_t tm_kern_bound(int64_t dim);
+
+/*
+ * G (m x n, row-major) = A (m x dim) times C (n x dim) transposed, in
+ * float32 with CBLAS sgemm. Local; thread-safe when BLAS runs one thread.
+ */
+void tm_kern_gram(const float *A, int64_t m, const float *C, int64_t n, int64_t dim, float *G);
+
+/* The same with plain loops accumulating in double: the reference. Local. */
+void tm_kern_gram_ref(const float *A, int64_t m, const float *C, int64_t n, int64_t dim,
+                      double *G);
+
+/*
+ * Approximate fast-space distance and its error bound from one dot product.
+ * na, nc: squared norms; ra, rc: their square roots. Local.
+ */
+static inline void tm_kern_approx(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                                  double nc, double rc, float g, double *f, double *e)
+{
+    if (metric == TM_METRIC_COSINE) {
+        if (na == 0.0 || nc == 0.0) {
+            *f = 1.0; /* the exact rule for a zero vector, no rounding */
+            *e = 0.0;
+        } else {
+            *f = 1.0 - (double)g / (ra * rc);
+            *e = b.gamma + b.slack;
+        }
+    } else {
+        *f = na + nc - 2.0 * (double)g;
+        *e = 2.0 * b.gamma * ra * rc + b.slack * (na + nc);
+    }
+}
+
+#endif

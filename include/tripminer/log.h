@@ -1,0 +1,30 @@
+/*
+ * log.h - rank-0 logging to stderr, filtered by level, flushed per line.
+ */
+#ifndef TRIPMINER_LOG_H
+#define TRIPMINER_LOG_H
+
+enum { TM_LOG_QUIET = 0, TM_LOG_INFO = 1, TM_LOG_DEBUG = 2 };
+
+/* Set the level and this process's rank; only rank 0 prints. Local. */
+void tm_log_init(int level, int rank);
+
+/* The level set by tm_log_init. Local. */
+int tm_log_level(void);
+
+/*
+ * Print "tripminer: " + message + newline on stderr when level <= the level
+ * set and this is rank 0. Local.
+ */
+void tm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Print a message from any rank, prefixed by its rank: for diagnostics
+ * only this rank knows (shown at TM_LOG_DEBUG). Local.
+ */
+void tm_log_rank(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print the one error line "tripminer: error: MSG" on stderr. Local. */
+void tm_log_error(const char *msg);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * select.c - batch-hard selection with exact re-checks of near-ties.
+ */
+#include "tripminer/select.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "tripminer/err.h"
+#include "tripminer/exact.h"
+
+int tm_hard_init(tm_hard_t *st, int64_t n)
+{
+    size_t cnt = (size_t)(n > 0 ? n : 1);
+    st->n = n;
+    st->pos = malloc(cnt * sizeof *st->pos);
+    st->neg = malloc(cnt * sizeof *st->neg);
+    if (st->pos == NULL || st->neg == NULL) {
+        tm_hard_free(st);
+        return TM_ENOMEM;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        st->pos[i] = (tm_best_t){0.0, 0.0, -1};
+        st->neg[i] = (tm_best_t){0.0, 0.0, -1};
+    }
+    return 0;
+}
+
+void tm_hard_free(tm_hard_t *st)
+{
+    free(st->pos);
+    free(st->neg);
+    st->pos = st->neg = NULL;
+    st->n = 0;
+}
+
+void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast, int64_t idx)
+{
+    tm_best_t *b = is_pos ? &st->pos[a] : &st->neg[a];
+    int better;
+    if (b->idx < 0)
+        better = 1;
+    else if (is_pos)
+        better = val > b->val || (val == b->val && idx < b->idx);
+    else
+        better = val < b->val || (val == b->val && idx < b->idx);
+    if (better)
+        *b = (tm_best_t){val, fast, idx};
+}
+
+/*
+ * Widen a threshold by a relative hair: for euclidean the decision is on
+ * sqrt(fast), and two different fast values can share a square root, so a
+ * candidate slightly beyond the best in fast space may still tie it.
+ */
+static inline double widen_up(double t)
+{
+    return t + fabs(t) * 0x1p-40 + DBL_MIN;
+}
+
+static inline double widen_down(double t)
+{
+    return t - fabs(t) * 0x1p-40 - DBL_MIN;
+}
+
+void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                    const tm_rows_t *anch, int64_t a0, int64_t a1,
+                    const tm_rows_t *cand, int64_t c0, int64_t c1,
+                    const float *G, double *scratch)
+{
+    const int64_t nc = c1 - c0;
+    const int64_t dim = anch->dim;
+    for (int64_t a = a0; a < a1; a++) {
+        const float *g = G + (a - a0) * nc;
+        const int64_t lab = anch->labels[a];
+        const int64_t self = anch->gid[a];
+        const double na = anch->sqnorm[a], ra = anch->norm[a];
+        const tm_best_t *bp = &st->pos[a], *bn = &st->neg[a];
+
+        /*
+         * Pass 1: approximate distances; for negatives keep the lower end
+         * f - e (in scratch) and the smallest upper end f + e; for
+         * positives the upper end and the largest lower end. A candidate
+         * whose interval lies wholly beyond another's cannot be chosen.
+         */
+        double neg_cut = bn->idx >= 0 ? bn->fast : INFINITY;
+        double pos_cut = bp->idx >= 0 ? bp->fast : -INFINITY;
+        int have_pos = 0;
+        for (int64_t j = 0; j < nc; j++) {
+            const int64_t c = c0 + j;
+            double f, e;
+            tm_kern_approx(metric, bound, na, ra, cand->sqnorm[c], cand->norm[c], g[j], &f, &e);
+            if (cand->labels[c] != lab) {
+                scratch[j] = f - e;
+                if (f + e < neg_cut)
+                    neg_cut = f + e;
+            } else if (cand->gid[c] != self) {
+                scratch[j] = f + e;
+                if (f - e > pos_cut)
+                    pos_cut = f - e;
+                have_pos = 1;
+            } else {
+                scratch[j] = NAN; /* the anchor itself */
+            }
+        }
+        neg_cut = widen_up(neg_cut);
+        pos_cut = widen_down(pos_cut);
+
+        /* Pass 2: exact re-scoring of the candidates that survive. */
+        const float *arow = anch->emb + a * dim;
+        for (int64_t j = 0; j < nc; j++) {
+            const int64_t c = c0 + j;
+            const double s = scratch[j];
+            int is_neg = cand->labels[c] != lab;
+            if (is_neg ? !(s <= neg_cut) : !(have_pos && s >= pos_cut))
+                continue;
+            double fast = tm_exact_fast(metric, arow, cand->emb + c * dim, dim);
+            double val = tm_exact_from_fast(metric, fast);
+            tm_hard_offer(st, a, !is_neg, val, fast, cand->gid[c]);
+        }
+    }
+}

@@ -1,0 +1,568 @@
+/*
+ * tm_ref: a deliberately naive, brute-force reference triplet miner.
+ *
+ * It reads the whole input serially, computes every anchor's distances in
+ * double with plain sequential loops (the exact formulas of the contract in
+ * SPEC.md), applies the mining rule by direct scans over all rows, and writes
+ * an output file in the SPEC's format. It shares no code with the library on
+ * purpose: the tests compare the library's output against this one.
+ *
+ * Only the `hard` strategy exists so far. A new strategy is one more
+ * enumerator, one more name in parse_strategy() and one more function called
+ * from mine_anchor(); the per-anchor distance row and the positive and
+ * negative index lists are already built there for any rule to use.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+/* Exit statuses, as the library uses them: 1 for a failure, 2 for usage. */
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+enum strategy { STRAT_HARD };
+enum metric { METRIC_SQEUCLIDEAN, METRIC_EUCLIDEAN, METRIC_COSINE };
+enum loss_kind { LOSS_HINGE, LOSS_SOFTPLUS };
+
+/* The parsed command line. */
+struct options {
+    const char *input;
+    const char *output;
+    const char *emb_name;
+    const char *lab_name;
+    enum strategy strategy;
+    enum metric metric;
+    enum loss_kind loss;
+    int normalize;
+    double margin;
+};
+
+/* The whole data set, held in memory. */
+struct dataset {
+    int64_t n;
+    int64_t d;
+    float *x;       /* n * d values, row-major. */
+    int64_t *label; /* n labels; only compared for equality. */
+};
+
+/* A growing list of triplets with their exact distances and losses. */
+struct result {
+    int64_t count;
+    int64_t capacity;
+    int64_t *triplet; /* count * 3 indices: anchor, positive, negative. */
+    double *d_ap;
+    double *d_an;
+    double *loss;
+    int64_t skipped;
+};
+
+static const char *const strategy_names[] = {"hard"};
+static const char *const metric_names[] = {"sqeuclidean", "euclidean", "cosine"};
+static const char *const loss_names[] = {"hinge", "softplus"};
+
+/* Prints a failure message to stderr and exits with the given status. */
+_Noreturn static void die(int status, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("tm_ref: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+static void *xmalloc(size_t bytes)
+{
+    void *p = malloc(bytes > 0 ? bytes : 1);
+    if (p == NULL) {
+        die(EXIT_FAIL, "out of memory (%zu bytes)", bytes);
+    }
+    return p;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: tm_ref -i IN.h5 -o OUT.h5 [--embeddings NAME] [--labels NAME]\n"
+          "              [-s hard] [--metric sqeuclidean|euclidean|cosine]\n"
+          "              [--normalize] [--margin A] [--loss hinge|softplus]\n"
+          "\n"
+          "Brute-force reference miner for the tripminer tests. Exit status:\n"
+          "0 success, 1 failure, 2 usage error.\n",
+          out);
+}
+
+/* Returns the index of name in table, or -1 when it is not there. */
+static int lookup(const char *name, const char *const *table, int size)
+{
+    for (int i = 0; i < size; i++) {
+        if (strcmp(name, table[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static double parse_margin(const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(v) || v < 0.0) {
+        usage(stderr);
+        die(EXIT_USAGE, "bad --margin '%s' (a finite number >= 0)", text);
+    }
+    return v;
+}
+
+/* Returns the value following option argv[*i], advancing *i past it. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        usage(stderr);
+        die(EXIT_USAGE, "option %s needs a value", argv[*i]);
+    }
+    *i += 1;
+    return argv[*i];
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+    opt->input = NULL;
+    opt->output = NULL;
+    opt->emb_name = "embeddings";
+    opt->lab_name = "labels";
+    opt->strategy = STRAT_HARD;
+    opt->metric = METRIC_SQEUCLIDEAN;
+    opt->loss = LOSS_HINGE;
+    opt->normalize = 0;
+    opt->margin = 0.2;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--input") == 0) {
+            opt->input = option_value(argc, argv, &i);
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            opt->output = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--embeddings") == 0) {
+            opt->emb_name = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--labels") == 0) {
+            opt->lab_name = option_value(argc, argv, &i);
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--strategy") == 0) {
+            const char *v = option_value(argc, argv, &i);
+            int k = lookup(v, strategy_names, 1);
+            if (k < 0) {
+                die(EXIT_USAGE, "strategy '%s' is not in the reference yet (only 'hard')", v);
+            }
+            opt->strategy = (enum strategy)k;
+        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--metric") == 0) {
+            const char *v = option_value(argc, argv, &i);
+            int k = lookup(v, metric_names, 3);
+            if (k < 0) {
+                usage(stderr);
+                die(EXIT_USAGE, "unknown metric '%s'", v);
+            }
+            opt->metric = (enum metric)k;
+        } else if (strcmp(a, "--loss") == 0) {
+            const char *v = option_value(argc, argv, &i);
+            int k = lookup(v, loss_names, 2);
+            if (k < 0) {
+                usage(stderr);
+                die(EXIT_USAGE, "unknown loss '%s'", v);
+            }
+            opt->loss = (enum loss_kind)k;
+        } else if (strcmp(a, "--margin") == 0) {
+            opt->margin = parse_margin(option_value(argc, argv, &i));
+        } else if (strcmp(a, "--normalize") == 0) {
+            opt->normalize = 1;
+        } else {
+            usage(stderr);
+            die(EXIT_USAGE, "unknown argument '%s'", a);
+        }
+    }
+    if (opt->input == NULL || opt->output == NULL) {
+        usage(stderr);
+        die(EXIT_USAGE, "both -i and -o are required");
+    }
+}
+
+/* Reads the embeddings and labels of the input file, checking the contract. */
+static void read_input(const struct options *opt, struct dataset *ds)
+{
+    hid_t file = H5Fopen(opt->input, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        die(EXIT_FAIL, "cannot open '%s' as an HDF5 file", opt->input);
+    }
+
+    hid_t emb = H5Dopen2(file, opt->emb_name, H5P_DEFAULT);
+    if (emb < 0) {
+        die(EXIT_FAIL, "no dataset '%s' in '%s'", opt->emb_name, opt->input);
+    }
+    hid_t etype = H5Dget_type(emb);
+    if (H5Tget_class(etype) != H5T_FLOAT) {
+        die(EXIT_FAIL, "dataset '%s' is not floating point", opt->emb_name);
+    }
+    hid_t espace = H5Dget_space(emb);
+    hsize_t edims[H5S_MAX_RANK];
+    int erank = H5Sget_simple_extent_dims(espace, edims, NULL);
+    if (erank != 2) {
+        die(EXIT_FAIL, "dataset '%s' has rank %d, not 2", opt->emb_name, erank);
+    }
+    if (edims[0] < 1 || edims[1] < 1) {
+        die(EXIT_FAIL, "dataset '%s' is empty (%llu x %llu)", opt->emb_name,
+            (unsigned long long)edims[0], (unsigned long long)edims[1]);
+    }
+    if (edims[0] > (hsize_t)INT64_MAX / edims[1] ||
+        edims[0] * edims[1] > (hsize_t)(SIZE_MAX / sizeof(float))) {
+        die(EXIT_FAIL, "dataset '%s' is too large", opt->emb_name);
+    }
+    ds->n = (int64_t)edims[0];
+    ds->d = (int64_t)edims[1];
+    ds->x = xmalloc((size_t)(edims[0] * edims[1]) * sizeof(float));
+    /* HDF5 converts any stored float type (f16, f64, big-endian) to float. */
+    if (H5Dread(emb, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->x) < 0) {
+        die(EXIT_FAIL, "cannot read dataset '%s'", opt->emb_name);
+    }
+    H5Sclose(espace);
+    H5Tclose(etype);
+    H5Dclose(emb);
+
+    hid_t lab = H5Dopen2(file, opt->lab_name, H5P_DEFAULT);
+    if (lab < 0) {
+        die(EXIT_FAIL, "no dataset '%s' in '%s'", opt->lab_name, opt->input);
+    }
+    hid_t ltype = H5Dget_type(lab);
+    if (H5Tget_class(ltype) != H5T_INTEGER) {
+        die(EXIT_FAIL, "dataset '%s' is not of an integer type", opt->lab_name);
+    }
+    hid_t lspace = H5Dget_space(lab);
+    hsize_t ldims[H5S_MAX_RANK];
+    int lrank = H5Sget_simple_extent_dims(lspace, ldims, NULL);
+    if (!(lrank == 1 || (lrank == 2 && ldims[1] == 1))) {
+        die(EXIT_FAIL, "dataset '%s' is not N or N x 1", opt->lab_name);
+    }
+    if (ldims[0] != edims[0]) {
+        die(EXIT_FAIL, "'%s' has %llu rows but '%s' has %llu", opt->lab_name,
+            (unsigned long long)ldims[0], opt->emb_name, (unsigned long long)edims[0]);
+    }
+    ds->label = xmalloc((size_t)ds->n * sizeof(int64_t));
+    /*
+     * Unsigned 64-bit labels do not fit int64; read their bits unchanged and
+     * reinterpret them, which keeps equality exact. Every other integer type
+     * converts to int64 without loss.
+     */
+    int is_u64 = H5Tget_sign(ltype) == H5T_SGN_NONE && H5Tget_size(ltype) == 8;
+    if (is_u64) {
+        uint64_t *u = xmalloc((size_t)ds->n * sizeof(uint64_t));
+        if (H5Dread(lab, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0) {
+            die(EXIT_FAIL, "cannot read dataset '%s'", opt->lab_name);
+        }
+        for (int64_t i = 0; i < ds->n; i++) {
+            memcpy(&ds->label[i], &u[i], sizeof(int64_t));
+        }
+        free(u);
+    } else {
+        if (H5Dread(lab, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->label) < 0) {
+            die(EXIT_FAIL, "cannot read dataset '%s'", opt->lab_name);
+        }
+    }
+    H5Sclose(lspace);
+    H5Tclose(ltype);
+    H5Dclose(lab);
+    H5Fclose(file);
+
+    for (int64_t r = 0; r < ds->n; r++) {
+        for (int64_t i = 0; i < ds->d; i++) {
+            if (!isfinite(ds->x[r * ds->d + i])) {
+                die(EXIT_FAIL, "non-finite value in '%s' at row %lld", opt->emb_name,
+                    (long long)r);
+            }
+        }
+    }
+}
+
+/* L2-normalises every row in place, leaving all-zero rows at zero. */
+static void normalize_rows(struct dataset *ds)
+{
+    for (int64_t r = 0; r < ds->n; r++) {
+        float *x = ds->x + r * ds->d;
+        double s = 0.0;
+        for (int64_t i = 0; i < ds->d; i++) {
+            s += (double)x[i] * (double)x[i];
+        }
+        double norm = sqrt(s);
+        if (norm > 0.0) {
+            for (int64_t i = 0; i < ds->d; i++) {
+                x[i] = (float)((double)x[i] / norm);
+            }
+        }
+    }
+}
+
+/* The exact distance between rows a and b, in the contract's formulas. */
+static double distance(enum metric m, const float *a, const float *b, int64_t d)
+{
+    if (m == METRIC_COSINE) {
+        double dot = 0.0;
+        double na = 0.0;
+        double nb = 0.0;
+        for (int64_t i = 0; i < d; i++) {
+            dot += (double)a[i] * (double)b[i];
+            na += (double)a[i] * (double)a[i];
+            nb += (double)b[i] * (double)b[i];
+        }
+        if (na == 0.0 || nb == 0.0) {
+            return 1.0;
+        }
+        return 1.0 - dot / (sqrt(na) * sqrt(nb));
+    }
+    double s = 0.0;
+    for (int64_t i = 0; i < d; i++) {
+        double t = (double)a[i] - (double)b[i];
+        s += t * t;
+    }
+    return m == METRIC_EUCLIDEAN ? sqrt(s) : s;
+}
+
+static double loss_of(enum loss_kind kind, double d_ap, double d_an, double margin)
+{
+    double x = d_ap - d_an + margin;
+    if (kind == LOSS_SOFTPLUS) {
+        return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+    }
+    return x > 0.0 ? x : 0.0;
+}
+
+static void push_triplet(struct result *res, int64_t a, int64_t p, int64_t n, double d_ap,
+                         double d_an, double loss)
+{
+    if (res->count == res->capacity) {
+        int64_t cap = res->capacity > 0 ? res->capacity * 2 : 64;
+        res->triplet = realloc(res->triplet, (size_t)cap * 3 * sizeof(int64_t));
+        res->d_ap = realloc(res->d_ap, (size_t)cap * sizeof(double));
+        res->d_an = realloc(res->d_an, (size_t)cap * sizeof(double));
+        res->loss = realloc(res->loss, (size_t)cap * sizeof(double));
+        if (res->triplet == NULL || res->d_ap == NULL || res->d_an == NULL || res->loss == NULL) {
+            die(EXIT_FAIL, "out of memory growing the triplet list");
+        }
+        res->capacity = cap;
+    }
+    int64_t k = res->count;
+    res->triplet[3 * k + 0] = a;
+    res->triplet[3 * k + 1] = p;
+    res->triplet[3 * k + 2] = n;
+    res->d_ap[k] = d_ap;
+    res->d_an[k] = d_an;
+    res->loss[k] = loss;
+    res->count = k + 1;
+}
+
+/*
+ * Batch-hard: the farthest positive and the nearest negative. The scans run
+ * in increasing index order and only a strictly better distance replaces the
+ * current choice, so exact ties go to the smaller index.
+ */
+static void mine_hard(const struct options *opt, int64_t a, const double *dist,
+                      const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
+                      struct result *res)
+{
+    int64_t best_p = pos[0];
+    for (int64_t k = 1; k < npos; k++) {
+        if (dist[pos[k]] > dist[best_p]) {
+            best_p = pos[k];
+        }
+    }
+    int64_t best_n = neg[0];
+    for (int64_t k = 1; k < nneg; k++) {
+        if (dist[neg[k]] < dist[best_n]) {
+            best_n = neg[k];
+        }
+    }
+    double d_ap = dist[best_p];
+    double d_an = dist[best_n];
+    push_triplet(res, a, best_p, best_n, d_ap, d_an,
+                 loss_of(opt->loss, d_ap, d_an, opt->margin));
+}
+
+/* Mines one anchor: its distance row, its positives and negatives, the rule. */
+static void mine_anchor(const struct options *opt, const struct dataset *ds, int64_t a,
+                        double *dist, int64_t *pos, int64_t *neg, struct result *res)
+{
+    int64_t npos = 0;
+    int64_t nneg = 0;
+    const float *xa = ds->x + a * ds->d;
+    for (int64_t j = 0; j < ds->n; j++) {
+        dist[j] = distance(opt->metric, xa, ds->x + j * ds->d, ds->d);
+        if (ds->label[j] == ds->label[a]) {
+            if (j != a) {
+                pos[npos++] = j;
+            }
+        } else {
+            neg[nneg++] = j;
+        }
+    }
+    if (npos == 0 || nneg == 0) {
+        res->skipped++;
+        return;
+    }
+    switch (opt->strategy) {
+    case STRAT_HARD:
+        mine_hard(opt, a, dist, pos, npos, neg, nneg, res);
+        break;
+    }
+}
+
+static void write_string_attr(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t at = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    if (at < 0 || H5Awrite(at, t, &value) < 0) {
+        die(EXIT_FAIL, "cannot write attribute '%s'", name);
+    }
+    H5Aclose(at);
+    H5Sclose(s);
+    H5Tclose(t);
+}
+
+static void write_double_attr(hid_t loc, const char *name, double value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t at = H5Acreate2(loc, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    if (at < 0 || H5Awrite(at, H5T_NATIVE_DOUBLE, &value) < 0) {
+        die(EXIT_FAIL, "cannot write attribute '%s'", name);
+    }
+    H5Aclose(at);
+    H5Sclose(s);
+}
+
+static void write_int_attr(hid_t loc, const char *name, int64_t value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t at = H5Acreate2(loc, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    if (at < 0 || H5Awrite(at, H5T_NATIVE_INT64, &value) < 0) {
+        die(EXIT_FAIL, "cannot write attribute '%s'", name);
+    }
+    H5Aclose(at);
+    H5Sclose(s);
+}
+
+/* Writes one dataset of the given shape; zero-sized datasets are allowed. */
+static void write_dataset(hid_t file, const char *name, hid_t ftype, hid_t mtype, int rank,
+                          const hsize_t *dims, const void *data)
+{
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t dset = H5Dcreate2(file, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dset < 0) {
+        die(EXIT_FAIL, "cannot create dataset '%s'", name);
+    }
+    if (dims[0] > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        die(EXIT_FAIL, "cannot write dataset '%s'", name);
+    }
+    H5Dclose(dset);
+    H5Sclose(s);
+}
+
+static void write_output(const struct options *opt, const struct dataset *ds,
+                         const struct result *res)
+{
+    int64_t m = res->count;
+    float *d_ap = xmalloc((size_t)m * sizeof(float));
+    float *d_an = xmalloc((size_t)m * sizeof(float));
+    float *loss = xmalloc((size_t)m * sizeof(float));
+    double loss_sum = 0.0;
+    int64_t active = 0;
+    for (int64_t k = 0; k < m; k++) {
+        d_ap[k] = (float)res->d_ap[k];
+        d_an[k] = (float)res->d_an[k];
+        loss[k] = (float)res->loss[k];
+        if (loss[k] > 0.0f) {
+            active++;
+        }
+        loss_sum += (double)loss[k];
+    }
+    double loss_mean = m > 0 ? loss_sum / (double)m : 0.0;
+    double loss_mean_active = active > 0 ? loss_sum / (double)active : 0.0;
+
+    hid_t file = H5Fcreate(opt->output, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) {
+        die(EXIT_FAIL, "cannot create '%s'", opt->output);
+    }
+    hsize_t tdims[2] = {(hsize_t)m, 3};
+    hsize_t vdims[1] = {(hsize_t)m};
+    write_dataset(file, "triplets", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, tdims, res->triplet);
+    write_dataset(file, "d_ap", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, vdims, d_ap);
+    write_dataset(file, "d_an", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, vdims, d_an);
+    write_dataset(file, "loss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, vdims, loss);
+
+    write_string_attr(file, "strategy", strategy_names[opt->strategy]);
+    write_string_attr(file, "metric", metric_names[opt->metric]);
+    write_string_attr(file, "loss", loss_names[opt->loss]);
+    write_string_attr(file, "input", opt->input);
+    write_string_attr(file, "version", "reference");
+    write_double_attr(file, "margin", opt->margin);
+    write_double_attr(file, "loss_sum", loss_sum);
+    write_double_attr(file, "loss_mean", loss_mean);
+    write_double_attr(file, "loss_mean_active", loss_mean_active);
+    write_int_attr(file, "normalize", opt->normalize);
+    write_int_attr(file, "num_embeddings", ds->n);
+    write_int_attr(file, "dim", ds->d);
+    write_int_attr(file, "num_triplets", m);
+    write_int_attr(file, "active_triplets", active);
+    write_int_attr(file, "skipped_anchors", res->skipped);
+    write_int_attr(file, "ranks", 1);
+
+    if (H5Fclose(file) < 0) {
+        die(EXIT_FAIL, "cannot close '%s'", opt->output);
+    }
+    free(d_ap);
+    free(d_an);
+    free(loss);
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    parse_options(argc, argv, &opt);
+    /* Our own messages say what failed; HDF5's error stack would be noise. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    struct dataset ds;
+    read_input(&opt, &ds);
+    if (opt.normalize) {
+        normalize_rows(&ds);
+    }
+
+    struct result res;
+    memset(&res, 0, sizeof res);
+    double *dist = xmalloc((size_t)ds.n * sizeof(double));
+    int64_t *pos = xmalloc((size_t)ds.n * sizeof(int64_t));
+    int64_t *neg = xmalloc((size_t)ds.n * sizeof(int64_t));
+    for (int64_t a = 0; a < ds.n; a++) {
+        mine_anchor(&opt, &ds, a, dist, pos, neg, &res);
+    }
+    write_output(&opt, &ds, &res);
+
+    free(dist);
+    free(pos);
+    free(neg);
+    free(res.triplet);
+    free(res.d_ap);
+    free(res.d_an);
+    free(res.loss);
+    free(ds.x);
+    free(ds.label);
+    return 0;
+}
