@@ -28,6 +28,7 @@ typedef struct input {
     int lab_2d;          /* labels stored N x 1 */
     int lab_u64;         /* labels are unsigned 64-bit */
     int emb_filtered;    /* embeddings have a filter pipeline */
+    int lab_filtered;    /* labels have a filter pipeline */
 } input_t;
 
 /*
@@ -48,10 +49,11 @@ static int open_file(const tm_h5in_req_t *req, MPI_Comm comm, hid_t *file, tm_er
         return tm_err_set(err, TM_EIO, "cannot set up MPI-IO for the input (%s)", req->path);
     }
     *file = H5Fopen(req->path, H5F_ACC_RDONLY, fapl);
+    char why[256] = "";
+    if (*file < 0)
+        tm_h5_last_error(why, sizeof why); /* before H5Pclose clears it */
     H5Pclose(fapl);
     if (*file < 0) {
-        char why[256];
-        tm_h5_last_error(why, sizeof why);
         if (access(req->path, R_OK) != 0)
             return tm_err_set(err, TM_EIO, "cannot open input: %s (%s)", strerror(errno), req->path);
         return tm_err_set(err, TM_EINPUT, "not a readable HDF5 file%s%s (%s)",
@@ -102,6 +104,15 @@ static int shape_of(hid_t d, int *rank, hsize_t dims[2])
     dims[0] = r > 0 ? all[0] : 1;
     dims[1] = r > 1 ? all[1] : 1;
     return 0;
+}
+
+/* Whether a dataset's data pass through filters (compression, checksums). */
+static int has_filters(hid_t d)
+{
+    hid_t dcpl = H5Dget_create_plist(d);
+    int yes = dcpl >= 0 && H5Pget_nfilters(dcpl) > 0;
+    tm_h5_close(dcpl);
+    return yes;
 }
 
 static int validate(const tm_h5in_req_t *req, input_t *in, tm_err_t *err)
@@ -163,9 +174,8 @@ static int validate(const tm_h5in_req_t *req, input_t *in, tm_err_t *err)
     in->n = (int64_t)ed[0];
     in->dim = (int64_t)ed[1];
 
-    hid_t dcpl = H5Dget_create_plist(in->emb);
-    in->emb_filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) > 0;
-    tm_h5_close(dcpl);
+    in->emb_filtered = has_filters(in->emb);
+    in->lab_filtered = has_filters(in->lab);
     return 0;
 }
 
@@ -200,7 +210,7 @@ static hid_t row_space(hid_t d, int64_t lo, int64_t n)
  * still takes part, with empty selections.
  */
 static int read_rows(hid_t d, hid_t mem_type, int64_t lo, int64_t n, int64_t elems,
-                     int collective, void *buf)
+                     int collective, void *buf, char *why, size_t whylen)
 {
     static float dummy[1];
     hsize_t mdims = (hsize_t)(n > 0 ? n * elems : 1);
@@ -211,6 +221,9 @@ static int read_rows(hid_t d, hid_t mem_type, int64_t lo, int64_t n, int64_t ele
     if (fsp >= 0 && msp >= 0 && dxpl >= 0 && (n > 0 || H5Sselect_none(msp) >= 0) &&
         H5Pset_dxpl_mpio(dxpl, collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT) >= 0)
         rc = H5Dread(d, mem_type, msp, fsp, dxpl, n > 0 ? buf : (void *)dummy) < 0 ? -1 : 0;
+    /* Take HDF5's reason before the next call clears it. */
+    if (rc != 0)
+        tm_h5_last_error(why, whylen);
     tm_h5_close(dxpl);
     tm_h5_close(msp);
     tm_h5_close(fsp);
@@ -245,24 +258,29 @@ static int read_shard(const tm_h5in_req_t *req, const input_t *in, int rank, int
 
     /*
      * Filtered (compressed) datasets are read independently: in collective
-     * mode a chunk that fails to decompress on one rank can leave the other
+     * mode a chunk that fails to decompress on one rank leaves the other
      * ranks waiting inside HDF5. Unfiltered data is read collectively.
+     * Both reads are made on every rank whatever the first one gave, so
+     * that no rank skips a collective call that another one makes.
      */
-    int collective = !in->emb_filtered;
     char why[256];
-    if (read_rows(in->emb, H5T_NATIVE_FLOAT, s->lo, n, dim, collective, s->emb) != 0) {
-        tm_h5_last_error(why, sizeof why);
-        return tm_err_set(err, TM_EIO, "cannot read embeddings rows %lld..%lld: %s (%s:%s, rank %d)",
-                          (long long)s->lo, (long long)(s->lo + n - 1), why[0] ? why : "read failed",
-                          req->path, req->emb_name, rank);
+    int rc = 0;
+    why[0] = '\0';
+    if (read_rows(in->emb, H5T_NATIVE_FLOAT, s->lo, n, dim, !in->emb_filtered, s->emb, why,
+                  sizeof why) != 0) {
+        rc = tm_err_set(err, TM_EIO, "cannot read embeddings rows %lld..%lld: %s (%s:%s, rank %d)",
+                        (long long)s->lo, (long long)(s->lo + n - 1), why[0] ? why : "read failed",
+                        req->path, req->emb_name, rank);
     }
     hid_t lab_type = in->lab_u64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
-    if (read_rows(in->lab, lab_type, s->lo, n, 1, 1, s->labels) != 0) {
-        tm_h5_last_error(why, sizeof why);
-        return tm_err_set(err, TM_EIO, "cannot read labels rows %lld..%lld: %s (%s:%s, rank %d)",
-                          (long long)s->lo, (long long)(s->lo + n - 1), why[0] ? why : "read failed",
-                          req->path, req->lab_name, rank);
+    if (read_rows(in->lab, lab_type, s->lo, n, 1, !in->lab_filtered, s->labels, why,
+                  sizeof why) != 0) {
+        rc = tm_err_set(err, TM_EIO, "cannot read labels rows %lld..%lld: %s (%s:%s, rank %d)",
+                        (long long)s->lo, (long long)(s->lo + n - 1), why[0] ? why : "read failed",
+                        req->path, req->lab_name, rank);
     }
+    if (rc != 0)
+        return rc;
 
     for (int64_t i = 0; i < n; i++) {
         const float *row = s->emb + i * dim;
@@ -300,7 +318,7 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     memset(shard, 0, sizeof *shard);
-    input_t in = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0, 0, 0, 0, 0};
+    input_t in = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0, 0, 0, 0, 0, 0};
 
     /*
      * Rank 0 validates the metadata alone, so that a missing, damaged or
@@ -311,14 +329,15 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
         return rc;
-    int64_t facts[5] = {in.n, in.dim, in.lab_2d, in.lab_u64, in.emb_filtered};
-    if (MPI_Bcast(facts, 5, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
+    int64_t facts[6] = {in.n, in.dim, in.lab_2d, in.lab_u64, in.emb_filtered, in.lab_filtered};
+    if (MPI_Bcast(facts, 6, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Bcast of the input shape failed (%s)", req->path);
     in.n = facts[0];
     in.dim = facts[1];
     in.lab_2d = (int)facts[2];
     in.lab_u64 = (int)facts[3];
     in.emb_filtered = (int)facts[4];
+    in.lab_filtered = (int)facts[5];
 
     rc = open_file(req, comm, &in.file, err);
     int opened = in.file >= 0, opened_all = 0;

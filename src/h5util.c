@@ -19,8 +19,12 @@ typedef struct walk_ctx {
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
 {
     walk_ctx_t *ctx = data;
-    /* Walking upward, the first record is the innermost: keep that one. */
-    if (n == 0 && e->desc != NULL && e->desc[0] != '\0')
+    /*
+     * Walking upward, the first record is the innermost (most specific);
+     * keep the first one that says something.
+     */
+    (void)n;
+    if (ctx->buf[0] == '\0' && e->desc != NULL && e->desc[0] != '\0')
         snprintf(ctx->buf, ctx->len, "%s", e->desc);
     return 0;
 }
@@ -30,7 +34,7 @@ void tm_h5_last_error(char *buf, size_t len)
     walk_ctx_t ctx = {buf, len};
     if (len > 0)
         buf[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &ctx);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &ctx);
     H5Eclear2(H5E_DEFAULT);
 }
 

@@ -310,6 +310,22 @@ done:
     return rc;
 }
 
+/* Write v with the fewest digits that read back as the same double. */
+static void json_num(FILE *f, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        fputs("null", f); /* JSON has no infinity */
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
 /* Write s as a JSON string literal. */
 static void json_str(FILE *f, const char *s)
 {
@@ -338,14 +354,21 @@ void tm_mine_print_summary(const tm_mine_opts_t *o, const tm_mine_summary_t *s, 
         json_str(f, o->input);
         fprintf(f, ", \"version\": ");
         json_str(f, TM_VERSION);
-        fprintf(f, ", \"margin\": %.17g, \"loss_sum\": %.17g, \"loss_mean\": %.17g, "
-                   "\"loss_mean_active\": %.17g, \"normalize\": %d, \"num_embeddings\": %" PRId64
-                   ", \"dim\": %" PRId64 ", \"num_triplets\": %" PRId64
-                   ", \"active_triplets\": %" PRId64 ", \"skipped_anchors\": %" PRId64
-                   ", \"ranks\": %d, \"seconds\": %.6f}\n",
-                o->margin, s->loss_sum, s->loss_mean, s->loss_mean_active, o->normalize,
-                s->num_embeddings, s->dim, s->num_triplets, s->active_triplets,
-                s->skipped_anchors, s->ranks, s->seconds);
+        fprintf(f, ", \"margin\": ");
+        json_num(f, o->margin);
+        fprintf(f, ", \"loss_sum\": ");
+        json_num(f, s->loss_sum);
+        fprintf(f, ", \"loss_mean\": ");
+        json_num(f, s->loss_mean);
+        fprintf(f, ", \"loss_mean_active\": ");
+        json_num(f, s->loss_mean_active);
+        fprintf(f, ", \"normalize\": %d, \"num_embeddings\": %" PRId64 ", \"dim\": %" PRId64
+                   ", \"num_triplets\": %" PRId64 ", \"active_triplets\": %" PRId64
+                   ", \"skipped_anchors\": %" PRId64 ", \"ranks\": %d, \"seconds\": ",
+                o->normalize, s->num_embeddings, s->dim, s->num_triplets, s->active_triplets,
+                s->skipped_anchors, s->ranks);
+        json_num(f, s->seconds);
+        fputs("}\n", f);
     } else {
         fprintf(f, "tripminer mine: %s triplets, %s distance, %s loss (margin %g)%s\n",
                 tm_strategy_name(o->strategy), tm_metric_name(o->metric), tm_loss_name(o->loss),
