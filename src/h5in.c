@@ -230,8 +230,9 @@ static int read_rows(hid_t d, hid_t mem_type, int64_t lo, int64_t n, int64_t ele
     return rc;
 }
 
-static int read_shard(const tm_h5in_req_t *req, const input_t *in, int rank, int nranks,
-                      tm_shard_t *s, tm_err_t *err)
+/* Size this rank's block and allocate it. Local: no collective here. */
+static int alloc_shard(const tm_h5in_req_t *req, const input_t *in, int rank, int nranks,
+                       tm_shard_t *s, tm_err_t *err)
 {
     s->n_global = in->n;
     s->dim = in->dim;
@@ -255,7 +256,17 @@ static int read_shard(const tm_h5in_req_t *req, const input_t *in, int rank, int
     if (s->emb == NULL || s->labels == NULL || s->sqnorm == NULL)
         return tm_err_set(err, TM_ENOMEM, "cannot allocate the shard of rank %d: %lld bytes (%s)",
                           rank, (long long)bytes, req->path);
+    return 0;
+}
 
+/*
+ * Read the allocated block. Every rank makes every (possibly collective)
+ * read call, whatever happens, and only then checks the values.
+ */
+static int read_shard(const tm_h5in_req_t *req, const input_t *in, int rank, tm_shard_t *s,
+                      tm_err_t *err)
+{
+    const int64_t n = s->n, dim = s->dim;
     /*
      * Filtered (compressed) datasets are read independently: in collective
      * mode a chunk that fails to decompress on one rank leaves the other
@@ -358,7 +369,11 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
                         req->emb_name, req->lab_name, req->path);
     rc = tm_err_agree(rc, err, comm);
     if (rc == 0) {
-        rc = read_shard(req, &in, rank, nranks, shard, err);
+        rc = alloc_shard(req, &in, rank, nranks, shard, err);
+        rc = tm_err_agree(rc, err, comm);
+    }
+    if (rc == 0) {
+        rc = read_shard(req, &in, rank, shard, err);
         rc = tm_err_agree(rc, err, comm);
     }
     /* Every rank reaches the collective close, whatever happened above. */

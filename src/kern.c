@@ -12,6 +12,9 @@ tm_kern_bound_t tm_kern_bound(int64_t dim)
     double du = (double)(dim + 2) * u;
     tm_kern_bound_t b;
     b.gamma = du / (1.0 - du);
+    /* Each of the D products and D sums may lose up to half the smallest
+     * subnormal, 2^-150, when it underflows. */
+    b.tiny = (double)(dim + 2) * 0x1p-148;
     /*
      * Double sums of D terms err by at most about D 2^-53 relative; the
      * exact value and the approximation each carry a few such terms.

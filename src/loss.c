@@ -48,9 +48,9 @@ double tm_loss_stats_sum(const tm_loss_stats_t *s)
     if (s->infinite > 0)
         return INFINITY;
     /*
-     * Bin i + 1 weighs twice bin i: propagate carries until every bin but
-     * the last is 0 or 1, so the total is written in binary, then add from
-     * the top. The result depends only on the exact total.
+     * Bin i + 1 weighs twice bin i: propagate carries until every bin is
+     * 0 or 1, so that the exact total is written in binary, then round
+     * its top 53 bits to nearest, ties to even.
      */
     int64_t b[TM_LOSS_BINS];
     memcpy(b, s->bins, sizeof b);
@@ -58,10 +58,23 @@ double tm_loss_stats_sum(const tm_loss_stats_t *s)
         b[i + 1] += b[i] >> 1;
         b[i] &= 1;
     }
-    double sum = 0.0;
-    for (int i = TM_LOSS_BINS - 1; i >= 0; i--)
-        sum += ldexp((double)b[i], i + TM_LOSS_EXP0);
-    return sum;
+    int top = TM_LOSS_BINS - 1;
+    while (top >= 0 && b[top] == 0)
+        top--;
+    if (top < 0)
+        return 0.0;
+    int low = top - 52 > 0 ? top - 52 : 0; /* lowest bit kept */
+    uint64_t mant = 0;
+    for (int i = top; i >= low; i--)
+        mant = (mant << 1) | (uint64_t)b[i];
+    if (low > 0) {
+        int guard = (int)b[low - 1], sticky = 0;
+        for (int i = low - 2; i >= 0 && !sticky; i--)
+            sticky = b[i] != 0;
+        if (guard && (sticky || (mant & 1)))
+            mant++; /* may carry to 2^53: still exact in double */
+    }
+    return ldexp((double)mant, low + TM_LOSS_EXP0);
 }
 
 int tm_loss_stats_reduce(const tm_loss_stats_t *local, tm_loss_stats_t *out, MPI_Comm comm)

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -71,15 +72,97 @@ static int scratch_init(sweep_scratch_t *s, int nthreads)
     return 0;
 }
 
+/* The selection state of the chosen rule. */
+typedef enum { RULE_HARD, RULE_NEAREST, RULE_SEMI } rule_kind_t;
+
+typedef struct miner {
+    rule_kind_t kind;
+    int pass;             /* 1, or 2 for semihard's second pass */
+    tm_metric_t metric;
+    tm_kern_bound_t bound;
+    tm_hard_t hard;       /* plain batch-hard */
+    tm_nearest_t nearest; /* topk, and batch-hard with negative filters */
+    tm_semi_t semi;       /* semihard */
+} miner_t;
+
+static int miner_passes(const miner_t *mn)
+{
+    return mn->kind == RULE_SEMI ? 2 : 1;
+}
+
+static int miner_needs_tiles(const miner_t *mn)
+{
+    return !(mn->kind == RULE_SEMI && mn->pass == 1 && !tm_semi_pass1_needs_tiles(&mn->semi));
+}
+
+static void miner_update(miner_t *mn, const tm_rows_t *anch, int64_t a0, int64_t a1,
+                         const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                         double *scratch)
+{
+    switch (mn->kind) {
+    case RULE_HARD:
+        tm_hard_update(&mn->hard, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G, scratch);
+        break;
+    case RULE_NEAREST:
+        tm_nearest_update(&mn->nearest, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
+        break;
+    case RULE_SEMI:
+        if (mn->pass == 1)
+            tm_semi_update1(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
+        else
+            tm_semi_update2(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
+        break;
+    }
+}
+
+static int miner_init(miner_t *mn, const tm_mine_opts_t *o, int64_t n, int64_t dim,
+                      int64_t budget)
+{
+    memset(mn, 0, sizeof *mn);
+    mn->pass = 1;
+    mn->metric = o->metric;
+    mn->bound = tm_kern_bound(dim);
+    tm_negfilter_t f = {o->has_neg_min_dist, o->neg_min_dist, o->neg_skip};
+    if (o->strategy == TM_STRATEGY_SEMIHARD) {
+        mn->kind = RULE_SEMI;
+        return tm_semi_init(&mn->semi, n, o->positives, f, budget);
+    }
+    if (o->strategy == TM_STRATEGY_TOPK || f.has_min_dist || f.skip > 0) {
+        mn->kind = RULE_NEAREST;
+        return tm_nearest_init(&mn->nearest, n, o->strategy == TM_STRATEGY_TOPK ? o->negatives : 1,
+                               f);
+    }
+    mn->kind = RULE_HARD;
+    return tm_hard_init(&mn->hard, n);
+}
+
+static void miner_free(miner_t *mn)
+{
+    tm_hard_free(&mn->hard);
+    tm_nearest_free(&mn->nearest);
+    tm_semi_free(&mn->semi);
+}
+
+static int miner_finish(const miner_t *mn, const int64_t *gid, tm_triplets_t *out)
+{
+    switch (mn->kind) {
+    case RULE_HARD: return tm_hard_finish(&mn->hard, gid, out);
+    case RULE_NEAREST: return tm_nearest_finish(&mn->nearest, gid, out);
+    case RULE_SEMI: return tm_semi_finish(&mn->semi, gid, out);
+    }
+    return TM_EINTERNAL;
+}
+
 /*
  * Offer one candidate block to every local anchor: threads share the
  * anchors in blocks; each tile is one sgemm and one selection update.
  */
-static void sweep(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                  const tm_rows_t *anch, const tm_rows_t *cand, sweep_scratch_t *scr)
+static void sweep(miner_t *mn, const tm_rows_t *anch, const tm_rows_t *cand,
+                  sweep_scratch_t *scr)
 {
     const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
     const int64_t dim = anch->dim;
+    const int tiles = miner_needs_tiles(mn);
 #pragma omp parallel for num_threads(scr->nthreads) schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblocks; blk++) {
         const int t = omp_get_thread_num();
@@ -87,10 +170,11 @@ static void sweep(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
         const int64_t a1 = a0 + TM_TILE_ANCHORS < anch->n ? a0 + TM_TILE_ANCHORS : anch->n;
         for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
             const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
-            tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
-                         scr->gram[t]);
-            tm_hard_update(st, metric, bound, anch, a0, a1, cand, c0, c1, scr->gram[t],
-                           scr->approx[t]);
+            if (tiles)
+                tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
+                             scr->gram[t]);
+            miner_update(mn, anch, a0, a1, cand, c0, c1, tiles ? scr->gram[t] : NULL,
+                         scr->approx[t]);
         }
     }
 }
@@ -102,50 +186,27 @@ static void fatal_in_rounds(const tm_err_t *err, MPI_Comm comm)
     MPI_Abort(comm, 1);
 }
 
-/* Local triplets of the finished state. */
-typedef struct triplets {
-    int64_t m;
-    int64_t *idx; /* m x 3 */
+/* Float32 columns of the output and the loss statistics. */
+typedef struct columns {
     float *d_ap, *d_an, *loss;
-} triplets_t;
+} columns_t;
 
-static void triplets_free(triplets_t *t)
+static int make_columns(const tm_triplets_t *t, const tm_mine_opts_t *o, columns_t *col,
+                        tm_loss_stats_t *stats)
 {
-    free(t->idx);
-    free(t->d_ap);
-    free(t->d_an);
-    free(t->loss);
-    memset(t, 0, sizeof *t);
-}
-
-static int finish_hard(const tm_hard_t *st, const tm_mine_opts_t *o, const int64_t *gid,
-                       triplets_t *out, tm_loss_stats_t *stats)
-{
-    size_t cap = (size_t)(st->n > 0 ? st->n : 1);
-    memset(out, 0, sizeof *out);
-    out->idx = malloc(cap * 3 * sizeof(int64_t));
-    out->d_ap = malloc(cap * sizeof(float));
-    out->d_an = malloc(cap * sizeof(float));
-    out->loss = malloc(cap * sizeof(float));
-    if (!out->idx || !out->d_ap || !out->d_an || !out->loss) {
-        triplets_free(out);
+    size_t cap = (size_t)(t->m > 0 ? t->m : 1);
+    col->d_ap = malloc(cap * sizeof(float));
+    col->d_an = malloc(cap * sizeof(float));
+    col->loss = malloc(cap * sizeof(float));
+    if (!col->d_ap || !col->d_an || !col->loss)
         return TM_ENOMEM;
+    for (int64_t k = 0; k < t->m; k++) {
+        col->d_ap[k] = (float)t->dap[k];
+        col->d_an[k] = (float)t->dan[k];
+        col->loss[k] = (float)tm_loss_value(o->loss, o->margin, t->dap[k], t->dan[k]);
+        tm_loss_stats_add(stats, col->loss[k]);
     }
-    for (int64_t a = 0; a < st->n; a++) {
-        const tm_best_t *p = &st->pos[a], *n = &st->neg[a];
-        if (p->idx < 0 || n->idx < 0) {
-            stats->skipped_anchors++;
-            continue;
-        }
-        int64_t k = out->m++;
-        out->idx[3 * k + 0] = gid[a];
-        out->idx[3 * k + 1] = p->idx;
-        out->idx[3 * k + 2] = n->idx;
-        out->d_ap[k] = (float)p->val;
-        out->d_an[k] = (float)n->val;
-        out->loss[k] = (float)tm_loss_value(o->loss, o->margin, p->val, n->val);
-        tm_loss_stats_add(stats, out->loss[k]);
-    }
+    stats->skipped_anchors += t->skipped;
     return 0;
 }
 
@@ -193,6 +254,43 @@ static int64_t choose_chunk(const tm_mine_opts_t *o, const tm_shard_t *s, int nr
     return tm_exchange_auto_chunk(s->n_global, s->dim, nranks, budget);
 }
 
+/*
+ * The memory budget per rank: --mem-limit, or half of the node's memory
+ * shared by the ranks on the node. Collective over comm.
+ */
+static int64_t mem_budget(const tm_mine_opts_t *o, MPI_Comm comm)
+{
+    if (o->mem_limit > 0)
+        return o->mem_limit;
+    MPI_Comm node;
+    int local = 1;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return (int64_t)4 << 30;
+    return (int64_t)pages * page / 2 / local;
+}
+
+/* Stream every candidate past every local anchor once. */
+static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep_scratch_t *scr,
+                     MPI_Comm comm, tm_err_t *err)
+{
+    const int64_t rounds = tm_exchange_rounds(x);
+    if (rounds > 0 && tm_exchange_start(x, 0, err) != 0)
+        fatal_in_rounds(err, comm);
+    for (int64_t r = 0; r < rounds; r++) {
+        tm_rows_t cand;
+        if (tm_exchange_wait(x, r, &cand, err) != 0)
+            fatal_in_rounds(err, comm);
+        if (r + 1 < rounds && tm_exchange_start(x, r + 1, err) != 0)
+            fatal_in_rounds(err, comm);
+        sweep(mn, anch, &cand, scr);
+    }
+}
+
 int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, tm_err_t *err)
 {
     double t0 = MPI_Wtime();
@@ -201,10 +299,6 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     MPI_Comm_size(comm, &nranks);
     memset(sum, 0, sizeof *sum);
 
-    if (o->strategy != TM_STRATEGY_HARD)
-        return tm_err_set(err, TM_ENOTSUP,
-                          "strategy '%s' is not available in this version; use hard (mine -s)",
-                          tm_strategy_name(o->strategy));
     if (o->checkpoint_dir != NULL)
         return tm_err_set(err, TM_ENOTSUP,
                           "--checkpoint is not available in this version (mine --checkpoint)");
@@ -212,6 +306,7 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     int rc = tm_outfile_check(o->output, o->force, comm, err);
     if (rc != 0)
         return rc;
+    const int64_t budget = mem_budget(o, comm);
 
     /* Threads come from our own loop; BLAS inside each thread runs alone. */
     openblas_set_num_threads(1);
@@ -223,16 +318,18 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
         return rc;
     double t_read = MPI_Wtime();
 
-    tm_hard_t state = {0, NULL, NULL};
+    miner_t mn;
+    memset(&mn, 0, sizeof mn);
     anchors_t anch = {{0, 0, NULL, NULL, NULL, NULL, NULL}, NULL, NULL};
     sweep_scratch_t scr = {0, NULL, NULL};
     tm_exchange_t *x = NULL;
-    triplets_t trip = {0, NULL, NULL, NULL, NULL};
+    tm_triplets_t trip = {0, 0, NULL, NULL, NULL, 0};
+    columns_t col = {NULL, NULL, NULL};
 
     int64_t chunk = choose_chunk(o, &shard, nranks, err);
     rc = chunk < 0 ? TM_ENOMEM : 0;
-    if (rc == 0 && (tm_hard_init(&state, shard.n) != 0 || anchors_init(&anch, &shard) != 0 ||
-                    scratch_init(&scr, o->threads) != 0))
+    if (rc == 0 && (miner_init(&mn, o, shard.n, shard.dim, budget / 2) != 0 ||
+                    anchors_init(&anch, &shard) != 0 || scratch_init(&scr, o->threads) != 0))
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)shard.n, rank);
     if (rc == 0)
@@ -241,28 +338,37 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     if (rc != 0)
         goto done;
 
-    const int64_t rounds = tm_exchange_rounds(x);
-    const tm_kern_bound_t bound = tm_kern_bound(shard.dim);
-    tm_log(TM_LOG_DEBUG, "%lld x %lld embeddings on %d ranks; chunk %lld rows, %lld rounds, "
-           "%d threads per rank", (long long)shard.n_global, (long long)shard.dim, nranks,
-           (long long)chunk, (long long)rounds, o->threads);
+    tm_log(TM_LOG_DEBUG, "%lld x %lld embeddings on %d ranks; chunk %lld rows, %lld rounds "
+           "x %d passes, %d threads per rank", (long long)shard.n_global, (long long)shard.dim,
+           nranks, (long long)chunk, (long long)tm_exchange_rounds(x), miner_passes(&mn),
+           o->threads);
 
-    if (rounds > 0 && tm_exchange_start(x, 0, err) != 0)
-        fatal_in_rounds(err, comm);
-    for (int64_t r = 0; r < rounds; r++) {
-        tm_rows_t cand;
-        if (tm_exchange_wait(x, r, &cand, err) != 0)
-            fatal_in_rounds(err, comm);
-        if (r + 1 < rounds && tm_exchange_start(x, r + 1, err) != 0)
-            fatal_in_rounds(err, comm);
-        sweep(&state, o->metric, bound, &anch.rows, &cand, &scr);
+    for (mn.pass = 1; mn.pass <= miner_passes(&mn); mn.pass++) {
+        if (mn.pass == 2) {
+            /* Between the passes of semihard: every rank's positives fit? */
+            if (mn.semi.overflow)
+                rc = tm_err_set(err, TM_ENOMEM,
+                                "semihard with all positives needs more than %lld bytes on rank "
+                                "%d for the positive distances of its anchors (a class is too "
+                                "large); use --positives K, more ranks or a larger --mem-limit",
+                                (long long)(budget / 2), rank);
+            else if (tm_semi_begin2(&mn.semi) != 0)
+                rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the semihard gaps (rank %d)",
+                                rank);
+            rc = tm_err_agree(rc, err, comm);
+            if (rc != 0)
+                goto done;
+        }
+        run_pass(&mn, x, &anch.rows, &scr, comm, err);
     }
     double t_mine = MPI_Wtime();
 
     tm_loss_stats_t local, total;
     tm_loss_stats_init(&local);
     tm_loss_stats_init(&total);
-    rc = finish_hard(&state, o, anch.gid, &trip, &local);
+    rc = miner_finish(&mn, anch.gid, &trip);
+    if (rc == 0)
+        rc = make_columns(&trip, o, &col, &local);
     if (rc != 0)
         tm_err_set(err, rc, "cannot allocate the triplets of rank %d", rank);
     rc = tm_err_agree(rc, err, comm);
@@ -278,7 +384,7 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
         sum->dim = shard.dim;
         sum->ranks = nranks;
         sum->chunk = chunk;
-        sum->rounds = rounds;
+        sum->rounds = tm_exchange_rounds(x);
         sum->num_triplets = total.num_triplets;
         sum->active_triplets = total.active_triplets;
         sum->skipped_anchors = total.skipped_anchors;
@@ -292,20 +398,23 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
         o->input, TM_VERSION, o->margin, sum->loss_sum, sum->loss_mean, sum->loss_mean_active,
         o->normalize, sum->num_embeddings, sum->dim, sum->num_triplets, sum->active_triplets,
         sum->skipped_anchors, nranks};
-    rc = tm_h5out_write_triplets(o->output, o->force, trip.m, trip.idx, trip.d_ap, trip.d_an,
-                                 trip.loss, &meta, comm, err);
+    rc = tm_h5out_write_triplets(o->output, o->force, trip.m, trip.idx, col.d_ap, col.d_an,
+                                 col.loss, &meta, comm, err);
     double t_end = MPI_Wtime();
     sum->seconds = t_end - t0;
     tm_log(TM_LOG_DEBUG, "read %.3f s, mine %.3f s, write %.3f s", t_read - t0, t_mine - t_read,
            t_end - t_mine);
 
 done:
-    triplets_free(&trip);
+    free(col.d_ap);
+    free(col.d_an);
+    free(col.loss);
+    tm_triplets_free(&trip);
     tm_exchange_free(x);
     scratch_free(&scr);
     free(anch.gid);
     free(anch.norm);
-    tm_hard_free(&state);
+    miner_free(&mn);
     tm_shard_free(&shard);
     return rc;
 }

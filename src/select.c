@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tripminer/err.h"
 #include "tripminer/exact.h"
@@ -56,12 +57,12 @@ void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast
  */
 static inline double widen_up(double t)
 {
-    return t + fabs(t) * 0x1p-40 + DBL_MIN;
+    return isfinite(t) ? t + fabs(t) * 0x1p-40 + DBL_MIN : t;
 }
 
 static inline double widen_down(double t)
 {
-    return t - fabs(t) * 0x1p-40 - DBL_MIN;
+    return isfinite(t) ? t - fabs(t) * 0x1p-40 - DBL_MIN : t;
 }
 
 void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
@@ -120,4 +121,53 @@ void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
             tm_hard_offer(st, a, !is_neg, val, fast, cand->gid[c]);
         }
     }
+}
+
+/* ---- triplet lists ---------------------------------------------------- */
+
+int tm_triplets_push(tm_triplets_t *t, int64_t a, int64_t p, int64_t n, double dap, double dan)
+{
+    if (t->m == t->cap) {
+        int64_t cap = t->cap > 0 ? 2 * t->cap : 1024;
+        int64_t *idx = realloc(t->idx, (size_t)cap * 3 * sizeof *idx);
+        if (idx != NULL)
+            t->idx = idx;
+        double *x = idx ? realloc(t->dap, (size_t)cap * sizeof *x) : NULL;
+        if (x != NULL)
+            t->dap = x;
+        double *y = x ? realloc(t->dan, (size_t)cap * sizeof *y) : NULL;
+        if (y == NULL)
+            return TM_ENOMEM;
+        t->dan = y;
+        t->cap = cap;
+    }
+    int64_t k = t->m++;
+    t->idx[3 * k + 0] = a;
+    t->idx[3 * k + 1] = p;
+    t->idx[3 * k + 2] = n;
+    t->dap[k] = dap;
+    t->dan[k] = dan;
+    return 0;
+}
+
+void tm_triplets_free(tm_triplets_t *t)
+{
+    free(t->idx);
+    free(t->dap);
+    free(t->dan);
+    memset(t, 0, sizeof *t);
+}
+
+int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out)
+{
+    for (int64_t a = 0; a < st->n; a++) {
+        const tm_best_t *p = &st->pos[a], *n = &st->neg[a];
+        if (p->idx < 0 || n->idx < 0) {
+            out->skipped++;
+            continue;
+        }
+        if (tm_triplets_push(out, gid[a], p->idx, n->idx, p->val, n->val) != 0)
+            return TM_ENOMEM;
+    }
+    return 0;
 }

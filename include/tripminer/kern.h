@@ -7,12 +7,16 @@
  * metric's fast space (see exact.h) follows, with a bound e such that the
  * exact value lies in [f - e, f + e]. The bound covers any order of
  * summation inside sgemm: |g - a.c| <= gamma_D |a||c| with
- * gamma_D = D u / (1 - D u), u = 2^-24, plus the (much smaller) rounding of
- * the double arithmetic on both sides.
+ * gamma_D = D u / (1 - D u), u = 2^-24, plus D times the smallest float32
+ * for products and sums that fall below float32's normal range, plus the
+ * (much smaller) rounding of the double arithmetic on both sides. A dot
+ * product that overflows float32 carries no information: its interval is
+ * unbounded and the candidate is always decided exactly.
  */
 #ifndef TRIPMINER_KERN_H
 #define TRIPMINER_KERN_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "tripminer/opts.h"
@@ -20,6 +24,7 @@
 /* Constants of the error bound for one dimension D. */
 typedef struct tm_kern_bound {
     double gamma;  /* float32 dot-product bound, relative to |a||c| */
+    double tiny;   /* absolute bound from products that underflow in float32 */
     double slack;  /* double-rounding bound, relative to |a|^2 + |c|^2 (or 1) */
 } tm_kern_bound_t;
 
@@ -43,17 +48,40 @@ void tm_kern_gram_ref(const float *A, int64_t m, const float *C, int64_t n, int6
 static inline void tm_kern_approx(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
                                   double nc, double rc, float g, double *f, double *e)
 {
-    if (metric == TM_METRIC_COSINE) {
+    if (!isfinite(g)) {
+        /* The float32 sums overflowed: no information, decide exactly. */
+        *f = 0.0;
+        *e = INFINITY;
+    } else if (metric == TM_METRIC_COSINE) {
         if (na == 0.0 || nc == 0.0) {
             *f = 1.0; /* the exact rule for a zero vector, no rounding */
             *e = 0.0;
         } else {
             *f = 1.0 - (double)g / (ra * rc);
-            *e = b.gamma + b.slack;
+            *e = b.gamma + b.tiny / (ra * rc) + b.slack;
         }
     } else {
         *f = na + nc - 2.0 * (double)g;
-        *e = 2.0 * b.gamma * ra * rc + b.slack * (na + nc);
+        *e = 2.0 * (b.gamma * ra * rc + b.tiny) + b.slack * (na + nc);
+    }
+}
+
+/*
+ * The interval [*lo, *hi] that surely holds the exact distance in the
+ * metric's own units (not fast space): for euclidean the square roots of
+ * the fast-space ends, which is safe because the rounded square root is
+ * monotone. Local.
+ */
+static inline void tm_kern_interval(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                                    double nc, double rc, float g, double *lo, double *hi)
+{
+    double f, e;
+    tm_kern_approx(metric, b, na, ra, nc, rc, g, &f, &e);
+    *lo = f - e;
+    *hi = f + e;
+    if (metric == TM_METRIC_EUCLIDEAN) {
+        *lo = *lo > 0.0 ? sqrt(*lo) : 0.0;
+        *hi = *hi > 0.0 ? sqrt(*hi) : 0.0;
     }
 }
 

@@ -14,8 +14,12 @@
 
 #include "tripminer/opts.h"
 
-/* Bins of the exact accumulator: float32 exponents of 24-bit integers. */
-#define TM_LOSS_BINS 280
+/*
+ * Bins of the exact accumulator, one per power of two from 2^-172 (the
+ * weight of a float32 subnormal's 24-bit mantissa) up to 2^191 (a sum of
+ * 2^63 values near the float32 maximum, after carries).
+ */
+#define TM_LOSS_BINS 364
 
 /* Local (then reduced) loss statistics. */
 typedef struct tm_loss_stats {

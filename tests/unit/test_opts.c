@@ -1,0 +1,605 @@
+/*
+ * test_opts.c - command-line parsing (opts.h): the defaults of SPEC.md,
+ * every option in each of its spellings, and the usage errors, which must
+ * return TM_EUSAGE (exit status 2) with a message naming the option.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "tm_unit.h"
+#include "tripminer/log.h"
+#include "tripminer/opts.h"
+
+#define MAX_ARGS 16
+
+/* Parse a NULL-terminated list of arguments (those after the command word). */
+static int parse_mine(const char *const *args, tm_mine_opts_t *o, tm_err_t *err)
+{
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+    while (args[argc] != NULL) {
+        ck_assert_int_lt(argc, MAX_ARGS);
+        argv[argc] = (char *)args[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    tm_err_clear(err);
+    return tm_mine_opts_parse(argc, argv, o, err);
+}
+
+static int parse_synth(const char *const *args, tm_synth_opts_t *o, tm_err_t *err)
+{
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+    while (args[argc] != NULL) {
+        ck_assert_int_lt(argc, MAX_ARGS);
+        argv[argc] = (char *)args[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    tm_err_clear(err);
+    return tm_synth_opts_parse(argc, argv, o, err);
+}
+
+/* The command line, for messages. */
+static const char *joined(const char *const *args)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    for (int i = 0; args[i] != NULL; i++) {
+        strncat(buf, i ? " " : "", sizeof buf - strlen(buf) - 1);
+        strncat(buf, args[i][0] ? args[i] : "''", sizeof buf - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Every field of got equals the one of want; ctx names the command line. */
+static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, const char *ctx)
+{
+#define SAME_STR(f) ck_assert_msg(str_eq(got->f, want->f), "%s: " #f " is '%s', expected '%s'", \
+                                  ctx, got->f ? got->f : "(null)", want->f ? want->f : "(null)")
+#define SAME_NUM(f) ck_assert_msg(got->f == want->f, "%s: " #f " is %.17g, expected %.17g", ctx, \
+                                  (double)got->f, (double)want->f)
+    SAME_STR(input);
+    SAME_STR(output);
+    SAME_STR(emb_name);
+    SAME_STR(lab_name);
+    SAME_NUM(strategy);
+    SAME_NUM(metric);
+    SAME_NUM(normalize);
+    SAME_NUM(margin);
+    SAME_NUM(loss);
+    SAME_NUM(positives);
+    SAME_NUM(negatives);
+    SAME_NUM(has_neg_min_dist);
+    SAME_NUM(neg_min_dist);
+    SAME_NUM(neg_skip);
+    SAME_NUM(chunk);
+    SAME_NUM(threads);
+    SAME_NUM(mem_limit);
+    SAME_STR(checkpoint_dir);
+    SAME_NUM(checkpoint_every);
+    SAME_NUM(resume);
+    SAME_NUM(json);
+    SAME_NUM(verbosity);
+    SAME_NUM(force);
+    SAME_NUM(help);
+}
+
+static void expect_synth(const tm_synth_opts_t *got, const tm_synth_opts_t *want, const char *ctx)
+{
+    SAME_STR(output);
+    SAME_NUM(n);
+    SAME_NUM(dim);
+    SAME_NUM(classes);
+    SAME_NUM(seed);
+    SAME_NUM(spread);
+    SAME_NUM(force);
+    SAME_NUM(verbosity);
+    SAME_NUM(help);
+#undef SAME_STR
+#undef SAME_NUM
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+START_TEST(test_mine_defaults)
+{
+    tm_mine_opts_t o;
+    memset(&o, 0x5a, sizeof o);
+    tm_mine_opts_default(&o);
+    /* The defaults column of SPEC.md. */
+    ck_assert(o.input == NULL && o.output == NULL);
+    ck_assert_str_eq(o.emb_name, "embeddings");
+    ck_assert_str_eq(o.lab_name, "labels");
+    ck_assert_int_eq(o.strategy, TM_STRATEGY_HARD);
+    ck_assert_int_eq(o.metric, TM_METRIC_SQEUCLIDEAN);
+    ck_assert_int_eq(o.normalize, 0);
+    ck_assert(o.margin == 0.2);
+    ck_assert_int_eq(o.loss, TM_LOSS_HINGE);
+    ck_assert_int_eq(o.positives, 0);
+    ck_assert_int_eq(o.negatives, 1);
+    ck_assert_int_eq(o.has_neg_min_dist, 0);
+    ck_assert_int_eq(o.neg_skip, 0);
+    /* Zero means auto for --chunk and --mem-limit (a share of the node). */
+    ck_assert_int_eq(o.chunk, 0);
+    ck_assert_int_eq(o.threads, 1);
+    ck_assert_int_eq(o.mem_limit, 0);
+    ck_assert(o.checkpoint_dir == NULL);
+    ck_assert(o.checkpoint_every == 600.0);
+    ck_assert_int_eq(o.resume, 0);
+    ck_assert_int_eq(o.json, 0);
+    ck_assert_int_eq(o.verbosity, TM_LOG_INFO);
+    ck_assert_int_eq(o.force, 0);
+    ck_assert_int_eq(o.help, 0);
+
+    /* Parsing the minimal command line gives the defaults plus -i and -o. */
+    static const char *const args[] = {"-i", "in.h5", "-o", "out.h5", NULL};
+    tm_mine_opts_t got, want;
+    tm_err_t err;
+    ck_assert_int_eq(parse_mine(args, &got, &err), 0);
+    ck_assert_int_eq(err.code, 0);
+    tm_mine_opts_default(&want);
+    want.input = "in.h5";
+    want.output = "out.h5";
+    expect_mine(&got, &want, joined(args));
+}
+END_TEST
+
+START_TEST(test_synth_defaults)
+{
+    tm_synth_opts_t o;
+    memset(&o, 0x5a, sizeof o);
+    tm_synth_opts_default(&o);
+    ck_assert(o.output == NULL);
+    /* The defaults of 'tripminer synth --help': seed 1, spread 0.6. */
+    ck_assert(o.seed == 1);
+    ck_assert(o.spread == 0.6);
+    ck_assert_int_eq(o.force, 0);
+    ck_assert_int_eq(o.verbosity, TM_LOG_INFO);
+    ck_assert_int_eq(o.help, 0);
+    static const char *const args[] = {"-o", "s.h5", "-n", "10", "-d", "3", "-c", "2", NULL};
+    tm_synth_opts_t got, want;
+    tm_err_t err;
+    ck_assert_int_eq(parse_synth(args, &got, &err), 0);
+    tm_synth_opts_default(&want);
+    want.output = "s.h5";
+    want.n = 10;
+    want.dim = 3;
+    want.classes = 2;
+    expect_synth(&got, &want, joined(args));
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_HARD), "hard");
+    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_SEMIHARD), "semihard");
+    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_TOPK), "topk");
+    ck_assert_str_eq(tm_metric_name(TM_METRIC_SQEUCLIDEAN), "sqeuclidean");
+    ck_assert_str_eq(tm_metric_name(TM_METRIC_EUCLIDEAN), "euclidean");
+    ck_assert_str_eq(tm_metric_name(TM_METRIC_COSINE), "cosine");
+    ck_assert_str_eq(tm_loss_name(TM_LOSS_HINGE), "hinge");
+    ck_assert_str_eq(tm_loss_name(TM_LOSS_SOFTPLUS), "softplus");
+}
+END_TEST
+
+/* ---- every option, every spelling --------------------------------------- */
+
+/* One option with a value (or NULL for a flag), and what it must set. */
+typedef struct mine_case {
+    const char *lng;
+    char shrt;
+    const char *val;
+    const char *pre; /* an option given before it, or NULL */
+    int id;
+} mine_case_t;
+
+enum {
+    C_INPUT, C_OUTPUT, C_EMB, C_LAB, C_SEMIHARD, C_TOPK, C_HARD, C_COSINE, C_EUCLIDEAN,
+    C_SQEUCLIDEAN, C_NORMALIZE, C_MARGIN, C_MARGIN0, C_SOFTPLUS, C_HINGE, C_POSITIVES,
+    C_NEGATIVES, C_NEG_MIN_DIST, C_NEG_SKIP, C_CHUNK, C_THREADS, C_MEM_LIMIT, C_CKPT,
+    C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE
+};
+
+static const mine_case_t mine_cases[] = {
+    {"input", 'i', "other.h5", NULL, C_INPUT},
+    {"output", 'o', "res.h5", NULL, C_OUTPUT},
+    {"embeddings", 0, "grp/emb", NULL, C_EMB},
+    {"labels", 0, "y", NULL, C_LAB},
+    {"strategy", 's', "semihard", NULL, C_SEMIHARD},
+    {"strategy", 's', "topk", NULL, C_TOPK},
+    {"strategy", 's', "hard", "--strategy=topk", C_HARD},
+    {"metric", 'm', "cosine", NULL, C_COSINE},
+    {"metric", 'm', "euclidean", NULL, C_EUCLIDEAN},
+    {"metric", 'm', "sqeuclidean", "--metric=cosine", C_SQEUCLIDEAN},
+    {"normalize", 0, NULL, NULL, C_NORMALIZE},
+    {"margin", 0, "0.35", NULL, C_MARGIN},
+    {"margin", 0, "0", NULL, C_MARGIN0},
+    {"loss", 0, "softplus", NULL, C_SOFTPLUS},
+    {"loss", 0, "hinge", "--loss=softplus", C_HINGE},
+    {"positives", 0, "4", NULL, C_POSITIVES},
+    {"negatives", 0, "7", NULL, C_NEGATIVES},
+    {"neg-min-dist", 0, "0.125", NULL, C_NEG_MIN_DIST},
+    {"neg-skip", 0, "3", NULL, C_NEG_SKIP},
+    {"chunk", 0, "4096", NULL, C_CHUNK},
+    {"threads", 0, "8", NULL, C_THREADS},
+    {"mem-limit", 0, "2G", NULL, C_MEM_LIMIT},
+    {"checkpoint", 0, "ckpt.d", NULL, C_CKPT},
+    {"checkpoint-every", 0, "30.5", NULL, C_CKPT_EVERY},
+    {"resume", 0, NULL, "--checkpoint=ck", C_RESUME},
+    {"json", 0, NULL, NULL, C_JSON},
+    {"quiet", 'q', NULL, NULL, C_QUIET},
+    {"verbose", 'v', NULL, NULL, C_VERBOSE},
+    {"force", 0, NULL, NULL, C_FORCE},
+};
+
+#define N_MINE_CASES ((int)(sizeof mine_cases / sizeof mine_cases[0]))
+
+/* What case id must change in the defaults. */
+static void mine_patch(tm_mine_opts_t *w, int id)
+{
+    switch (id) {
+    case C_INPUT: w->input = "other.h5"; break;
+    case C_OUTPUT: w->output = "res.h5"; break;
+    case C_EMB: w->emb_name = "grp/emb"; break;
+    case C_LAB: w->lab_name = "y"; break;
+    case C_SEMIHARD: w->strategy = TM_STRATEGY_SEMIHARD; break;
+    case C_TOPK: w->strategy = TM_STRATEGY_TOPK; break;
+    case C_HARD: w->strategy = TM_STRATEGY_HARD; break;
+    case C_COSINE: w->metric = TM_METRIC_COSINE; break;
+    case C_EUCLIDEAN: w->metric = TM_METRIC_EUCLIDEAN; break;
+    case C_SQEUCLIDEAN: w->metric = TM_METRIC_SQEUCLIDEAN; break;
+    case C_NORMALIZE: w->normalize = 1; break;
+    case C_MARGIN: w->margin = 0.35; break;
+    case C_MARGIN0: w->margin = 0.0; break;
+    case C_SOFTPLUS: w->loss = TM_LOSS_SOFTPLUS; break;
+    case C_HINGE: w->loss = TM_LOSS_HINGE; break;
+    case C_POSITIVES: w->positives = 4; break;
+    case C_NEGATIVES: w->negatives = 7; break;
+    case C_NEG_MIN_DIST: w->has_neg_min_dist = 1; w->neg_min_dist = 0.125; break;
+    case C_NEG_SKIP: w->neg_skip = 3; break;
+    case C_CHUNK: w->chunk = 4096; break;
+    case C_THREADS: w->threads = 8; break;
+    case C_MEM_LIMIT: w->mem_limit = (int64_t)2 << 30; break;
+    case C_CKPT: w->checkpoint_dir = "ckpt.d"; break;
+    case C_CKPT_EVERY: w->checkpoint_every = 30.5; break;
+    case C_RESUME: w->resume = 1; w->checkpoint_dir = "ck"; break;
+    case C_JSON: w->json = 1; break;
+    case C_QUIET: w->verbosity = TM_LOG_QUIET; break;
+    case C_VERBOSE: w->verbosity = TM_LOG_DEBUG; break;
+    case C_FORCE: w->force = 1; break;
+    default: ck_abort_msg("no patch for case %d", id);
+    }
+}
+
+/* Loop index: one entry of mine_cases, in every spelling it has. */
+START_TEST(test_mine_option_forms)
+{
+    const mine_case_t *c = &mine_cases[_i];
+    char lng[64], eq[128], shrt[3] = {'-', c->shrt, '\0'};
+    snprintf(lng, sizeof lng, "--%s", c->lng);
+    snprintf(eq, sizeof eq, "--%s=%s", c->lng, c->val ? c->val : "");
+    for (int form = 0; form < 3; form++) {
+        /* Form 0: --name value; 1: --name=value; 2: -x value. */
+        if (form == 1 && c->val == NULL)
+            continue;
+        if (form == 2 && c->shrt == 0)
+            continue;
+        const char *args[MAX_ARGS];
+        int n = 0;
+        args[n++] = "-i";
+        args[n++] = "in.h5";
+        args[n++] = "-o";
+        args[n++] = "out.h5";
+        if (c->pre != NULL)
+            args[n++] = c->pre;
+        args[n++] = form == 0 ? lng : form == 1 ? eq : shrt;
+        if (form != 1 && c->val != NULL)
+            args[n++] = c->val;
+        args[n] = NULL;
+        tm_mine_opts_t got, want;
+        tm_err_t err;
+        int rc = parse_mine(args, &got, &err);
+        ck_assert_msg(rc == 0, "mine %s: rc %d (%s)", joined(args), rc, err.msg);
+        tm_mine_opts_default(&want);
+        want.input = "in.h5";
+        want.output = "out.h5";
+        mine_patch(&want, c->id);
+        expect_mine(&got, &want, joined(args));
+    }
+}
+END_TEST
+
+START_TEST(test_mine_help)
+{
+    static const char *const forms[3][4] = {{"--help", NULL}, {"-h", NULL},
+                                            {"-o", "x.h5", "--help", NULL}};
+    for (int f = 0; f < 3; f++) {
+        tm_mine_opts_t got, want;
+        tm_err_t err;
+        /* --help needs neither -i nor -o. */
+        ck_assert_int_eq(parse_mine(forms[f], &got, &err), 0);
+        tm_mine_opts_default(&want);
+        want.help = 1;
+        if (f == 2)
+            want.output = "x.h5";
+        expect_mine(&got, &want, joined(forms[f]));
+    }
+    tm_synth_opts_t s;
+    tm_err_t err;
+    static const char *const sh[] = {"-h", NULL};
+    ck_assert_int_eq(parse_synth(sh, &s, &err), 0);
+    ck_assert_int_eq(s.help, 1);
+}
+END_TEST
+
+START_TEST(test_synth_option_forms)
+{
+    static const char *const forms[][MAX_ARGS] = {
+        {"-o", "a.h5", "-n", "100", "-d", "8", "-c", "5", "--seed", "7", "--spread", "0.25",
+         "--force", "-q", NULL},
+        {"--output", "a.h5", "--num", "100", "--dim", "8", "--classes", "5", "--seed=7",
+         "--spread=0.25", "--force", "--quiet", NULL},
+        {"--output=a.h5", "--num=100", "--dim=8", "--classes=5", "--seed", "7", "--spread",
+         "0.25", "--force", "--verbose", "--quiet", NULL},
+    };
+    for (int f = 0; f < 3; f++) {
+        tm_synth_opts_t got, want;
+        tm_err_t err;
+        int rc = parse_synth(forms[f], &got, &err);
+        ck_assert_msg(rc == 0, "synth %s: rc %d (%s)", joined(forms[f]), rc, err.msg);
+        tm_synth_opts_default(&want);
+        want.output = "a.h5";
+        want.n = 100;
+        want.dim = 8;
+        want.classes = 5;
+        want.seed = 7;
+        want.spread = 0.25;
+        want.force = 1;
+        want.verbosity = TM_LOG_QUIET;
+        expect_synth(&got, &want, joined(forms[f]));
+    }
+    /* The whole 64-bit seed range. */
+    static const char *const big[] = {"-o", "a", "-n", "1", "-d", "1", "-c", "1", "--seed",
+                                      "18446744073709551615", "-v", NULL};
+    tm_synth_opts_t got;
+    tm_err_t err;
+    ck_assert_int_eq(parse_synth(big, &got, &err), 0);
+    ck_assert(got.seed == UINT64_MAX);
+    ck_assert_int_eq(got.verbosity, TM_LOG_DEBUG);
+}
+END_TEST
+
+/* ---- usage errors -------------------------------------------------------- */
+
+/* A bad command line and what its message must contain. */
+typedef struct bad {
+    const char *args[MAX_ARGS];
+    const char *needle;  /* names the option */
+    const char *needle2; /* the offending value, or NULL */
+} bad_t;
+
+static const bad_t mine_bad[] = {
+    {{"-i", "a", "-o", "b", "--bogus", NULL}, "--bogus", NULL},
+    {{"-i", "a", "-o", "b", "--bogus=1", NULL}, "--bogus", NULL},
+    {{"-i", "a", "-o", "b", "-x", NULL}, "-x", NULL},
+    {{"-i", "a", "-o", "b", "-s", "fast", NULL}, "--strategy", "fast"},
+    {{"-i", "a", "-o", "b", "--strategy=Hard", NULL}, "--strategy", "Hard"},
+    {{"-i", "a", "-o", "b", "-m", "manhattan", NULL}, "--metric", "manhattan"},
+    {{"-i", "a", "-o", "b", "--loss", "l2", NULL}, "--loss", "l2"},
+    {{"-i", "a", "-o", "b", "--margin", "-0.1", NULL}, "--margin", "-0.1"},
+    {{"-i", "a", "-o", "b", "--margin", "x", NULL}, "--margin", "x"},
+    {{"-i", "a", "-o", "b", "--margin", "nan", NULL}, "--margin", NULL},
+    {{"-i", "a", "-o", "b", "--margin", "inf", NULL}, "--margin", NULL},
+    {{"-i", "a", "-o", "b", "--margin=", NULL}, "--margin", NULL},
+    {{"-i", "a", "-o", "b", "--margin", "0.2x", NULL}, "--margin", "0.2x"},
+    {{"-i", "a", "-o", "b", "--chunk", "0", NULL}, "--chunk", NULL},
+    {{"-i", "a", "-o", "b", "--chunk", "abc", NULL}, "--chunk", "abc"},
+    {{"-i", "a", "-o", "b", "--chunk", "-5", NULL}, "--chunk", NULL},
+    {{"-i", "a", "-o", "b", "--chunk", "1.5", NULL}, "--chunk", "1.5"},
+    {{"-i", "a", "-o", "b", "--chunk", "99999999999999999999", NULL}, "--chunk", NULL},
+    {{"-i", "a", "-o", "b", "--threads", "0", NULL}, "--threads", NULL},
+    {{"-i", "a", "-o", "b", "--threads", "-2", NULL}, "--threads", NULL},
+    {{"-i", "a", "-o", "b", "--negatives", "0", NULL}, "--negatives", NULL},
+    {{"-i", "a", "-o", "b", "--negatives=-3", NULL}, "--negatives", NULL},
+    {{"-i", "a", "-o", "b", "--positives", "-1", NULL}, "--positives", NULL},
+    {{"-i", "a", "-o", "b", "--neg-skip", "-1", NULL}, "--neg-skip", NULL},
+    {{"-i", "a", "-o", "b", "--neg-min-dist", "-0.5", NULL}, "--neg-min-dist", NULL},
+    {{"-i", "a", "-o", "b", "--mem-limit", "5X", NULL}, "--mem-limit", "5X"},
+    {{"-i", "a", "-o", "b", "--mem-limit", "0", NULL}, "--mem-limit", NULL},
+    {{"-i", "a", "-o", "b", "--checkpoint-every", "0", NULL}, "--checkpoint-every", NULL},
+    {{"-i", "a", "-o", "b", "--checkpoint-every", "-5", NULL}, "--checkpoint-every", NULL},
+    {{"-i", "a", "-o", "b", "--margin", NULL}, "--margin", NULL},
+    {{"-o", "b", "-i", NULL}, "input", NULL},
+    {{"-i", "a", "-o", "b", "-s", NULL}, "strategy", NULL},
+    {{"-i", "a", "-o", "b", "--force=yes", NULL}, "--force", NULL},
+    {{"-o", "b", NULL}, "-i", NULL},
+    {{"-i", "a", NULL}, "-o", NULL},
+    {{NULL}, "-i", NULL},
+    {{"-i", "a", "-o", "b", "extra.h5", NULL}, "extra.h5", NULL},
+    {{"in.h5", "-o", "b", NULL}, "in.h5", NULL},
+    {{"-i", "a", "-o", "b", "--resume", NULL}, "--resume", "--checkpoint"},
+    {{"-i", "", "-o", "b", NULL}, "-i", NULL},
+};
+
+#define N_MINE_BAD ((int)(sizeof mine_bad / sizeof mine_bad[0]))
+
+static void expect_usage_error(int rc, const tm_err_t *err, const bad_t *b, const char *cmd)
+{
+    ck_assert_msg(rc == TM_EUSAGE, "%s %s: rc %d, expected TM_EUSAGE (%d); message '%s'", cmd,
+                  joined(b->args), rc, TM_EUSAGE, err->msg);
+    ck_assert_msg(err->code == TM_EUSAGE, "%s %s: err.code %d", cmd, joined(b->args), err->code);
+    ck_assert_int_eq(tm_err_exit_status(rc), 2);
+    ck_assert_msg(strstr(err->msg, b->needle) != NULL, "%s %s: message '%s' does not name '%s'",
+                  cmd, joined(b->args), err->msg, b->needle);
+    ck_assert_msg(b->needle2 == NULL || strstr(err->msg, b->needle2) != NULL,
+                  "%s %s: message '%s' does not contain '%s'", cmd, joined(b->args), err->msg,
+                  b->needle2);
+    ck_assert_msg(strchr(err->msg, '\n') == NULL, "%s %s: message is not one line: '%s'", cmd,
+                  joined(b->args), err->msg);
+}
+
+START_TEST(test_mine_usage_errors)
+{
+    const bad_t *b = &mine_bad[_i];
+    tm_mine_opts_t o;
+    tm_err_t err;
+    int rc = parse_mine(b->args, &o, &err);
+    expect_usage_error(rc, &err, b, "mine");
+}
+END_TEST
+
+static const bad_t synth_bad[] = {
+    {{"-n", "10", "-d", "3", "-c", "2", NULL}, "-o", NULL},
+    {{"-o", "s", "-d", "3", "-c", "2", NULL}, "-n", NULL},
+    {{"-o", "s", "-n", "10", "-c", "2", NULL}, "-d", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", NULL}, "-c", NULL},
+    {{"-o", "s", "-n", "0", "-d", "3", "-c", "2", NULL}, "--num", NULL},
+    {{"-o", "s", "-n", "10", "-d", "0", "-c", "2", NULL}, "--dim", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "0", NULL}, "--classes", NULL},
+    {{"-o", "s", "-n", "ten", "-d", "3", "-c", "2", NULL}, "--num", "ten"},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--seed", "-1", NULL}, "--seed", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--seed", "18446744073709551616", NULL},
+     "--seed", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--spread", "-1", NULL}, "--spread", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--bogus", NULL}, "--bogus", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "-m", "cosine", NULL}, "-m", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", NULL}, "classes", NULL},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "x", NULL}, "'x'", NULL},
+};
+
+#define N_SYNTH_BAD ((int)(sizeof synth_bad / sizeof synth_bad[0]))
+
+START_TEST(test_synth_usage_errors)
+{
+    const bad_t *b = &synth_bad[_i];
+    tm_synth_opts_t o;
+    tm_err_t err;
+    int rc = parse_synth(b->args, &o, &err);
+    expect_usage_error(rc, &err, b, "synth");
+}
+END_TEST
+
+/* Good values at the edges of each range. */
+START_TEST(test_mine_edge_values)
+{
+    static const char *const args[] = {"-i", "a", "-o", "b", "--margin", "1e3",
+                                       "--neg-min-dist", "0", "--positives", "0",
+                                       "--neg-skip", "0", "--threads", "1", "--chunk", "1", NULL};
+    tm_mine_opts_t o;
+    tm_err_t err;
+    ck_assert_int_eq(parse_mine(args, &o, &err), 0);
+    ck_assert(o.margin == 1000.0);
+    ck_assert(o.has_neg_min_dist == 1 && o.neg_min_dist == 0.0);
+    ck_assert_int_eq(o.chunk, 1);
+    ck_assert_int_eq(o.threads, 1);
+}
+END_TEST
+
+/* ---- byte counts --------------------------------------------------------- */
+
+START_TEST(test_parse_bytes_good)
+{
+    static const struct {
+        const char *s;
+        int64_t want;
+    } good[] = {
+        {"512", 512},
+        {"1", 1},
+        {"4K", 4096},
+        {"1M", (int64_t)1 << 20},
+        {"2G", (int64_t)2 << 30},
+        {"1T", (int64_t)1 << 40},
+        {"3KiB", 3072},
+        {"5MiB", (int64_t)5 << 20},
+        {"8388607T", (int64_t)8388607 << 40},
+        {"9223372036854775807", INT64_MAX},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int64_t out = -7;
+        int rc = tm_opts_parse_bytes(good[i].s, &out);
+        ck_assert_msg(rc == 0 && out == good[i].want, "'%s': rc %d, got %lld, want %lld",
+                      good[i].s, rc, (long long)out, (long long)good[i].want);
+    }
+}
+END_TEST
+
+START_TEST(test_parse_bytes_bad)
+{
+    static const char *const bad[] = {
+        "0", "-1", "5X", "", "99999999999T", "K", "1.5G", "4 K", "4KiBx", "0K",
+        "8388608T", "9223372036854775808", "18446744073709551616", "-0", "4iB",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t out = -7;
+        int rc = tm_opts_parse_bytes(bad[i], &out);
+        ck_assert_msg(rc == TM_EUSAGE, "'%s': rc %d (value %lld), expected TM_EUSAGE", bad[i], rc,
+                      (long long)out);
+    }
+}
+END_TEST
+
+/* ---- help texts ----------------------------------------------------------- */
+
+/* The help of mine must mention every option that the parser accepts. */
+START_TEST(test_usage_mentions_every_option)
+{
+    FILE *f = tmpfile();
+    ck_assert(f != NULL);
+    tm_usage_mine(f);
+    long len = ftell(f);
+    ck_assert(len > 0);
+    char *text = tm_unit_alloc((size_t)len + 1);
+    rewind(f);
+    ck_assert(fread(text, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    for (int i = 0; i < N_MINE_CASES; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "--%s", mine_cases[i].lng);
+        ck_assert_msg(strstr(text, name) != NULL, "mine --help does not mention %s", name);
+    }
+    ck_assert(strstr(text, "--help") != NULL);
+    free(text);
+}
+END_TEST
+
+static Suite *opts_suite(void)
+{
+    Suite *s = suite_create("opts");
+    TCase *tc = tcase_create("defaults");
+    tcase_add_test(tc, test_mine_defaults);
+    tcase_add_test(tc, test_synth_defaults);
+    tcase_add_test(tc, test_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("forms");
+    tcase_add_loop_test(tc, test_mine_option_forms, 0, N_MINE_CASES);
+    tcase_add_test(tc, test_mine_help);
+    tcase_add_test(tc, test_synth_option_forms);
+    tcase_add_test(tc, test_mine_edge_values);
+    tcase_add_test(tc, test_usage_mentions_every_option);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_loop_test(tc, test_mine_usage_errors, 0, N_MINE_BAD);
+    tcase_add_loop_test(tc, test_synth_usage_errors, 0, N_SYNTH_BAD);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("bytes");
+    tcase_add_test(tc, test_parse_bytes_good);
+    tcase_add_test(tc, test_parse_bytes_bad);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    return tm_unit_run(opts_suite(), "unit_opts", argv[0], 0);
+}

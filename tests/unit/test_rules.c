@@ -1,0 +1,519 @@
+/*
+ * test_rules.c - the selection rules beyond plain batch-hard: top-k,
+ * the negative filters (--neg-min-dist, --neg-skip) and semi-hard, first
+ * on hand-worked cases through the exact "offer" entry points, then on
+ * random data through the float32 tiles, against a brute force written
+ * here, with candidates split into blocks of random sizes in random order.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "tm_unit.h"
+#include "tripminer/exact.h"
+#include "tripminer/kern.h"
+#include "tripminer/select.h"
+
+/* ---- hand-worked cases ---------------------------------------------- */
+
+static void check_triplet(const tm_triplets_t *t, int64_t k, int64_t a, int64_t p, int64_t n)
+{
+    ck_assert_int_gt(t->m, k);
+    ck_assert_msg(t->idx[3 * k] == a && t->idx[3 * k + 1] == p && t->idx[3 * k + 2] == n,
+                  "triplet %lld is (%lld, %lld, %lld), expected (%lld, %lld, %lld)", (long long)k,
+                  (long long)t->idx[3 * k], (long long)t->idx[3 * k + 1],
+                  (long long)t->idx[3 * k + 2], (long long)a, (long long)p, (long long)n);
+}
+
+START_TEST(topk_order_and_ties)
+{
+    tm_nearest_t st;
+    tm_negfilter_t f = {0, 0.0, 0};
+    ck_assert_int_eq(tm_nearest_init(&st, 1, 2, f), 0);
+    tm_nearest_offer_neg(&st, 0, 3.0, 10);
+    tm_nearest_offer_neg(&st, 0, 1.0, 11);
+    tm_nearest_offer_neg(&st, 0, 2.0, 12);
+    tm_nearest_offer_neg(&st, 0, 1.0, 5); /* ties 11: the smaller index first */
+    tm_nearest_offer_pos(&st, 0, 4.0, 20);
+    tm_nearest_offer_pos(&st, 0, 4.0, 3); /* ties 20: the smaller index wins */
+    tm_nearest_offer_pos(&st, 0, 1.0, 1);
+    int64_t gid = 100;
+    tm_triplets_t t = {0};
+    ck_assert_int_eq(tm_nearest_finish(&st, &gid, &t), 0);
+    ck_assert_int_eq(t.m, 2);
+    check_triplet(&t, 0, 100, 3, 5);
+    check_triplet(&t, 1, 100, 3, 11);
+    ck_assert(t.dap[0] == 4.0 && t.dan[0] == 1.0 && t.dan[1] == 1.0);
+    ck_assert_int_eq(t.skipped, 0);
+    tm_triplets_free(&t);
+    tm_nearest_free(&st);
+}
+END_TEST
+
+START_TEST(topk_k_larger_than_negatives)
+{
+    tm_nearest_t st;
+    tm_negfilter_t f = {0, 0.0, 0};
+    ck_assert_int_eq(tm_nearest_init(&st, 1, 5, f), 0);
+    tm_nearest_offer_neg(&st, 0, 2.0, 7);
+    tm_nearest_offer_neg(&st, 0, 1.0, 8);
+    tm_nearest_offer_pos(&st, 0, 0.5, 9);
+    int64_t gid = 0;
+    tm_triplets_t t = {0};
+    ck_assert_int_eq(tm_nearest_finish(&st, &gid, &t), 0);
+    ck_assert_int_eq(t.m, 2);
+    check_triplet(&t, 0, 0, 9, 8);
+    check_triplet(&t, 1, 0, 9, 7);
+    tm_triplets_free(&t);
+    tm_nearest_free(&st);
+}
+END_TEST
+
+START_TEST(skip_more_than_negatives)
+{
+    tm_nearest_t st;
+    tm_negfilter_t f = {0, 0.0, 3};
+    ck_assert_int_eq(tm_nearest_init(&st, 1, 1, f), 0);
+    tm_nearest_offer_neg(&st, 0, 2.0, 7);
+    tm_nearest_offer_neg(&st, 0, 1.0, 8);
+    tm_nearest_offer_neg(&st, 0, 3.0, 6);
+    tm_nearest_offer_pos(&st, 0, 0.5, 9);
+    int64_t gid = 0;
+    tm_triplets_t t = {0};
+    ck_assert_int_eq(tm_nearest_finish(&st, &gid, &t), 0);
+    ck_assert_int_eq(t.m, 0);
+    ck_assert_int_eq(t.skipped, 1);
+    tm_triplets_free(&t);
+    tm_nearest_free(&st);
+}
+END_TEST
+
+START_TEST(min_dist_removes_every_negative)
+{
+    tm_nearest_t st;
+    tm_negfilter_t f = {1, 10.0, 0};
+    ck_assert_int_eq(tm_nearest_init(&st, 1, 1, f), 0);
+    tm_nearest_offer_neg(&st, 0, 9.999, 7);
+    tm_nearest_offer_neg(&st, 0, 1.0, 8);
+    tm_nearest_offer_pos(&st, 0, 0.5, 9);
+    int64_t gid = 0;
+    tm_triplets_t t = {0};
+    ck_assert_int_eq(tm_nearest_finish(&st, &gid, &t), 0);
+    ck_assert_int_eq(t.m, 0);
+    ck_assert_int_eq(t.skipped, 1);
+    tm_triplets_free(&t);
+    tm_nearest_free(&st);
+}
+END_TEST
+
+START_TEST(min_dist_then_skip)
+{
+    /* X = 1 keeps d >= 1 (1 itself included), then the nearest is skipped. */
+    tm_nearest_t st;
+    tm_negfilter_t f = {1, 1.0, 1};
+    ck_assert_int_eq(tm_nearest_init(&st, 1, 1, f), 0);
+    tm_nearest_offer_neg(&st, 0, 0.5, 1);
+    tm_nearest_offer_neg(&st, 0, 3.0, 4);
+    tm_nearest_offer_neg(&st, 0, 1.0, 2);
+    tm_nearest_offer_neg(&st, 0, 2.0, 3);
+    tm_nearest_offer_pos(&st, 0, 0.5, 9);
+    int64_t gid = 0;
+    tm_triplets_t t = {0};
+    ck_assert_int_eq(tm_nearest_finish(&st, &gid, &t), 0);
+    ck_assert_int_eq(t.m, 1);
+    check_triplet(&t, 0, 0, 9, 3);
+    tm_triplets_free(&t);
+    tm_nearest_free(&st);
+}
+END_TEST
+
+/* Semi-hard by hand: offer pass 1 (positives, negatives), then pass 2. */
+typedef struct semi_case {
+    int64_t kpos;
+    tm_negfilter_t f;
+    int npos, nneg;
+    double pd[4];
+    int64_t pi[4];
+    double nd[5];
+    int64_t ni[5];
+} semi_case_t;
+
+static void run_semi(const semi_case_t *c, tm_triplets_t *t)
+{
+    tm_semi_t st;
+    ck_assert_int_eq(tm_semi_init(&st, 1, c->kpos, c->f, 0), 0);
+    for (int i = 0; i < c->npos; i++)
+        tm_semi_offer1(&st, 0, 1, c->pd[i], c->pi[i]);
+    for (int i = 0; i < c->nneg; i++)
+        tm_semi_offer1(&st, 0, 0, c->nd[i], c->ni[i]);
+    ck_assert_int_eq(tm_semi_begin2(&st), 0);
+    for (int i = c->nneg - 1; i >= 0; i--) /* another order than pass 1 */
+        tm_semi_offer2(&st, 0, c->nd[i], c->ni[i]);
+    int64_t gid = 50;
+    ck_assert_int_eq(tm_semi_finish(&st, &gid, t), 0);
+    tm_semi_free(&st);
+}
+
+START_TEST(semihard_basic_order)
+{
+    semi_case_t c = {0, {0, 0.0, 0}, 2, 3, {1.0, 2.0}, {1, 2}, {0.5, 1.5, 2.5}, {10, 11, 12}};
+    tm_triplets_t t = {0};
+    run_semi(&c, &t);
+    ck_assert_int_eq(t.m, 2);
+    check_triplet(&t, 0, 50, 2, 12); /* hardest positive first */
+    check_triplet(&t, 1, 50, 1, 11);
+    tm_triplets_free(&t);
+}
+END_TEST
+
+START_TEST(semihard_fallback_farthest)
+{
+    semi_case_t c = {0, {0, 0.0, 0}, 1, 3, {5.0}, {1}, {1.0, 2.0, 2.0}, {10, 12, 11}};
+    tm_triplets_t t = {0};
+    run_semi(&c, &t);
+    ck_assert_int_eq(t.m, 1);
+    check_triplet(&t, 0, 50, 1, 11); /* farthest, ties by the smaller index */
+    tm_triplets_free(&t);
+}
+END_TEST
+
+START_TEST(semihard_strictly_above_and_ties)
+{
+    /* d == d_ap is not above it; equal distances above: the smaller index. */
+    semi_case_t c = {0, {0, 0.0, 0}, 2, 3, {2.0, 2.0}, {4, 3}, {2.0, 3.0, 3.0}, {7, 9, 8}};
+    tm_triplets_t t = {0};
+    run_semi(&c, &t);
+    ck_assert_int_eq(t.m, 2);
+    check_triplet(&t, 0, 50, 3, 8); /* equal positives: the smaller index first */
+    check_triplet(&t, 1, 50, 4, 8);
+    tm_triplets_free(&t);
+}
+END_TEST
+
+START_TEST(semihard_positive_cap)
+{
+    semi_case_t c = {2, {0, 0.0, 0}, 3, 2, {1.0, 3.0, 2.0}, {1, 3, 2}, {1.5, 2.5}, {10, 11}};
+    tm_triplets_t t = {0};
+    run_semi(&c, &t);
+    ck_assert_int_eq(t.m, 2);
+    check_triplet(&t, 0, 50, 3, 11); /* 3.0: none above, the farthest */
+    check_triplet(&t, 1, 50, 2, 11);
+    tm_triplets_free(&t);
+}
+END_TEST
+
+START_TEST(semihard_skip_and_min_dist)
+{
+    /* X = 0.4 removes 0.3; skip 1 removes 0.5; for t = 0.2 the answer is 1.5. */
+    semi_case_t c = {0, {1, 0.4, 1}, 1, 4, {0.2}, {1}, {0.3, 0.5, 1.5, 2.5}, {9, 10, 11, 12}};
+    tm_triplets_t t = {0};
+    run_semi(&c, &t);
+    ck_assert_int_eq(t.m, 1);
+    check_triplet(&t, 0, 50, 1, 11);
+    tm_triplets_free(&t);
+}
+END_TEST
+
+START_TEST(semihard_skipped_anchors)
+{
+    tm_triplets_t t = {0};
+    semi_case_t nopos = {0, {0, 0.0, 0}, 0, 1, {0}, {0}, {1.0}, {10}};
+    run_semi(&nopos, &t);
+    semi_case_t noneg = {0, {0, 0.0, 0}, 1, 0, {1.0}, {1}, {0}, {0}};
+    run_semi(&noneg, &t);
+    semi_case_t allskipped = {0, {0, 0.0, 2}, 1, 2, {1.0}, {1}, {1.0, 2.0}, {10, 11}};
+    run_semi(&allskipped, &t);
+    ck_assert_int_eq(t.m, 0);
+    ck_assert_int_eq(t.skipped, 3);
+    tm_triplets_free(&t);
+}
+END_TEST
+
+/* ---- random data through the tiles, against a brute force ----------- */
+
+enum { RN = 90, RD = 7 };
+
+typedef struct dataset {
+    float emb[RN * RD];
+    int64_t lab[RN];
+    int64_t gid[RN];
+    double sq[RN], nrm[RN];
+} dataset_t;
+
+/* Rows from a small pool (exact ties) with few labels. */
+static void make_data(dataset_t *d, uint64_t seed)
+{
+    tm_rng_t r = tm_rng_make(seed);
+    float pool[20 * RD];
+    for (int i = 0; i < 20 * RD; i++)
+        pool[i] = (float)(tm_rng_below(&r, 7) - 3) * 0.25f;
+    for (int i = 0; i < RN; i++) {
+        memcpy(d->emb + i * RD, pool + tm_rng_below(&r, 20) * RD, sizeof(float) * RD);
+        d->lab[i] = tm_rng_below(&r, 4);
+        d->gid[i] = i;
+    }
+    for (int i = 0; i < RN; i++) {
+        double s = 0.0;
+        for (int k = 0; k < RD; k++)
+            s += (double)d->emb[i * RD + k] * (double)d->emb[i * RD + k];
+        d->sq[i] = s;
+        d->nrm[i] = sqrt(s);
+    }
+}
+
+/* The test's own distance, written out again (the same formula). */
+static double dist(tm_metric_t m, const float *a, const float *b)
+{
+    if (m == TM_METRIC_COSINE) {
+        double dot = 0.0, na = 0.0, nb = 0.0;
+        for (int k = 0; k < RD; k++) {
+            dot += (double)a[k] * (double)b[k];
+            na += (double)a[k] * (double)a[k];
+            nb += (double)b[k] * (double)b[k];
+        }
+        return na == 0.0 || nb == 0.0 ? 1.0 : 1.0 - dot / (sqrt(na) * sqrt(nb));
+    }
+    double s = 0.0;
+    for (int k = 0; k < RD; k++) {
+        double t = (double)a[k] - (double)b[k];
+        s += t * t;
+    }
+    return m == TM_METRIC_EUCLIDEAN ? sqrt(s) : s;
+}
+
+static int nearer(const tm_entry_t *x, const tm_entry_t *y)
+{
+    return x->val < y->val || (x->val == y->val && x->idx < y->idx);
+}
+
+static int cmp_near(const void *x, const void *y)
+{
+    return nearer(x, y) ? -1 : nearer(y, x) ? 1 : 0;
+}
+
+static int cmp_far(const void *x, const void *y)
+{
+    const tm_entry_t *a = x, *b = y;
+    if (a->val != b->val)
+        return a->val > b->val ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Brute force of every rule, straight from SPEC.md. */
+static void brute(const dataset_t *d, tm_metric_t m, tm_strategy_t s, int64_t k, int64_t kpos,
+                  tm_negfilter_t f, tm_triplets_t *out)
+{
+    for (int a = 0; a < RN; a++) {
+        tm_entry_t P[RN], N[RN];
+        int np = 0, nn = 0;
+        for (int c = 0; c < RN; c++) {
+            double v = dist(m, d->emb + a * RD, d->emb + c * RD);
+            if (d->lab[c] == d->lab[a]) {
+                if (c != a)
+                    P[np++] = (tm_entry_t){v, c};
+            } else if (!f.has_min_dist || v >= f.min_dist) {
+                N[nn++] = (tm_entry_t){v, c};
+            }
+        }
+        qsort(P, (size_t)np, sizeof *P, cmp_far);
+        qsort(N, (size_t)nn, sizeof *N, cmp_near);
+        int skip = (int)(f.skip < nn ? f.skip : nn);
+        tm_entry_t *neg = N + skip;
+        nn -= skip;
+        if (np == 0 || nn == 0) {
+            out->skipped++;
+            continue;
+        }
+        if (s == TM_STRATEGY_HARD) {
+            tm_triplets_push(out, a, P[0].idx, neg[0].idx, P[0].val, neg[0].val);
+        } else if (s == TM_STRATEGY_TOPK) {
+            for (int i = 0; i < nn && i < k; i++)
+                tm_triplets_push(out, a, P[0].idx, neg[i].idx, P[0].val, neg[i].val);
+        } else {
+            int use = kpos > 0 && kpos < np ? (int)kpos : np;
+            for (int i = 0; i < use; i++) {
+                const tm_entry_t *best = NULL;
+                for (int j = 0; j < nn; j++)
+                    if (neg[j].val > P[i].val && (best == NULL || nearer(&neg[j], best)))
+                        best = &neg[j];
+                if (best == NULL) {
+                    best = &neg[0];
+                    for (int j = 1; j < nn; j++)
+                        if (cmp_far(&neg[j], best) < 0)
+                            best = &neg[j];
+                }
+                tm_triplets_push(out, a, P[i].idx, best->idx, P[i].val, best->val);
+            }
+        }
+    }
+}
+
+/* Candidates in a permuted order, offered in blocks of random sizes. */
+typedef void (*update_fn)(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
+                          const tm_rows_t *anch, int64_t a0, int64_t a1, const tm_rows_t *cand,
+                          int64_t c0, int64_t c1, const float *G);
+
+static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int pass,
+                   update_fn fn)
+{
+    static dataset_t perm;
+    int64_t order[RN];
+    for (int i = 0; i < RN; i++)
+        order[i] = i;
+    tm_rng_shuffle(r, order, RN);
+    for (int i = 0; i < RN; i++) {
+        memcpy(perm.emb + i * RD, d->emb + order[i] * RD, sizeof(float) * RD);
+        perm.lab[i] = d->lab[order[i]];
+        perm.gid[i] = order[i];
+        perm.sq[i] = d->sq[order[i]];
+        perm.nrm[i] = d->nrm[order[i]];
+    }
+    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm};
+    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm};
+    tm_kern_bound_t b = tm_kern_bound(RD);
+    static float G[RN * RN];
+    for (int64_t c0 = 0; c0 < RN;) {
+        int64_t c1 = c0 + 1 + tm_rng_below(r, 30);
+        if (c1 > RN)
+            c1 = RN;
+        for (int64_t a0 = 0; a0 < RN;) {
+            int64_t a1 = a0 + 1 + tm_rng_below(r, 40);
+            if (a1 > RN)
+                a1 = RN;
+            tm_kern_gram(anch.emb + a0 * RD, a1 - a0, cand.emb + c0 * RD, c1 - c0, RD, G);
+            fn(st, pass, m, b, &anch, a0, a1, &cand, c0, c1, G);
+            a0 = a1;
+        }
+        c0 = c1;
+    }
+}
+
+static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
+                        const tm_rows_t *anch, int64_t a0, int64_t a1, const tm_rows_t *cand,
+                        int64_t c0, int64_t c1, const float *G)
+{
+    (void)pass;
+    tm_nearest_update(st, m, b, anch, a0, a1, cand, c0, c1, G);
+}
+
+static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const tm_rows_t *anch,
+                     int64_t a0, int64_t a1, const tm_rows_t *cand, int64_t c0, int64_t c1,
+                     const float *G)
+{
+    if (pass == 1)
+        tm_semi_update1(st, m, b, anch, a0, a1, cand, c0, c1,
+                        tm_semi_pass1_needs_tiles(st) ? G : NULL);
+    else
+        tm_semi_update2(st, m, b, anch, a0, a1, cand, c0, c1, G);
+}
+
+static void compare(const tm_triplets_t *want, const tm_triplets_t *got, const char *what)
+{
+    ck_assert_msg(want->m == got->m, "%s: %lld triplets, expected %lld", what, (long long)got->m,
+                  (long long)want->m);
+    ck_assert_int_eq(want->skipped, got->skipped);
+    for (int64_t i = 0; i < want->m; i++) {
+        ck_assert_msg(memcmp(want->idx + 3 * i, got->idx + 3 * i, 3 * sizeof(int64_t)) == 0,
+                      "%s: triplet %lld is (%lld, %lld, %lld), expected (%lld, %lld, %lld)", what,
+                      (long long)i, (long long)got->idx[3 * i], (long long)got->idx[3 * i + 1],
+                      (long long)got->idx[3 * i + 2], (long long)want->idx[3 * i],
+                      (long long)want->idx[3 * i + 1], (long long)want->idx[3 * i + 2]);
+        ck_assert(want->dap[i] == got->dap[i] && want->dan[i] == got->dan[i]);
+    }
+}
+
+static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
+                                       TM_METRIC_COSINE};
+
+START_TEST(random_topk_and_filtered_hard)
+{
+    static dataset_t d;
+    make_data(&d, 100 + (uint64_t)_i);
+    tm_rng_t r = tm_rng_make(7 + (uint64_t)_i);
+    tm_metric_t m = metrics[_i % 3];
+    const tm_negfilter_t filters[4] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.6, 0}, {1, 0.3, 3}};
+    for (int fi = 0; fi < 4; fi++) {
+        for (int k = 1; k <= 4; k += 3) {
+            tm_triplets_t want = {0}, got = {0};
+            tm_strategy_t s = k == 1 ? TM_STRATEGY_HARD : TM_STRATEGY_TOPK;
+            brute(&d, m, s, k, 0, filters[fi], &want);
+            tm_nearest_t st;
+            ck_assert_int_eq(tm_nearest_init(&st, RN, k, filters[fi]), 0);
+            stream(&d, m, &r, &st, 1, upd_nearest);
+            ck_assert_int_eq(tm_nearest_finish(&st, d.gid, &got), 0);
+            compare(&want, &got, k == 1 ? "filtered hard" : "topk");
+            tm_nearest_free(&st);
+            tm_triplets_free(&want);
+            tm_triplets_free(&got);
+        }
+    }
+}
+END_TEST
+
+START_TEST(random_semihard)
+{
+    static dataset_t d;
+    make_data(&d, 200 + (uint64_t)_i);
+    tm_rng_t r = tm_rng_make(9 + (uint64_t)_i);
+    tm_metric_t m = metrics[_i % 3];
+    const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.5, 1}};
+    for (int fi = 0; fi < 3; fi++) {
+        for (int64_t kpos = 0; kpos <= 3; kpos += 3) {
+            tm_triplets_t want = {0}, got = {0};
+            brute(&d, m, TM_STRATEGY_SEMIHARD, 0, kpos, filters[fi], &want);
+            tm_semi_t st;
+            ck_assert_int_eq(tm_semi_init(&st, RN, kpos, filters[fi], 0), 0);
+            stream(&d, m, &r, &st, 1, upd_semi);
+            ck_assert_int_eq(tm_semi_begin2(&st), 0);
+            stream(&d, m, &r, &st, 2, upd_semi);
+            ck_assert_int_eq(tm_semi_finish(&st, d.gid, &got), 0);
+            compare(&want, &got, "semihard");
+            tm_semi_free(&st);
+            tm_triplets_free(&want);
+            tm_triplets_free(&got);
+        }
+    }
+}
+END_TEST
+
+START_TEST(semihard_budget_overflow)
+{
+    tm_semi_t st;
+    tm_negfilter_t f = {0, 0.0, 0};
+    ck_assert_int_eq(tm_semi_init(&st, 1, 0, f, 64), 0);
+    for (int i = 0; i < 1000 && !st.overflow; i++)
+        tm_semi_offer1(&st, 0, 1, (double)i, i);
+    ck_assert_msg(st.overflow, "a 64-byte budget must overflow");
+    tm_semi_free(&st);
+}
+END_TEST
+
+static Suite *rules_suite(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *hand = tcase_create("hand");
+    tcase_add_test(hand, topk_order_and_ties);
+    tcase_add_test(hand, topk_k_larger_than_negatives);
+    tcase_add_test(hand, skip_more_than_negatives);
+    tcase_add_test(hand, min_dist_removes_every_negative);
+    tcase_add_test(hand, min_dist_then_skip);
+    tcase_add_test(hand, semihard_basic_order);
+    tcase_add_test(hand, semihard_fallback_farthest);
+    tcase_add_test(hand, semihard_strictly_above_and_ties);
+    tcase_add_test(hand, semihard_positive_cap);
+    tcase_add_test(hand, semihard_skip_and_min_dist);
+    tcase_add_test(hand, semihard_skipped_anchors);
+    tcase_add_test(hand, semihard_budget_overflow);
+    suite_add_tcase(s, hand);
+    TCase *rnd = tcase_create("random");
+    tcase_set_timeout(rnd, 60);
+    tcase_add_loop_test(rnd, random_topk_and_filtered_hard, 0, 6);
+    tcase_add_loop_test(rnd, random_semihard, 0, 6);
+    suite_add_tcase(s, rnd);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    return tm_unit_run(rules_suite(), "unit_rules", argv[0], 0);
+}
