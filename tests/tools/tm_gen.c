@@ -37,7 +37,7 @@ static const char usage_text[] =
     "                          rows; labels uniform in [0, C)\n"
     "  singletons N D SEED     every label distinct except about N/10 pairs\n"
     "  oneclass N D SEED       every label equal\n"
-    "  imbalance N D SEED      about 90%% of rows in one class, the rest in 4 tiny\n"
+    "  imbalance N D SEED      about 90% of rows in one class, the rest in 4 tiny\n"
     "                          classes\n"
     "  dtype N D C SEED        the data of 'random', meant to be used with the\n"
     "                          type and layout options below\n"
@@ -47,11 +47,12 @@ static const char usage_text[] =
     "                 so they are exact)\n"
     "  --lab T        stored label type: i8 u8 i16 u16 i32 u32 i64 u64, each\n"
     "                 also with a 'be' or 'le' suffix (e.g. u64be). With --lab,\n"
-    "                 class c is stored as min + (c/2)*step + c%%2: pairs of\n"
-    "                 labels differing in the lowest bit only, spread over the\n"
-    "                 type's whole range (negative values for signed types,\n"
-    "                 values above 2^63 for u64). Without --lab, labels are the\n"
-    "                 class index as little-endian int64.\n"
+    "                 classes are stored in pairs of labels that differ in the\n"
+    "                 lowest bit only, the pairs spread evenly from the type's\n"
+    "                 minimum to its maximum (both included when C >= 3:\n"
+    "                 negative labels for signed types, labels above 2^63 for\n"
+    "                 u64). Without --lab, labels are the class index as\n"
+    "                 little-endian int64.\n"
     "  --labels-2d    store labels as N x 1\n"
     "  --chunked R    chunked layout, R rows per chunk, for both datasets\n"
     "  --deflate      deflate (level 6); implies --chunked 7 unless given\n"
@@ -444,19 +445,23 @@ static void case_imbalance(struct table *t, int64_t n, int64_t d, uint64_t seed)
 }
 
 /*
- * Maps class c to a stored label: min + (c/2)*step + c%2, where the
- * ceil(C/2) bases are spread over the type's whole range. The arithmetic is
- * in uint64, which wraps like two's complement.
+ * Maps class c to a stored label: base(c/2) + c%2, where the ceil(C/2) bases
+ * run evenly from the type's minimum to one below its maximum, so the labels
+ * include both extremes of the range (INT64_MIN and INT64_MAX for i64, 0 and
+ * 2^64 - 1 for u64) and come in pairs that differ in the lowest bit only.
+ * With a single base it is the top one. The arithmetic is in uint64, which
+ * wraps like two's complement.
  */
 static uint64_t spread_label(int64_t c, int64_t nclass, const struct lab_type *lt)
 {
     uint64_t bases = (uint64_t)(nclass + 1) / 2;
     uint64_t span = lt->bits == 64 ? UINT64_MAX - 1 : (UINT64_C(1) << lt->bits) - 2;
-    uint64_t step = span / bases;
-    if (step < 2) {
+    uint64_t step = bases > 1 ? span / (bases - 1) : 0;
+    if (bases > 1 && step < 2) {
         die("%lld classes do not fit a %d-bit label type", (long long)nclass, lt->bits);
     }
-    uint64_t offset = (uint64_t)(c / 2) * step + (uint64_t)(c % 2);
+    uint64_t base = bases > 1 ? (uint64_t)(c / 2) * step : span;
+    uint64_t offset = base + (uint64_t)(c % 2);
     if (!lt->is_signed) {
         return offset;
     }

@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# Error tests of `tripminer`: every bad input, file problem and bad option.
+#
+# Usage: errors.sh
+#
+# Environment:
+#   TRIPMINER, TM_GEN  paths of the binaries (required)
+#   MPIEXEC            the MPI launcher (default: mpirun)
+#   MPIEXEC_PREFLAGS   extra launcher flags, e.g. "--oversubscribe"
+#   TM_ONLY            optional extended regex: run only the matching cases
+#   TM_KEEP=1          keep the work directory (its path is printed)
+#   TM_TIMEOUT         seconds before a run counts as a hang (default 60)
+#
+# Each case runs `timeout 60 $MPIEXEC -n 2 $MPIEXEC_PREFLAGS $TRIPMINER ...`
+# and checks: the exit status (1 for input and file errors, 2 for usage
+# errors; 124 from timeout is reported as a HANG); exactly one stderr line
+# starting with "tripminer: error:" (printed once, by rank 0); that this line
+# matches the case's patterns in the EXPECT table below; and that the output
+# directory holds nothing new afterwards (no output, no temporary file). The
+# last line is "N passed, N failed"; the status is 1 if anything failed.
+
+set -u
+
+# Expected content of the "tripminer: error:" line, one entry per case:
+# extended regular expressions, matched case-insensitively; when an entry
+# holds several, separated by " && ", each must match. Kept loose on purpose:
+# adjust them to the final messages here. Before matching, the work directory
+# in the line is replaced by WORKDIR. The inputs, in WORKDIR/in, are named
+# x00.h5 ... x15.h5, except nonexistent.h5, unreadable.h5, notes.txt and
+# trunc.h5, whose names the patterns may require; the outputs are
+# WORKDIR/cases/NUMBER/out/out.h5.
+declare -A EXPECT=(
+    # Input file problems (exit 1).
+    [missing-input]='nonexistent\.h5 && no such file|not found|does not exist|cannot open|can.t open|unable to open|failed to open'
+    [unreadable-input]='unreadable\.h5 && permission|denied|cannot open|can.t open|unable to open'
+    [not-hdf5]='notes\.txt && hdf5|signature|format|open'
+    [truncated]='trunc\.h5 && truncat|eof|end of file|hdf5|corrupt|open|read'
+    [corrupt-chunk]='embeddings && read|chunk|filter|inflate|decompress|corrupt'
+    [no-embeddings]='embeddings && not found|missing|no such|does not exist|no dataset|open'
+    [no-labels]='labels && not found|missing|no such|does not exist|no dataset|open'
+    [labels-group]='labels && group'
+    [emb-3d]='embeddings && 2-?d|two-dimensional|rank|dimension|3-?d|shape'
+    [emb-1d]='embeddings && 2-?d|two-dimensional|rank|dimension|1-?d|shape'
+    [emb-int]='embeddings && float|integer|type'
+    [labels-float]='labels && integer|float|type'
+    [labels-2col]='labels && shape|dimension|column|rank|n ?x ?1|2-?d'
+    [n-mismatch]='labels|embeddings && mismatch|match|differ|same|rows|length|count'
+    [n0]='embeddings && empty|zero|n ?= ?0|no rows|at least|n ?>= ?1'
+    [d0]='embeddings && empty|zero|d ?= ?0|dim|at least|d ?>= ?1'
+    [nan-row]='row[^0-9]{0,4}137([^0-9]|$) && finite|nan'
+    [neg-inf-row]='row[^0-9]{0,4}199([^0-9]|$) && finite|inf'
+    [f64-overflow-row]='row[^0-9]{0,4}61([^0-9]|$) && finite|inf|overflow|range'
+    # Output problems (exit 1).
+    [output-exists]='exist|overwrit && force'
+    [outdir-missing]='nodir|no such|directory|cannot create|can.t create|unable to create'
+    [outdir-is-file]='afile|not a directory|cannot create|can.t create|unable to create'
+    # Usage errors (exit 2).
+    [unknown-strategy]='nosuchstrategy'
+    [unknown-metric]='nosuchmetric'
+    [negative-margin]='margin'
+    [chunk-zero]='chunk'
+    [threads-zero]='threads'
+    [chunk-not-number]='chunk'
+    [margin-not-number]='margin'
+    [missing-input-option]='-i|input'
+    [missing-output-option]='-o|output'
+    [unknown-command]='frobnicate'
+    [unknown-option]='bogus-option'
+)
+
+usage_exit() {
+    echo "errors.sh: $*" >&2
+    exit 2
+}
+
+for var in TRIPMINER TM_GEN; do
+    val=${!var:-}
+    [[ -n $val && -x $val ]] || usage_exit "$var must name an executable (got '$val')"
+done
+MPIEXEC=${MPIEXEC:-mpirun}
+TIMEOUT=${TM_TIMEOUT:-60}
+read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+SCRIPT=$(readlink -f "$0")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-errors.XXXXXX") || exit 1
+# Called by the EXIT trap, which ShellCheck 0.9 does not see.
+# shellcheck disable=SC2317
+cleanup() {
+    chmod -R u+rwX "$WORK" 2>/dev/null
+    if [[ ${TM_KEEP:-0} == 1 ]]; then
+        echo "work directory kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+mkdir -p "$WORK/in"
+# Open MPI 4.1 makes its session directory under the temporary directory; two
+# mpiruns starting at the same moment (ctest -j) can race on creating it and
+# fail with "mkdir ... File exists". A directory per script run avoids that.
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$WORK}
+
+passed=0
+failed=0
+skipped=0
+
+# Prints its arguments as one shell-quoted command line.
+quote() {
+    local s
+    s=$(printf '%q ' "$@")
+    printf '%s' "${s% }"
+}
+
+rerun_cmd() {
+    printf 'TRIPMINER=%q TM_GEN=%q MPIEXEC=%q MPIEXEC_PREFLAGS=%q TM_ONLY=%q TM_KEEP=1 bash %q\n' \
+        "$TRIPMINER" "$TM_GEN" "$MPIEXEC" "${MPIEXEC_PREFLAGS:-}" "^$1\$" "$SCRIPT"
+}
+
+# True when the case is selected by TM_ONLY (or TM_ONLY is unset).
+selected() {
+    [[ -z ${TM_ONLY:-} || $1 =~ $TM_ONLY ]]
+}
+
+# Makes an input with tm_gen into $WORK/in/FILE.
+# Usage: gen FILE CASE ARGS...; exits the script if tm_gen fails, since the
+# cases that need the file could not mean anything.
+gen() {
+    local file=$WORK/in/$1 kind=$2
+    shift 2
+    if ! "$TM_GEN" "$kind" "$file" "$@" 2>"$WORK/in/gen.err"; then
+        echo "errors.sh: cannot make test input: $(quote "$TM_GEN" "$kind" "$file" "$@")" >&2
+        cat "$WORK/in/gen.err" >&2
+        exit 1
+    fi
+}
+
+# Lists a directory's entries recursively, hidden ones included.
+list_tree() {
+    (cd "$1" && find . -mindepth 1 | LC_ALL=C sort)
+}
+
+# Fails the current case. Usage: case_fail NAME WHY CMD...
+case_fail() {
+    local name=$1 why=$2
+    shift 2
+    failed=$((failed + 1))
+    echo "FAIL  $name: $why"
+    echo "      command: $(quote "$@")"
+    if [[ -s $CASE_DIR/stderr ]]; then
+        head -n 12 "$CASE_DIR/stderr" | sed 's/^/      | /'
+    fi
+    echo "      rerun:   $(rerun_cmd "$name")"
+}
+
+# Counts a case as passed and prints its error line.
+case_pass() {
+    passed=$((passed + 1))
+    echo "ok    $1: ${LAST_LINE#tripminer: error: }"
+}
+
+# Runs one error case and checks it; returns 0 if every check passed (the
+# caller may check more, then calls case_pass), 1 after reporting a failure.
+# Usage: err_case NAME STATUS WATCH -- ARGS...
+#   STATUS  expected exit status (1 or 2)
+#   WATCH   directory that must hold nothing new afterwards (the output's)
+#   ARGS    the arguments of tripminer
+# The caller has made CASE_DIR (via new_case) and everything the case needs.
+# The command is left in LAST_CMD and the error line in LAST_LINE.
+err_case() {
+    local name=$1 want=$2 watch=$3
+    shift 4
+    local -a cmd=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" "$@")
+    local before after rc nlines line pattern
+    local -a patterns
+    LAST_CMD=("${cmd[@]}")
+    LAST_LINE=""
+    before=$(list_tree "$watch")
+
+    "${cmd[@]}" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr"
+    rc=$?
+
+    if ((rc == 124 || rc == 137)); then
+        case_fail "$name" "HANG: killed by timeout after $TIMEOUT s" "${cmd[@]}"
+        return 1
+    fi
+    if ((rc != want)); then
+        case_fail "$name" "exit status $rc, expected $want" "${cmd[@]}"
+        return 1
+    fi
+    nlines=$(grep -c '^tripminer: error:' "$CASE_DIR/stderr")
+    if ((nlines != 1)); then
+        case_fail "$name" "$nlines lines start with 'tripminer: error:', expected exactly 1" \
+            "${cmd[@]}"
+        return 1
+    fi
+    line=$(grep '^tripminer: error:' "$CASE_DIR/stderr")
+    LAST_LINE=$line
+    if [[ -z ${EXPECT[$name]:-} ]]; then
+        case_fail "$name" "no EXPECT entry for this case (a bug in errors.sh)" "${cmd[@]}"
+        return 1
+    fi
+    # Split the entry on " && ".
+    local rest=${EXPECT[$name]}
+    patterns=()
+    while [[ $rest == *" && "* ]]; do
+        patterns+=("${rest%% && *}")
+        rest=${rest#* && }
+    done
+    patterns+=("$rest")
+    # The random name of the work directory must not match anything.
+    local subject=${line//"$WORK"/WORKDIR}
+    for pattern in "${patterns[@]}"; do
+        if ! grep -Eiq -e "$pattern" <<<"$subject"; then
+            case_fail "$name" "the error line does not match /$pattern/ (EXPECT[$name])" \
+                "${cmd[@]}"
+            return 1
+        fi
+    done
+    after=$(list_tree "$watch")
+    if [[ $before != "$after" ]]; then
+        case_fail "$name" "files left behind in $watch: $(comm -13 <(echo "$before") \
+            <(echo "$after") | tr '\n' ' ')" "${cmd[@]}"
+        return 1
+    fi
+    LAST_LINE=$line
+    return 0
+}
+
+# Starts a case: makes CASE_DIR and its empty output directory OUT. The
+# directories are numbered, not named, so that no word of a case name (or of
+# an input name) can satisfy a pattern by appearing in a path.
+n_cases=0
+new_case() {
+    n_cases=$((n_cases + 1))
+    CASE_DIR=$WORK/cases/$n_cases
+    OUT=$CASE_DIR/out
+    mkdir -p "$OUT"
+}
+
+echo "tripminer error tests, work directory $WORK"
+
+# ---- inputs ------------------------------------------------------------------
+gen x00.h5 random 200 16 7 1
+GOOD=$WORK/in/x00.h5
+echo "this is not an HDF5 file" >"$WORK/in/notes.txt"
+size=$(stat -c %s "$GOOD")
+if ! "$TM_GEN" truncate "$GOOD" "$WORK/in/trunc.h5" $((size / 2)); then
+    echo "errors.sh: cannot make the truncated input" >&2
+    exit 1
+fi
+# Row 150 of 200 is in the second half: rank 1's rows with 2 ranks.
+gen x01.h5 bad-corrupt-chunk 200 16 150
+gen x02.h5 bad-noembeddings
+gen x03.h5 bad-nolabels
+gen x04.h5 bad-group
+gen x05.h5 bad-3d
+gen x06.h5 bad-1d
+gen x07.h5 bad-int-emb
+gen x08.h5 bad-labels-float
+gen x09.h5 bad-labels-2col
+gen x10.h5 bad-mismatch
+gen x11.h5 bad-n0
+gen x12.h5 bad-d0
+# Rows 137 and 199 are rank 1's, row 61 is rank 0's.
+gen x13.h5 bad-notfinite 200 16 137 nan
+gen x14.h5 bad-notfinite 200 16 199 -inf
+gen x15.h5 bad-f64overflow 200 16 61
+
+# ---- input file problems -----------------------------------------------------
+# Usage: input_case NAME INPUT-FILE
+input_case() {
+    selected "$1" || return 0
+    new_case "$1"
+    err_case "$1" 1 "$OUT" -- mine -i "$2" -o "$OUT/out.h5" -q && case_pass "$1"
+}
+
+input_case missing-input "$WORK/in/nonexistent.h5"
+if selected unreadable-input; then
+    if [[ $(id -u) == 0 ]]; then
+        skipped=$((skipped + 1))
+        echo "skip  unreadable-input: running as root, who can read a mode-000 file anyway"
+    else
+        cp "$GOOD" "$WORK/in/unreadable.h5"
+        chmod 000 "$WORK/in/unreadable.h5"
+        input_case unreadable-input "$WORK/in/unreadable.h5"
+    fi
+fi
+input_case not-hdf5 "$WORK/in/notes.txt"
+input_case truncated "$WORK/in/trunc.h5"
+input_case corrupt-chunk "$WORK/in/x01.h5"
+input_case no-embeddings "$WORK/in/x02.h5"
+input_case no-labels "$WORK/in/x03.h5"
+input_case labels-group "$WORK/in/x04.h5"
+input_case emb-3d "$WORK/in/x05.h5"
+input_case emb-1d "$WORK/in/x06.h5"
+input_case emb-int "$WORK/in/x07.h5"
+input_case labels-float "$WORK/in/x08.h5"
+input_case labels-2col "$WORK/in/x09.h5"
+input_case n-mismatch "$WORK/in/x10.h5"
+input_case n0 "$WORK/in/x11.h5"
+input_case d0 "$WORK/in/x12.h5"
+input_case nan-row "$WORK/in/x13.h5"
+input_case neg-inf-row "$WORK/in/x14.h5"
+input_case f64-overflow-row "$WORK/in/x15.h5"
+
+# ---- output problems ---------------------------------------------------------
+if selected output-exists; then
+    new_case output-exists
+    echo "an existing output that must survive" >"$OUT/out.h5"
+    cp "$OUT/out.h5" "$CASE_DIR/expected"
+    if err_case output-exists 1 "$OUT" -- mine -i "$GOOD" -o "$OUT/out.h5" -q; then
+        if cmp -s "$OUT/out.h5" "$CASE_DIR/expected"; then
+            case_pass output-exists
+        else
+            case_fail output-exists "the existing output was changed" "${LAST_CMD[@]}"
+        fi
+    fi
+fi
+if selected outdir-missing; then
+    new_case outdir-missing
+    err_case outdir-missing 1 "$OUT" -- mine -i "$GOOD" -o "$OUT/nodir/out.h5" -q &&
+        case_pass outdir-missing
+fi
+if selected outdir-is-file; then
+    # A path under a regular file: not creatable, even by root.
+    new_case outdir-is-file
+    echo "a regular file" >"$OUT/afile"
+    err_case outdir-is-file 1 "$OUT" -- mine -i "$GOOD" -o "$OUT/afile/out.h5" -q &&
+        case_pass outdir-is-file
+fi
+
+# ---- usage errors ------------------------------------------------------------
+# Usage: usage_case NAME ARGS... (ARGS after "mine -i GOOD -o OUT/out.h5 -q")
+usage_case() {
+    local name=$1
+    shift
+    selected "$name" || return 0
+    new_case "$name"
+    err_case "$name" 2 "$OUT" -- mine -i "$GOOD" -o "$OUT/out.h5" -q "$@" &&
+        case_pass "$name"
+}
+
+usage_case unknown-strategy -s nosuchstrategy
+usage_case unknown-metric -m nosuchmetric
+usage_case negative-margin --margin -0.5
+usage_case chunk-zero --chunk 0
+usage_case threads-zero --threads 0
+usage_case chunk-not-number --chunk abc
+usage_case margin-not-number --margin x
+usage_case unknown-option --bogus-option
+if selected missing-input-option; then
+    new_case missing-input-option
+    err_case missing-input-option 2 "$OUT" -- mine -o "$OUT/out.h5" -q &&
+        case_pass missing-input-option
+fi
+if selected missing-output-option; then
+    new_case missing-output-option
+    err_case missing-output-option 2 "$OUT" -- mine -i "$GOOD" -q &&
+        case_pass missing-output-option
+fi
+if selected unknown-command; then
+    new_case unknown-command
+    err_case unknown-command 2 "$OUT" -- frobnicate -i "$GOOD" -o "$OUT/out.h5" &&
+        case_pass unknown-command
+fi
+
+if ((skipped > 0)); then
+    echo "($skipped skipped)"
+fi
+echo "$passed passed, $failed failed"
+if ((failed > 0)); then
+    exit 1
+fi
+exit 0

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# Integration tests of `tripminer mine` at one rank count.
+#
+# Usage: integration.sh NP
+#
+# Environment:
+#   TRIPMINER, TM_REF, TM_GEN, TM_H5CMP  paths of the binaries (required)
+#   MPIEXEC           the MPI launcher (default: mpirun)
+#   MPIEXEC_PREFLAGS  extra launcher flags, e.g. "--oversubscribe"
+#   TM_CANON_DIR      optional directory shared by the runs at every NP: the
+#                     first run to finish a case saves its output there as
+#                     <case>.h5, later runs must match it exactly. Empty it
+#                     whenever tripminer changes, or stale files will fail.
+#   TM_ONLY           optional extended regex: run only the matching cases
+#   TM_KEEP=1         keep the work directory (its path is printed)
+#   TM_CROSS_TOL      optional relative tolerance for the double attributes
+#                     in the comparisons between runs (default: exact)
+#   TM_TIMEOUT        seconds before a tripminer run counts as a hang
+#                     (default 120)
+#
+# For each case the input is made by tm_gen and the expected answer by tm_ref.
+# tripminer runs with the automatic chunk and, in some cases, with --chunk 1,
+# 3 or 100000 (larger than any shard) or --threads 2. Each run must exit 0, leave
+# only its output in its directory, match the reference (tm_h5cmp --tol
+# 1e-12), and match the case's canonical output exactly. The last line is
+# "N passed, N failed"; the status is 1 if anything failed.
+
+set -u
+
+usage_exit() {
+    echo "integration.sh: $*" >&2
+    exit 2
+}
+
+NP=${1:-}
+[[ $NP =~ ^[1-9][0-9]*$ ]] ||
+    usage_exit "usage: integration.sh NP (with TRIPMINER, TM_REF, TM_GEN, TM_H5CMP set)"
+for var in TRIPMINER TM_REF TM_GEN TM_H5CMP; do
+    val=${!var:-}
+    [[ -n $val && -x $val ]] || usage_exit "$var must name an executable (got '$val')"
+done
+MPIEXEC=${MPIEXEC:-mpirun}
+TIMEOUT=${TM_TIMEOUT:-120}
+read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+SCRIPT=$(readlink -f "$0")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-integration.XXXXXX") || exit 1
+# Called by the EXIT trap, which ShellCheck 0.9 does not see.
+# shellcheck disable=SC2317
+cleanup() {
+    if [[ ${TM_KEEP:-0} == 1 ]]; then
+        echo "work directory kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+mkdir -p "$WORK/inputs"
+# Open MPI 4.1 makes its session directory under the temporary directory; two
+# mpiruns starting at the same moment (ctest -j) can race on creating it and
+# fail with "mkdir ... File exists". A directory per script run avoids that.
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$WORK}
+
+if [[ -n ${TM_CANON_DIR:-} ]]; then
+    mkdir -p "$TM_CANON_DIR" || exit 1
+fi
+CROSS_TOL=()
+if [[ -n ${TM_CROSS_TOL:-} ]]; then
+    CROSS_TOL=(--tol "$TM_CROSS_TOL")
+fi
+
+passed=0
+failed=0
+
+# Prints its arguments as one shell-quoted command line.
+quote() {
+    local s
+    s=$(printf '%q ' "$@")
+    printf '%s' "${s% }"
+}
+
+# Prints the command that reruns one case of this script.
+rerun_cmd() {
+    printf 'TRIPMINER=%q TM_REF=%q TM_GEN=%q TM_H5CMP=%q MPIEXEC=%q MPIEXEC_PREFLAGS=%q' \
+        "$TRIPMINER" "$TM_REF" "$TM_GEN" "$TM_H5CMP" "$MPIEXEC" "${MPIEXEC_PREFLAGS:-}"
+    if [[ -n ${TM_CANON_DIR:-} ]]; then
+        printf ' TM_CANON_DIR=%q' "$TM_CANON_DIR"
+    fi
+    printf ' TM_ONLY=%q TM_KEEP=1 bash %q %q\n' "^$1\$" "$SCRIPT" "$NP"
+}
+
+# Runs a command with stdout and stderr in LOG.out and LOG.err.
+# Usage: run_logged LOG CMD...; returns the command's status.
+run_logged() {
+    local log=$1
+    shift
+    "$@" >"$log.out" 2>"$log.err"
+}
+
+# Reports one failure. Usage: report_fail CASE WHAT LOG CMD...
+# CASE may end in " [variant]", which the rerun command leaves out. CMD is
+# the command that failed and LOG.err holds its stderr. When the global
+# CONTEXT is set, it is printed as the command that made the compared file.
+report_fail() {
+    local name=$1 what=$2 log=$3
+    shift 3
+    failed=$((failed + 1))
+    echo "FAIL  $name: $what"
+    echo "      command: $(quote "$@")"
+    if [[ -n ${CONTEXT:-} ]]; then
+        echo "      made by: $CONTEXT"
+    fi
+    if [[ -s $log.err ]]; then
+        head -n 12 "$log.err" | sed 's/^/      | /'
+    fi
+    echo "      rerun:   $(rerun_cmd "${name%% \[*}")"
+}
+
+# Makes (once per spec) the input for a tm_gen spec "CASE ARGS... [OPTIONS]"
+# and sets INPUT to its path; returns 1, after reporting, if tm_gen fails.
+declare -A INPUTS=()
+n_inputs=0
+make_input() {
+    local name=$1 spec=$2
+    local -a args
+    read -r -a args <<<"$spec"
+    if [[ -n ${INPUTS[$spec]:-} ]]; then
+        INPUT=${INPUTS[$spec]}
+        return 0
+    fi
+    n_inputs=$((n_inputs + 1))
+    INPUT=$WORK/inputs/in$n_inputs.h5
+    local -a cmd=("$TM_GEN" "${args[0]}" "$INPUT" "${args[@]:1}")
+    if ! run_logged "$WORK/inputs/in$n_inputs" "${cmd[@]}"; then
+        CONTEXT="" report_fail "$name" "tm_gen failed" "$WORK/inputs/in$n_inputs" "${cmd[@]}"
+        return 1
+    fi
+    INPUTS[$spec]=$INPUT
+}
+
+# Lists the entries of a directory, one per line, hidden ones included.
+list_dir() {
+    find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort
+}
+
+# Publishes a case's output as the shared canonical one unless one exists.
+# Without locks: copy to a unique name in the same directory, then mv -n,
+# which never replaces a file that another run published first.
+publish_canon() {
+    local src=$1 canon=$2
+    local tmp
+    [[ -e $canon ]] && return 0
+    tmp=$(mktemp "$TM_CANON_DIR/.canon.XXXXXX") || return 0
+    if cp "$src" "$tmp"; then
+        mv -n "$tmp" "$canon"
+    fi
+    rm -f "$tmp"
+}
+
+# One mining case.
+# Usage: mine_case NAME GENSPEC OPTIONS [VARIANTS]
+#   GENSPEC   tm_gen words without the output path, e.g. "random 200 16 7 1"
+#   OPTIONS   options for both tripminer and tm_ref, e.g. "-m cosine"
+#   VARIANTS  words among 1, 3, 100000 (a --chunk value), auto (no --chunk)
+#             and t2 (no --chunk, --threads 2); default "1 3 100000 auto"
+mine_case() {
+    local name=$1 gen=$2 opts=$3 variants=${4:-"1 3 100000 auto"}
+    if [[ -n ${TM_ONLY:-} && ! $name =~ $TM_ONLY ]]; then
+        return 0
+    fi
+    local dir=$WORK/cases/$name
+    mkdir -p "$dir"
+    local -a opt_args vlist
+    read -r -a opt_args <<<"$opts"
+    read -r -a vlist <<<"$variants"
+    CONTEXT=""
+
+    if ! make_input "$name" "$gen"; then
+        return 0
+    fi
+    local ref=$dir/ref.h5
+    local -a ref_cmd=("$TM_REF" -i "$INPUT" -o "$ref" "${opt_args[@]}")
+    if ! run_logged "$dir/ref" "${ref_cmd[@]}"; then
+        report_fail "$name" "tm_ref failed" "$dir/ref" "${ref_cmd[@]}"
+        return 0
+    fi
+
+    # Run every variant; the ones that pass so far are compared further below.
+    local v rc out rundir
+    local -a extra cmd good=()
+    declare -A made_by=()
+    for v in "${vlist[@]}"; do
+        case $v in
+        auto) extra=() ;;
+        t2) extra=(--threads 2) ;;
+        *) extra=(--chunk "$v") ;;
+        esac
+        rundir=$dir/run-$v
+        mkdir -p "$rundir"
+        out=$rundir/out.h5
+        cmd=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n "$NP" "${PREFLAGS[@]}" "$TRIPMINER" mine
+            -i "$INPUT" -o "$out" -q --force "${extra[@]}" "${opt_args[@]}")
+        made_by[$v]=$(quote "${cmd[@]}")
+        CONTEXT=""
+        run_logged "$dir/mine-$v" "${cmd[@]}"
+        rc=$?
+        if ((rc == 124 || rc == 137)); then
+            report_fail "$name [$v]" "HANG: killed by timeout after $TIMEOUT s" \
+                "$dir/mine-$v" "${cmd[@]}"
+            continue
+        fi
+        if ((rc != 0)); then
+            report_fail "$name [$v]" "exit status $rc, expected 0" "$dir/mine-$v" "${cmd[@]}"
+            continue
+        fi
+        if [[ ! -f $out ]]; then
+            report_fail "$name [$v]" "exit 0 but no output file" "$dir/mine-$v" "${cmd[@]}"
+            continue
+        fi
+        if [[ $(list_dir "$rundir") != out.h5 ]]; then
+            report_fail "$name [$v]" "stray files beside the output: $(list_dir "$rundir" |
+                grep -vx out.h5 | tr '\n' ' ')" "$dir/mine-$v" "${cmd[@]}"
+            continue
+        fi
+        local -a cmp_cmd=("$TM_H5CMP" "$ref" "$out" --tol 1e-12)
+        CONTEXT=${made_by[$v]}
+        if ! run_logged "$dir/cmp-ref-$v" "${cmp_cmd[@]}"; then
+            report_fail "$name [$v]" "differs from the reference (tm_ref)" "$dir/cmp-ref-$v" \
+                "${cmp_cmd[@]}"
+            continue
+        fi
+        good+=("$v")
+    done
+    if ((${#good[@]} == 0)); then
+        echo "FAILED $name: 0 of ${#vlist[@]} run(s) passed"
+        return 0
+    fi
+
+    # The canonical output: the shared one if there is one, else this run's
+    # automatic-chunk output (or its first good variant).
+    local canon_v=${good[0]}
+    for v in "${good[@]}"; do
+        if [[ $v == auto ]]; then
+            canon_v=auto
+        fi
+    done
+    local canon=$dir/run-$canon_v/out.h5
+    local canon_desc="this run's [$canon_v] output"
+    if [[ -n ${TM_CANON_DIR:-} ]]; then
+        local shared=$TM_CANON_DIR/$name.h5
+        if [[ $canon_v == auto ]]; then
+            publish_canon "$canon" "$shared"
+        fi
+        if [[ -e $shared ]]; then
+            canon=$shared
+            canon_desc="the canonical output of the first run (any NP)"
+        fi
+    fi
+    local ok=0
+    for v in "${good[@]}"; do
+        local -a cmp_cmd=("$TM_H5CMP" "$canon" "$dir/run-$v/out.h5" "${CROSS_TOL[@]}")
+        CONTEXT=${made_by[$v]}
+        if ! run_logged "$dir/cmp-canon-$v" "${cmp_cmd[@]}"; then
+            report_fail "$name [$v]" "differs from $canon_desc" "$dir/cmp-canon-$v" "${cmp_cmd[@]}"
+            continue
+        fi
+        passed=$((passed + 1))
+        ok=$((ok + 1))
+    done
+    CONTEXT=""
+    if ((ok == ${#vlist[@]})); then
+        echo "ok    $name: ${#vlist[@]} run(s)"
+    else
+        echo "FAILED $name: $ok of ${#vlist[@]} run(s) passed"
+    fi
+}
+
+echo "tripminer integration tests, $NP rank(s), work directory $WORK"
+start=$SECONDS
+
+# Each tripminer run costs about 0.7 s (1 rank) to 1.4 s (4 ranks) here,
+# mostly MPI start-up, so only some cases run every chunk variant; every case
+# runs "auto", which is the one compared across rank counts.
+
+# Random sets, every metric, options on some.
+R200="random 200 16 7 1"
+mine_case rand200-sq "$R200" "" "1 3 100000 auto t2"
+mine_case rand200-euclidean "$R200" "-m euclidean" "1 auto"
+mine_case rand200-cosine "$R200" "-m cosine" "3 auto"
+mine_case rand200-euclidean-norm-m1.5 "$R200" "-m euclidean --normalize --margin 1.5" "auto"
+R157="random 157 1 3 2"
+mine_case rand157d1-euclidean-softplus "$R157" "-m euclidean --loss softplus"
+mine_case rand157d1-sq-softplus-m0 "$R157" "--loss softplus --margin 0" "auto"
+R300="random 300 33 40 3"
+mine_case rand300-cosine-m0 "$R300" "-m cosine --margin 0" "3 100000 auto"
+mine_case rand300-sq-m1.5 "$R300" "--margin 1.5" "auto"
+
+# Exact ties: duplicate rows, equal distances, zero rows.
+D240="dups 240 8 5 4"
+mine_case dups-sq "$D240" "" "1 3 100000 auto t2"
+mine_case dups-euclidean "$D240" "-m euclidean" "3 auto"
+mine_case dups-cosine "$D240" "-m cosine" "1 3 auto"
+mine_case dups-cosine-norm-softplus "$D240" "-m cosine --normalize --loss softplus" "auto"
+mine_case dups-small-sq "dups 64 3 2 5" "" "1 auto"
+
+# Label structure.
+mine_case singletons "singletons 120 6 6" "" "3 auto"
+mine_case oneclass "oneclass 50 4 7" "" "1 auto"
+mine_case imbalance-euclidean "imbalance 300 8 8" "-m euclidean" "1 auto"
+
+# Fewer rows than ranks.
+mine_case n1 "random 1 4 1 9" "" "1 auto"
+mine_case n3-cosine "random 3 2 2 10" "-m cosine" "1 100000 auto"
+mine_case n5 "random 5 3 2 11" "" "1 auto"
+
+# Stored types and layouts: the same data (and so the same answer) each time,
+# except float16, whose values are rounded.
+DT="dtype 64 5 6 12"
+mine_case dtype-f16-i8 "$DT --emb f16 --lab i8" "" "auto"
+mine_case dtype-f16be-u16-2d "$DT --emb f16be --lab u16 --labels-2d" "" "auto"
+mine_case dtype-f64-u8 "$DT --emb f64 --lab u8" "" "auto"
+mine_case dtype-f64be-i16be-deflate "$DT --emb f64be --lab i16be --chunked 5 --deflate" "" "3 auto"
+mine_case dtype-f32be-u32be "$DT --emb f32be --lab u32be" "" "auto"
+mine_case dtype-i32-2d-deflate "$DT --lab i32 --chunked 3 --deflate --labels-2d" "" "auto"
+mine_case dtype-i64 "$DT --lab i64" "" "auto"
+mine_case dtype-u64-chunked "$DT --lab u64 --chunked 7" "" "auto"
+mine_case dtype-i64be-2d-deflate "$DT --lab i64be --labels-2d --chunked 4 --deflate" "" "3 auto"
+mine_case dtype-u64be-cosine "$DT --lab u64be" "-m cosine" "auto"
+mine_case dtype-u32-names "$DT --lab u32 --emb-name feats --lab-name ids" \
+    "--embeddings feats --labels ids" "auto"
+mine_case dtype-f64-u64-2d-deflate "$DT --emb f64 --lab u64 --labels-2d --deflate" \
+    "-m euclidean" "auto"
+
+echo "($((SECONDS - start)) s at $NP rank(s))"
+echo "$passed passed, $failed failed"
+if ((failed > 0)); then
+    exit 1
+fi
+exit 0
