@@ -63,7 +63,7 @@ void tm_synth_opts_default(tm_synth_opts_t *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1;
-    o->spread = 0.6;
+    o->spread = 0.9;
     o->verbosity = TM_LOG_INFO;
 }
 
@@ -479,7 +479,7 @@ void tm_usage_synth(FILE *f)
 "  -d, --dim D          dimension (required)\n"
 "  -c, --classes C      number of classes (required)\n"
 "      --seed S         random seed [1]\n"
-"      --spread X       noise norm relative to the unit centres [0.6]\n"
+"      --spread X       noise norm relative to the unit centres [0.9]\n"
 "      --force          overwrite an existing output\n"
 "  -q, --quiet          less on stderr\n"
 "  -v, --verbose        more on stderr\n"

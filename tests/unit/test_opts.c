@@ -157,9 +157,9 @@ START_TEST(test_synth_defaults)
     memset(&o, 0x5a, sizeof o);
     tm_synth_opts_default(&o);
     ck_assert(o.output == NULL);
-    /* The defaults of 'tripminer synth --help': seed 1, spread 0.6. */
+    /* The defaults of 'tripminer synth --help': seed 1, spread 0.9. */
     ck_assert(o.seed == 1);
-    ck_assert(o.spread == 0.6);
+    ck_assert(o.spread == 0.9);
     ck_assert_int_eq(o.force, 0);
     ck_assert_int_eq(o.verbosity, TM_LOG_INFO);
     ck_assert_int_eq(o.help, 0);
