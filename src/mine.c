@@ -35,7 +35,7 @@
 typedef struct sweep_scratch {
     int nthreads;
     float **gram;      /* TM_TILE_ANCHORS x TM_TILE_CANDS each */
-    double **approx;   /* TM_TILE_CANDS each */
+    double **approx;   /* 3 TM_TILE_CANDS each */
 } sweep_scratch_t;
 
 static void scratch_free(sweep_scratch_t *s)
@@ -63,7 +63,7 @@ static int scratch_init(sweep_scratch_t *s, int nthreads)
     }
     for (int t = 0; t < nthreads; t++) {
         s->gram[t] = malloc((size_t)TM_TILE_ANCHORS * TM_TILE_CANDS * sizeof(float));
-        s->approx[t] = malloc((size_t)TM_TILE_CANDS * sizeof(double));
+        s->approx[t] = malloc((size_t)3 * TM_TILE_CANDS * sizeof(double));
         if (s->gram[t] == NULL || s->approx[t] == NULL) {
             scratch_free(s);
             return TM_ENOMEM;

@@ -50,8 +50,8 @@ void tm_hard_free(tm_hard_t *st);
 /*
  * Offer candidates [c0, c1) of cand to anchors [a0, a1) of anch. G holds
  * their float32 dot products ((a1-a0) x (c1-c0), row-major); scratch holds
- * at least c1-c0 doubles. Local; different anchor ranges may be updated by
- * different threads at once.
+ * at least 3 (c1-c0) doubles (c1-c0 must be below 2^31). Local; different anchor ranges may be updated
+ * by different threads at once.
  */
 void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                     const tm_rows_t *anch, int64_t a0, int64_t a1,

@@ -247,7 +247,7 @@ static void update(tm_hard_t *st, tm_metric_t m, const dset_t *anch, int64_t a0,
 {
     const int64_t dim = anch->dim, na = a1 - a0, nc = c1 - c0;
     float *G = tm_unit_alloc((size_t)(na * nc) * sizeof *G);
-    double *scratch = tm_unit_alloc((size_t)nc * sizeof *scratch);
+    double *scratch = tm_unit_alloc((size_t)(3 * nc) * sizeof *scratch);
     tm_kern_gram(anch->emb + a0 * dim, na, cand->emb + c0 * dim, nc, dim, G);
     tm_rows_t ar = dset_rows(anch), cr = dset_rows(cand);
     tm_hard_update(st, m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch);
