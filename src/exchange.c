@@ -47,6 +47,16 @@ int64_t tm_exchange_auto_chunk(int64_t n_global, int64_t dim, int nranks, int64_
     int64_t max_shard = (n_global + nranks - 1) / nranks;
     int64_t per_row = 2 * (int64_t)nranks * (dim * 4 + 32);
     int64_t chunk = buf_bytes / per_row;
+    /*
+     * Only the first round's transfer is exposed (the others travel while
+     * the previous round is computed): aim at four rounds or more, but
+     * not at rounds of fewer than 256 rows.
+     */
+    int64_t quarter = (max_shard + 3) / 4;
+    if (quarter < 256)
+        quarter = 256;
+    if (chunk > quarter)
+        chunk = quarter;
     if (chunk > max_shard)
         chunk = max_shard;
     if (chunk > INT_MAX / nranks)
@@ -193,6 +203,18 @@ int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err
     rows->sqnorm = b->sqnorm;
     rows->norm = b->norm;
     return 0;
+}
+
+void tm_exchange_progress(tm_exchange_t *x)
+{
+    for (int i = 0; i < 2; i++) {
+        buffer_t *b = &x->buf[i];
+        if (b->req[0] != MPI_REQUEST_NULL || b->req[1] != MPI_REQUEST_NULL) {
+            /* Completion is kept in the requests; errors surface in wait. */
+            int done = 0;
+            MPI_Testall(2, b->req, &done, MPI_STATUSES_IGNORE);
+        }
+    }
 }
 
 void tm_exchange_free(tm_exchange_t *x)

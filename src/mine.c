@@ -28,8 +28,8 @@
 #define TM_TILE_ANCHORS 128
 #define TM_TILE_CANDS 1024
 
-/* Candidate buffers when neither --chunk nor --mem-limit says otherwise. */
-#define TM_DEFAULT_BUF_BYTES ((int64_t)64 << 20)
+/* The most the two candidate buffers take with --chunk auto. */
+#define TM_MAX_BUF_BYTES ((int64_t)128 << 20)
 
 /* Per-thread scratch of the sweep. */
 typedef struct sweep_scratch {
@@ -158,7 +158,7 @@ static int miner_finish(const miner_t *mn, const int64_t *gid, tm_triplets_t *ou
  * anchors in blocks; each tile is one sgemm and one selection update.
  */
 static void sweep(miner_t *mn, const tm_rows_t *anch, const tm_rows_t *cand,
-                  sweep_scratch_t *scr)
+                  sweep_scratch_t *scr, tm_exchange_t *x)
 {
     const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
     const int64_t dim = anch->dim;
@@ -175,6 +175,9 @@ static void sweep(miner_t *mn, const tm_rows_t *anch, const tm_rows_t *cand,
                              scr->gram[t]);
             miner_update(mn, anch, a0, a1, cand, c0, c1, tiles ? scr->gram[t] : NULL,
                          scr->approx[t]);
+            /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
+            if (t == 0)
+                tm_exchange_progress(x);
         }
     }
 }
@@ -232,26 +235,30 @@ static int anchors_init(anchors_t *a, const tm_shard_t *s)
     return 0;
 }
 
+/*
+ * The rows per rank and round: --chunk, or as many as let both candidate
+ * buffers take half of what the budget leaves after the shard and the
+ * per-anchor state, at most TM_MAX_BUF_BYTES (more rounds cost little,
+ * and smaller buffers stay in cache longer).
+ */
 static int64_t choose_chunk(const tm_mine_opts_t *o, const tm_shard_t *s, int nranks,
-                            tm_err_t *err)
+                            int64_t budget, tm_err_t *err)
 {
     if (o->chunk > 0)
         return o->chunk;
-    int64_t budget = TM_DEFAULT_BUF_BYTES;
-    if (o->mem_limit > 0) {
-        /* What is left after the shard and the per-anchor state. */
-        int64_t fixed = s->n * (s->dim * 4 + 8 + 8 + 8 + 8 + 2 * (int64_t)sizeof(tm_best_t));
-        budget = o->mem_limit - fixed;
-        int64_t least = tm_exchange_bytes(s->n_global, s->dim, nranks, 1);
-        if (budget < least) {
-            tm_err_set(err, TM_ENOMEM,
-                       "the memory budget of %lld bytes per rank is too small: the shard and "
-                       "its state take %lld and one round at least %lld (--mem-limit)",
-                       (long long)o->mem_limit, (long long)fixed, (long long)least);
-            return -1;
-        }
+    int64_t fixed = s->n * (s->dim * 4 + 8 + 8 + 8 + 8 + 2 * (int64_t)sizeof(tm_best_t));
+    int64_t left = (budget - fixed) / 2;
+    int64_t least = tm_exchange_bytes(s->n_global, s->dim, nranks, 1);
+    if (left < least) {
+        tm_err_set(err, TM_ENOMEM,
+                   "the memory budget of %lld bytes per rank is too small: the shard and its "
+                   "state take %lld and the exchange at least %lld more (--mem-limit)",
+                   (long long)budget, (long long)fixed, (long long)least);
+        return -1;
     }
-    return tm_exchange_auto_chunk(s->n_global, s->dim, nranks, budget);
+    if (left > TM_MAX_BUF_BYTES)
+        left = TM_MAX_BUF_BYTES;
+    return tm_exchange_auto_chunk(s->n_global, s->dim, nranks, left);
 }
 
 /*
@@ -287,7 +294,7 @@ static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep
             fatal_in_rounds(err, comm);
         if (r + 1 < rounds && tm_exchange_start(x, r + 1, err) != 0)
             fatal_in_rounds(err, comm);
-        sweep(mn, anch, &cand, scr);
+        sweep(mn, anch, &cand, scr, x);
     }
 }
 
@@ -326,7 +333,7 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     tm_triplets_t trip = {0, 0, NULL, NULL, NULL, 0};
     columns_t col = {NULL, NULL, NULL};
 
-    int64_t chunk = choose_chunk(o, &shard, nranks, err);
+    int64_t chunk = choose_chunk(o, &shard, nranks, budget, err);
     rc = chunk < 0 ? TM_ENOMEM : 0;
     if (rc == 0 && (miner_init(&mn, o, shard.n, shard.dim, budget / 2) != 0 ||
                     anchors_init(&anch, &shard) != 0 || scratch_init(&scr, o->threads) != 0))

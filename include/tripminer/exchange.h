@@ -22,7 +22,9 @@ typedef struct tm_exchange tm_exchange_t;
 /*
  * The chunk to use when the user gave none: as many rows as keep both
  * candidate buffers (all ranks' rows of one round, twice) within
- * buf_bytes, at least 1 and at most the largest shard. Local.
+ * buf_bytes, but no more than a quarter of the largest shard (so that
+ * communication overlaps computation) unless that is below 256 rows; at
+ * least 1 and at most the largest shard. Local.
  */
 int64_t tm_exchange_auto_chunk(int64_t n_global, int64_t dim, int nranks, int64_t buf_bytes);
 
@@ -54,6 +56,13 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err);
  * non-blocking collective started by tm_exchange_start).
  */
 int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err);
+
+/*
+ * Let the round in flight advance (MPI_Testall on its requests): Open MPI
+ * moves non-blocking collectives forward only inside MPI calls, so the
+ * compute loop calls this now and then from the main thread. Local.
+ */
+void tm_exchange_progress(tm_exchange_t *x);
 
 /* Release the buffers (no pending round allowed). Local. */
 void tm_exchange_free(tm_exchange_t *x);
