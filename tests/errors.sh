@@ -12,7 +12,7 @@
 #   TM_TIMEOUT         seconds before a run counts as a hang (default 60)
 #
 # Each case runs `timeout 60 $MPIEXEC -n 2 $MPIEXEC_PREFLAGS $TRIPMINER ...`
-# and checks: the exit status (1 for input and file errors, 2 for usage
+# (-n 3 for the cases that say so) and checks: the exit status (1 for input and file errors, 2 for usage
 # errors; 124 from timeout is reported as a HANG); exactly one stderr line
 # starting with "tripminer: error:" (printed once, by rank 0); that this line
 # matches the case's patterns in the EXPECT table below; and that the output
@@ -26,7 +26,7 @@ set -u
 # holds several, separated by " && ", each must match. Kept loose on purpose:
 # adjust them to the final messages here. Before matching, the work directory
 # in the line is replaced by WORKDIR. The inputs, in WORKDIR/in, are named
-# x00.h5 ... x15.h5, except nonexistent.h5, unreadable.h5, notes.txt and
+# x00.h5 ... x18.h5, except nonexistent.h5, unreadable.h5, notes.txt and
 # trunc.h5, whose names the patterns may require; the outputs are
 # WORKDIR/cases/NUMBER/out/out.h5.
 declare -A EXPECT=(
@@ -66,6 +66,14 @@ declare -A EXPECT=(
     [missing-output-option]='-o|output'
     [unknown-command]='frobnicate'
     [unknown-option]='bogus-option'
+    [negatives-zero]='negatives'
+    [positives-negative]='positives'
+    [neg-skip-negative]='neg-skip'
+    [neg-min-dist-negative]='neg-min-dist'
+    # Memory budget (exit 1).
+    [semihard-mem-limit]='--positives'
+    [mem-limit-np3-read]='--mem-limit'
+    [mem-limit-np3-rounds]='--mem-limit'
 )
 
 usage_exit() {
@@ -161,6 +169,8 @@ case_pass() {
 
 # Runs one error case and checks it; returns 0 if every check passed (the
 # caller may check more, then calls case_pass), 1 after reporting a failure.
+# It runs on NRANKS ranks (2 unless the caller sets it for one call, as in
+# NRANKS=3 err_case ...).
 # Usage: err_case NAME STATUS WATCH -- ARGS...
 #   STATUS  expected exit status (1 or 2)
 #   WATCH   directory that must hold nothing new afterwards (the output's)
@@ -170,7 +180,8 @@ case_pass() {
 err_case() {
     local name=$1 want=$2 watch=$3
     shift 4
-    local -a cmd=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" "$@")
+    local -a cmd=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n "${NRANKS:-2}" "${PREFLAGS[@]}" "$TRIPMINER"
+        "$@")
     local before after rc nlines line pattern
     local -a patterns
     LAST_CMD=("${cmd[@]}")
@@ -266,6 +277,17 @@ gen x12.h5 bad-d0
 gen x13.h5 bad-notfinite 200 16 137 nan
 gen x14.h5 bad-notfinite 200 16 199 -inf
 gen x15.h5 bad-f64overflow 200 16 61
+# 90% of 2000 rows in one class: with 2 ranks, the distances from each rank's
+# anchors to all their positives take about 13 MB, more than --mem-limit 2M
+# allows, while the shard (48 KB) and the rounds fit.
+gen x16.h5 imbalance 2000 8 5
+# 10 rows on 3 ranks: 4 on rank 0, 3 on ranks 1 and 2. With D = 64 the shard
+# of rank 0 alone (4 x (64 x 4 + 16) = 1088 bytes) is over --mem-limit 1000;
+# with D = 14 every shard fits, and (by the library's accounting today) rank 0
+# alone has too little left for one exchange round. Either way one rank fails
+# where the others could go on: they must not wait for it forever.
+gen x17.h5 random 10 64 2 1
+gen x18.h5 random 10 14 2 1
 
 # ---- input file problems -----------------------------------------------------
 # Usage: input_case NAME INPUT-FILE
@@ -349,6 +371,10 @@ usage_case threads-zero --threads 0
 usage_case chunk-not-number --chunk abc
 usage_case margin-not-number --margin x
 usage_case unknown-option --bogus-option
+usage_case negatives-zero -s topk --negatives 0
+usage_case positives-negative -s semihard --positives -1
+usage_case neg-skip-negative --neg-skip -2
+usage_case neg-min-dist-negative --neg-min-dist -0.5
 if selected missing-input-option; then
     new_case missing-input-option
     err_case missing-input-option 2 "$OUT" -- mine -o "$OUT/out.h5" -q &&
@@ -364,6 +390,36 @@ if selected unknown-command; then
     err_case unknown-command 2 "$OUT" -- frobnicate -i "$GOOD" -o "$OUT/out.h5" &&
         case_pass unknown-command
 fi
+
+# ---- memory budget -------------------------------------------------------------
+if selected semihard-mem-limit; then
+    new_case semihard-mem-limit
+    if err_case semihard-mem-limit 1 "$OUT" -- mine -i "$WORK/in/x16.h5" -o "$OUT/out.h5" -q \
+        -s semihard --mem-limit 2M; then
+        # The same budget is enough with --positives 3: the refusal was about
+        # the positives of the big class, not a budget too small for anything.
+        ctl=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine
+            -i "$WORK/in/x16.h5" -o "$CASE_DIR/ctl.h5" -q -s semihard --positives 3 --mem-limit 2M)
+        "${ctl[@]}" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr"
+        rc=$?
+        if ((rc != 0)); then
+            case_fail semihard-mem-limit "with --positives 3 added: exit status $rc, expected 0" \
+                "${ctl[@]}"
+        elif [[ ! -f $CASE_DIR/ctl.h5 ]]; then
+            case_fail semihard-mem-limit "with --positives 3 added: exit 0 but no output" \
+                "${ctl[@]}"
+        else
+            case_pass semihard-mem-limit
+        fi
+    fi
+fi
+for c in "mem-limit-np3-read x17.h5" "mem-limit-np3-rounds x18.h5"; do
+    read -r name file <<<"$c"
+    selected "$name" || continue
+    new_case "$name"
+    NRANKS=3 err_case "$name" 1 "$OUT" -- mine -i "$WORK/in/$file" -o "$OUT/out.h5" -q \
+        --mem-limit 1000 && case_pass "$name"
+done
 
 if ((skipped > 0)); then
     echo "($skipped skipped)"

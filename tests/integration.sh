@@ -158,6 +158,31 @@ publish_canon() {
     rm -f "$tmp"
 }
 
+# True when the case is selected by TM_ONLY (or TM_ONLY is unset).
+selected() {
+    [[ -z ${TM_ONLY:-} || $1 =~ $TM_ONLY ]]
+}
+
+# Sets DIST to the exact distance between rows I and J of a tm_gen spec's
+# input, as tm_ref computes it (printed with %.17g, which reads back as the
+# same double), e.g. to put a --neg-min-dist threshold right at a distance.
+# Usage: exact_distance CASE GENSPEC I J [OPTIONS...] (OPTIONS: -m, --normalize);
+# returns 1, after reporting a failure under CASE, if that fails.
+exact_distance() {
+    local name=$1 gen=$2 i=$3 j=$4
+    shift 4
+    DIST=""
+    make_input "$name" "$gen" || return 1
+    local log=$WORK/cases/$name/distance
+    mkdir -p "$WORK/cases/$name"
+    local -a cmd=("$TM_REF" -i "$INPUT" --distance "$i" "$j" "$@")
+    if ! run_logged "$log" "${cmd[@]}"; then
+        CONTEXT="" report_fail "$name" "tm_ref --distance failed" "$log" "${cmd[@]}"
+        return 1
+    fi
+    DIST=$(<"$log.out")
+}
+
 # One mining case.
 # Usage: mine_case NAME GENSPEC OPTIONS [VARIANTS]
 #   GENSPEC   tm_gen words without the output path, e.g. "random 200 16 7 1"
@@ -166,9 +191,7 @@ publish_canon() {
 #             and t2 (no --chunk, --threads 2); default "1 3 100000 auto"
 mine_case() {
     local name=$1 gen=$2 opts=$3 variants=${4:-"1 3 100000 auto"}
-    if [[ -n ${TM_ONLY:-} && ! $name =~ $TM_ONLY ]]; then
-        return 0
-    fi
+    selected "$name" || return 0
     local dir=$WORK/cases/$name
     mkdir -p "$dir"
     local -a opt_args vlist
@@ -276,6 +299,26 @@ mine_case() {
     fi
 }
 
+# A --neg-min-dist threshold placed at the exact distance d of rows I and J
+# (WHERE "at": X = d, the negative is kept, since only d < X is dropped) or
+# just above it (WHERE "above": X = d (1 + 1e-15), it is dropped). The float32
+# kernel cannot tell these apart: the library must recheck in double.
+# Usage: threshold_case NAME GENSPEC I J WHERE METRIC-OPTIONS OPTIONS [VARIANTS]
+#   METRIC-OPTIONS  -m and --normalize, for the distance and the mining
+#   OPTIONS         the other options of the mining
+threshold_case() {
+    local name=$1 gen=$2 i=$3 j=$4 where=$5 mopts=$6 opts=$7 variants=${8:-auto}
+    selected "$name" || return 0
+    local -a mopt_args
+    read -r -a mopt_args <<<"$mopts"
+    exact_distance "$name" "$gen" "$i" "$j" "${mopt_args[@]}" || return 0
+    local x=$DIST
+    if [[ $where == above ]]; then
+        x=$(awk -v d="$DIST" 'BEGIN { printf "%.17g", d * (1 + 1e-15) }')
+    fi
+    mine_case "$name" "$gen" "$mopts $opts --neg-min-dist $x" "$variants"
+}
+
 echo "tripminer integration tests, $NP rank(s), work directory $WORK"
 start=$SECONDS
 
@@ -331,6 +374,100 @@ mine_case dtype-u32-names "$DT --lab u32 --emb-name feats --lab-name ids" \
     "--embeddings feats --labels ids" "auto"
 mine_case dtype-f64-u64-2d-deflate "$DT --emb f64 --lab u64 --labels-2d --deflate" \
     "-m euclidean" "auto"
+
+# ---- semihard, topk and the negative filters ---------------------------------
+# The distances of the sets above, to choose the --neg-min-dist values
+# (quantiles over all anchor-negative pairs; "nearest" is each anchor's
+# nearest negative):
+#   R200 sqeuclidean: all 11.4 .. 306, nearest median 46, 75% 58
+#   R200 euclidean:   all 3.4 .. 17.5, nearest median 6.8, 75% 7.6
+#   R200 cosine:      all 0.18 .. 1.87, nearest median 0.43, 75% 0.52
+#   R200 euclidean --normalize: all 0.6 .. 1.94 (at most 2 after --normalize)
+#   R300 euclidean:   all 7.8 .. 21.7, nearest median 10.4
+#   R300 sqeuclidean --normalize: all 0.69 .. 3.2, nearest median 1.09
+#   D240: integer distances for the integer rows (sqeuclidean 0 .. 256);
+#         cosine 0 .. 1.92 with many exactly 0 and 1 and some -2.2e-16 (the
+#         rounding of 1 - a.b/(|a||b|) for parallel rows); most anchors
+#         have a duplicate among their negatives (nearest at distance 0)
+# So X = 60 (sq), 7.5 (euclidean), 0.5 (cosine) change the hard triplet of
+# 70-77% of the anchors of R200 and leave every anchor some negatives;
+# values above the largest distance drop every negative (every anchor
+# skipped, an empty output). The thresholds at and just above the distance
+# of anchor 0 and its nearest negative (at the end) differ in the triplets
+# of those two anchors only.
+IMB="imbalance 300 8 8"
+D64="dups 64 3 2 5"
+N5="random 5 3 2 11"
+
+# semihard: all positives (many triplets per anchor) and --positives K.
+mine_case semihard-rand200-sq "$R200" "-s semihard" "1 3 auto t2"
+mine_case semihard-p3-rand200-cosine "$R200" "-s semihard --positives 3 -m cosine" "3 auto"
+mine_case semihard-rand300-euclidean-norm-softplus "$R300" \
+    "-s semihard -m euclidean --normalize --loss softplus" "auto"
+# One dimension, normalised: every row is -1 or +1, all distances tie.
+mine_case semihard-p3-rand157d1-sq-norm "$R157" "-s semihard --positives 3 --normalize" "auto"
+mine_case semihard-dups-sq "$D240" "-s semihard" "1 auto"
+mine_case semihard-p3-dups-cosine "$D240" "-s semihard --positives 3 -m cosine" "3 auto"
+mine_case semihard-p1-dups-small-euclidean-softplus "$D64" \
+    "-s semihard --positives 1 -m euclidean --loss softplus --margin 0" "auto"
+# A class of 90% of the rows, spread over every rank: ~70000 triplets.
+mine_case semihard-imbalance-euclidean-m0 "$IMB" "-s semihard -m euclidean --margin 0" "auto"
+
+# topk: K = 1 (the hard negatives), K = 10, K above the number of negatives.
+mine_case topk1-rand200-sq "$R200" "-s topk --negatives 1" "auto"
+mine_case topk10-rand200-euclidean-softplus "$R200" \
+    "-s topk --negatives 10 -m euclidean --loss softplus" "1 3 auto"
+mine_case topk10-rand300-cosine-norm-m0 "$R300" \
+    "-s topk --negatives 10 -m cosine --normalize --margin 0" "auto"
+# Five rows in two classes: one to three negatives per anchor.
+mine_case topk10-n5 "$N5" "-s topk --negatives 10" "1 auto"
+# Classes of 36 and 28 rows: K = 100 takes every negative, ties included.
+mine_case topk100-dups-small "$D64" "-s topk --negatives 100" "auto"
+mine_case topk10-dups-sq-norm "$D240" "-s topk --negatives 10 --normalize" "3 auto"
+
+# --neg-min-dist that bites, per metric, and that removes every negative.
+mine_case hard-mindist60-rand200-sq "$R200" "--neg-min-dist 60" "auto"
+mine_case hard-mindist7.5-rand200-euclidean "$R200" "-m euclidean --neg-min-dist 7.5" "auto"
+mine_case hard-mindist0.5-rand200-cosine "$R200" "-m cosine --neg-min-dist 0.5" "auto"
+mine_case hard-mindist-all-rand200-sq "$R200" "--neg-min-dist 1000" "auto"
+mine_case semihard-mindist-all-rand200-cosine "$R200" "-s semihard -m cosine --neg-min-dist 2.5" \
+    "auto"
+mine_case topk5-mindist-all-rand200-euclidean-norm "$R200" \
+    "-s topk --negatives 5 -m euclidean --normalize --neg-min-dist 2.5" "auto"
+
+# --neg-skip above the number of negatives (skipped anchors; small values
+# come with --neg-min-dist below and in the tie cases):
+# in IMB the anchors of the big class (265 rows) have 35 negatives, the others
+# about 290; in D64 (classes of 36 and 28 rows) every anchor has 28 or 36.
+mine_case topk3-skip100-imbalance "$IMB" "-s topk --negatives 3 --neg-skip 100" "1 auto"
+mine_case semihard-skip64-dups-small "$D64" "-s semihard --neg-skip 64" "auto"
+
+# Both filters, with each strategy.
+mine_case hard-mindist60-skip2-rand200-sq "$R200" "--neg-min-dist 60 --neg-skip 2" "3 auto"
+mine_case semihard-p3-mindist0.5-skip3-rand200-cosine-softplus "$R200" \
+    "-s semihard --positives 3 -m cosine --neg-min-dist 0.5 --neg-skip 3 --loss softplus" "auto"
+mine_case topk10-mindist10.4-skip2-rand300-euclidean "$R300" \
+    "-s topk --negatives 10 -m euclidean --neg-min-dist 10.4 --neg-skip 2" "auto"
+mine_case semihard-mindist1.1-skip1-rand300-sq-norm "$R300" \
+    "-s semihard --normalize --neg-min-dist 1.1 --neg-skip 1" "auto"
+
+# Filters on exact ties: thresholds equal to many distances, skips through
+# runs of equal distances, and X = 0, which drops the cosine distances that
+# round to -2.2e-16.
+mine_case hard-mindist20-dups-sq "$D240" "--neg-min-dist 20" "auto"
+mine_case semihard-mindist1-dups-cosine "$D240" "-s semihard -m cosine --neg-min-dist 1" "1 auto"
+mine_case topk4-skip3-dups-euclidean "$D240" "-s topk --negatives 4 --neg-skip 3 -m euclidean" \
+    "3 auto"
+mine_case hard-mindist0-dups-cosine "$D240" "-m cosine --neg-min-dist 0" "auto"
+
+# Thresholds at the exact distance of anchor 0 and its nearest negative:
+# row 77 in sqeuclidean, row 62 in cosine.
+threshold_case hard-mindist-at-d-rand200-sq "$R200" 0 77 at "" ""
+threshold_case hard-mindist-above-d-rand200-sq "$R200" 0 77 above "" ""
+threshold_case topk3-mindist-at-d-rand200-cosine "$R200" 0 62 at "-m cosine" \
+    "-s topk --negatives 3"
+threshold_case topk3-mindist-above-d-rand200-cosine "$R200" 0 62 above "-m cosine" \
+    "-s topk --negatives 3"
 
 echo "($((SECONDS - start)) s at $NP rank(s))"
 echo "$passed passed, $failed failed"

@@ -7,10 +7,12 @@
  * an output file in the SPEC's format. It shares no code with the library on
  * purpose: the tests compare the library's output against this one.
  *
- * Only the `hard` strategy exists so far. A new strategy is one more
- * enumerator, one more name in parse_strategy() and one more function called
- * from mine_anchor(); the per-anchor distance row and the positive and
- * negative index lists are already built there for any rule to use.
+ * Every strategy (hard, semihard, topk) and both negative filters
+ * (--neg-min-dist, then --neg-skip) are here. Orders are found the naive
+ * way: an item's place in an order is the number of items that come before
+ * it, counted by a full scan, so no sort routine (and no comparator shared
+ * with anyone) decides anything. Quadratic per anchor, cubic overall: meant
+ * for test sets of a few hundred rows.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -27,7 +29,7 @@
 /* Exit statuses, as the library uses them: 1 for a failure, 2 for usage. */
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-enum strategy { STRAT_HARD };
+enum strategy { STRAT_HARD, STRAT_SEMIHARD, STRAT_TOPK };
 enum metric { METRIC_SQEUCLIDEAN, METRIC_EUCLIDEAN, METRIC_COSINE };
 enum loss_kind { LOSS_HINGE, LOSS_SOFTPLUS };
 
@@ -42,6 +44,12 @@ struct options {
     enum loss_kind loss;
     int normalize;
     double margin;
+    int64_t positives;    /* semihard: the K hardest positives; 0 = all. */
+    int64_t negatives;    /* topk: K negatives per anchor, >= 1. */
+    int has_neg_min_dist; /* Whether --neg-min-dist was given. */
+    double neg_min_dist;  /* Drop negatives with d < this. */
+    int64_t neg_skip;     /* Then drop this many nearest negatives. */
+    int64_t dist_pair[2]; /* --distance I J: rows to measure, or -1. */
 };
 
 /* The whole data set, held in memory. */
@@ -63,7 +71,7 @@ struct result {
     int64_t skipped;
 };
 
-static const char *const strategy_names[] = {"hard"};
+static const char *const strategy_names[] = {"hard", "semihard", "topk"};
 static const char *const metric_names[] = {"sqeuclidean", "euclidean", "cosine"};
 static const char *const loss_names[] = {"hinge", "softplus"};
 
@@ -91,11 +99,16 @@ static void *xmalloc(size_t bytes)
 static void usage(FILE *out)
 {
     fputs("usage: tm_ref -i IN.h5 -o OUT.h5 [--embeddings NAME] [--labels NAME]\n"
-          "              [-s hard] [--metric sqeuclidean|euclidean|cosine]\n"
+          "              [-s hard|semihard|topk] [--metric sqeuclidean|euclidean|cosine]\n"
           "              [--normalize] [--margin A] [--loss hinge|softplus]\n"
+          "              [--positives K] [--negatives K] [--neg-min-dist X]\n"
+          "              [--neg-skip R]\n"
+          "       tm_ref -i IN.h5 --distance I J [--metric M] [--normalize] ...\n"
           "\n"
-          "Brute-force reference miner for the tripminer tests. Exit status:\n"
-          "0 success, 1 failure, 2 usage error.\n",
+          "Brute-force reference miner for the tripminer tests. With --distance,\n"
+          "prints the exact distance between rows I and J (%.17g) instead of\n"
+          "mining, e.g. to place a --neg-min-dist threshold right at a distance.\n"
+          "Exit status: 0 success, 1 failure, 2 usage error.\n",
           out);
 }
 
@@ -110,16 +123,30 @@ static int lookup(const char *name, const char *const *table, int size)
     return -1;
 }
 
-static double parse_margin(const char *text)
+/* Parses a finite number >= 0 given to option name. */
+static double parse_nonneg_double(const char *name, const char *text)
 {
     char *end = NULL;
     errno = 0;
     double v = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !isfinite(v) || v < 0.0) {
         usage(stderr);
-        die(EXIT_USAGE, "bad --margin '%s' (a finite number >= 0)", text);
+        die(EXIT_USAGE, "bad %s '%s' (a finite number >= 0)", name, text);
     }
     return v;
+}
+
+/* Parses a decimal integer >= least given to option name. */
+static int64_t parse_count(const char *name, const char *text, int64_t least)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < least) {
+        usage(stderr);
+        die(EXIT_USAGE, "bad %s '%s' (an integer >= %lld)", name, text, (long long)least);
+    }
+    return (int64_t)v;
 }
 
 /* Returns the value following option argv[*i], advancing *i past it. */
@@ -144,6 +171,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
     opt->loss = LOSS_HINGE;
     opt->normalize = 0;
     opt->margin = 0.2;
+    opt->positives = 0;
+    opt->negatives = 1;
+    opt->has_neg_min_dist = 0;
+    opt->neg_min_dist = 0.0;
+    opt->neg_skip = 0;
+    opt->dist_pair[0] = -1;
+    opt->dist_pair[1] = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -160,9 +194,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->lab_name = option_value(argc, argv, &i);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--strategy") == 0) {
             const char *v = option_value(argc, argv, &i);
-            int k = lookup(v, strategy_names, 1);
+            int k = lookup(v, strategy_names, 3);
             if (k < 0) {
-                die(EXIT_USAGE, "strategy '%s' is not in the reference yet (only 'hard')", v);
+                usage(stderr);
+                die(EXIT_USAGE, "unknown strategy '%s'", v);
             }
             opt->strategy = (enum strategy)k;
         } else if (strcmp(a, "-m") == 0 || strcmp(a, "--metric") == 0) {
@@ -182,7 +217,24 @@ static void parse_options(int argc, char **argv, struct options *opt)
             }
             opt->loss = (enum loss_kind)k;
         } else if (strcmp(a, "--margin") == 0) {
-            opt->margin = parse_margin(option_value(argc, argv, &i));
+            opt->margin = parse_nonneg_double(a, option_value(argc, argv, &i));
+        } else if (strcmp(a, "--positives") == 0) {
+            opt->positives = parse_count(a, option_value(argc, argv, &i), 0);
+        } else if (strcmp(a, "--negatives") == 0) {
+            opt->negatives = parse_count(a, option_value(argc, argv, &i), 1);
+        } else if (strcmp(a, "--neg-min-dist") == 0) {
+            opt->neg_min_dist = parse_nonneg_double(a, option_value(argc, argv, &i));
+            opt->has_neg_min_dist = 1;
+        } else if (strcmp(a, "--neg-skip") == 0) {
+            opt->neg_skip = parse_count(a, option_value(argc, argv, &i), 0);
+        } else if (strcmp(a, "--distance") == 0) {
+            if (i + 2 >= argc) {
+                usage(stderr);
+                die(EXIT_USAGE, "option --distance needs two values (I J)");
+            }
+            opt->dist_pair[0] = parse_count(a, argv[i + 1], 0);
+            opt->dist_pair[1] = parse_count(a, argv[i + 2], 0);
+            i += 2;
         } else if (strcmp(a, "--normalize") == 0) {
             opt->normalize = 1;
         } else {
@@ -190,9 +242,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
             die(EXIT_USAGE, "unknown argument '%s'", a);
         }
     }
-    if (opt->input == NULL || opt->output == NULL) {
+    if (opt->input == NULL || (opt->output == NULL && opt->dist_pair[0] < 0)) {
         usage(stderr);
-        die(EXIT_USAGE, "both -i and -o are required");
+        die(EXIT_USAGE, "-i and one of -o and --distance are required");
     }
 }
 
@@ -368,56 +420,210 @@ static void push_triplet(struct result *res, int64_t a, int64_t p, int64_t n, do
 }
 
 /*
- * Batch-hard: the farthest positive and the nearest negative. The scans run
- * in increasing index order and only a strictly better distance replaces the
- * current choice, so exact ties go to the smaller index.
+ * The two orders of the rules, both total (the index decides exact ties):
+ * nearer() is (distance ascending, index ascending), the order of the
+ * negatives; harder() is (distance descending, index ascending), the order
+ * of the positives.
  */
+static int nearer(const double *dist, int64_t i, int64_t j)
+{
+    return dist[i] < dist[j] || (dist[i] == dist[j] && i < j);
+}
+
+static int harder(const double *dist, int64_t i, int64_t j)
+{
+    return dist[i] > dist[j] || (dist[i] == dist[j] && i < j);
+}
+
+/*
+ * Sets place[k] to the position of list[k] in the order before() gives to
+ * the count items of list: the number of items that come before it. The
+ * order is total, so the places are 0 .. count - 1, each once.
+ */
+static void places(int (*before)(const double *, int64_t, int64_t), const double *dist,
+                   const int64_t *list, int64_t count, int64_t *place)
+{
+    for (int64_t k = 0; k < count; k++) {
+        place[k] = 0;
+        for (int64_t j = 0; j < count; j++) {
+            if (j != k && before(dist, list[j], list[k])) {
+                place[k]++;
+            }
+        }
+    }
+}
+
+/* Returns the k with place[k] == r, or -1 when there is none. */
+static int64_t at_place(const int64_t *place, int64_t count, int64_t r)
+{
+    for (int64_t k = 0; k < count; k++) {
+        if (place[k] == r) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The negative filters, in the order of the contract: first drop every
+ * negative with d < --neg-min-dist, then the --neg-skip nearest of the rest
+ * (nearest by (distance, index)). neg holds nneg indices in increasing order;
+ * the survivors go to kept, still in increasing index order, and their count
+ * is returned. place is scratch of nneg entries.
+ */
+static int64_t filter_negatives(const struct options *opt, const double *dist, const int64_t *neg,
+                                int64_t nneg, int64_t *kept, int64_t *place)
+{
+    int64_t m = 0;
+    for (int64_t k = 0; k < nneg; k++) {
+        if (opt->has_neg_min_dist && dist[neg[k]] < opt->neg_min_dist) {
+            continue;
+        }
+        kept[m++] = neg[k];
+    }
+    if (opt->neg_skip == 0) {
+        return m;
+    }
+    places(nearer, dist, kept, m, place);
+    int64_t out = 0;
+    for (int64_t k = 0; k < m; k++) {
+        if (place[k] >= opt->neg_skip) {
+            /* out <= k: the compaction never overwrites an unread entry. */
+            kept[out++] = kept[k];
+        }
+    }
+    return out;
+}
+
+/* The hardest positive: the largest distance, ties to the smaller index. */
+static int64_t hardest_positive(const double *dist, const int64_t *pos, int64_t npos)
+{
+    int64_t best = pos[0];
+    for (int64_t k = 1; k < npos; k++) {
+        if (harder(dist, pos[k], best)) {
+            best = pos[k];
+        }
+    }
+    return best;
+}
+
+static void push_pair(const struct options *opt, int64_t a, int64_t p, int64_t n,
+                      const double *dist, struct result *res)
+{
+    push_triplet(res, a, p, n, dist[p], dist[n], loss_of(opt->loss, dist[p], dist[n], opt->margin));
+}
+
+/* Batch-hard: the farthest positive and the nearest negative. */
 static void mine_hard(const struct options *opt, int64_t a, const double *dist,
                       const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
                       struct result *res)
 {
-    int64_t best_p = pos[0];
-    for (int64_t k = 1; k < npos; k++) {
-        if (dist[pos[k]] > dist[best_p]) {
-            best_p = pos[k];
-        }
-    }
     int64_t best_n = neg[0];
     for (int64_t k = 1; k < nneg; k++) {
-        if (dist[neg[k]] < dist[best_n]) {
+        if (nearer(dist, neg[k], best_n)) {
             best_n = neg[k];
         }
     }
-    double d_ap = dist[best_p];
-    double d_an = dist[best_n];
-    push_triplet(res, a, best_p, best_n, d_ap, d_an,
-                 loss_of(opt->loss, d_ap, d_an, opt->margin));
+    push_pair(opt, a, hardest_positive(dist, pos, npos), best_n, dist, res);
 }
+
+/*
+ * Top-k: the K nearest negatives in ascending (distance, index) order, each
+ * with the hardest positive; fewer when there are fewer negatives.
+ */
+static void mine_topk(const struct options *opt, int64_t a, const double *dist,
+                      const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
+                      int64_t *place, struct result *res)
+{
+    int64_t p = hardest_positive(dist, pos, npos);
+    places(nearer, dist, neg, nneg, place);
+    int64_t take = opt->negatives < nneg ? opt->negatives : nneg;
+    for (int64_t r = 0; r < take; r++) {
+        int64_t k = at_place(place, nneg, r);
+        if (k < 0) {
+            die(EXIT_FAIL, "internal error: no negative at place %lld", (long long)r);
+        }
+        push_pair(opt, a, p, neg[k], dist, res);
+    }
+}
+
+/*
+ * Semihard: for each selected positive p, hardest first, the negative with
+ * the smallest distance above d(a,p) (ties: smaller index); when no negative
+ * is farther than p, the farthest negative (ties: smaller index).
+ */
+static void mine_semihard(const struct options *opt, int64_t a, const double *dist,
+                          const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
+                          int64_t *place, struct result *res)
+{
+    places(harder, dist, pos, npos, place);
+    int64_t take = opt->positives > 0 && opt->positives < npos ? opt->positives : npos;
+    for (int64_t r = 0; r < take; r++) {
+        int64_t k = at_place(place, npos, r);
+        if (k < 0) {
+            die(EXIT_FAIL, "internal error: no positive at place %lld", (long long)r);
+        }
+        int64_t p = pos[k];
+        int64_t best = -1;
+        for (int64_t j = 0; j < nneg; j++) {
+            int64_t n = neg[j];
+            if (dist[n] > dist[p] && (best < 0 || nearer(dist, n, best))) {
+                best = n;
+            }
+        }
+        if (best < 0) {
+            best = neg[0];
+            for (int64_t j = 1; j < nneg; j++) {
+                /* Increasing index: only a strictly larger distance wins. */
+                if (dist[neg[j]] > dist[best]) {
+                    best = neg[j];
+                }
+            }
+        }
+        push_pair(opt, a, p, best, dist, res);
+    }
+}
+
+/* Per-anchor scratch: the distance row and index lists, n entries each. */
+struct scratch {
+    double *dist;
+    int64_t *pos;
+    int64_t *neg;
+    int64_t *kept;
+    int64_t *place;
+};
 
 /* Mines one anchor: its distance row, its positives and negatives, the rule. */
 static void mine_anchor(const struct options *opt, const struct dataset *ds, int64_t a,
-                        double *dist, int64_t *pos, int64_t *neg, struct result *res)
+                        struct scratch *w, struct result *res)
 {
     int64_t npos = 0;
     int64_t nneg = 0;
     const float *xa = ds->x + a * ds->d;
     for (int64_t j = 0; j < ds->n; j++) {
-        dist[j] = distance(opt->metric, xa, ds->x + j * ds->d, ds->d);
+        w->dist[j] = distance(opt->metric, xa, ds->x + j * ds->d, ds->d);
         if (ds->label[j] == ds->label[a]) {
             if (j != a) {
-                pos[npos++] = j;
+                w->pos[npos++] = j;
             }
         } else {
-            neg[nneg++] = j;
+            w->neg[nneg++] = j;
         }
     }
-    if (npos == 0 || nneg == 0) {
+    int64_t nkept = filter_negatives(opt, w->dist, w->neg, nneg, w->kept, w->place);
+    if (npos == 0 || nkept == 0) {
         res->skipped++;
         return;
     }
     switch (opt->strategy) {
     case STRAT_HARD:
-        mine_hard(opt, a, dist, pos, npos, neg, nneg, res);
+        mine_hard(opt, a, w->dist, w->pos, npos, w->kept, nkept, res);
+        break;
+    case STRAT_SEMIHARD:
+        mine_semihard(opt, a, w->dist, w->pos, npos, w->kept, nkept, w->place, res);
+        break;
+    case STRAT_TOPK:
+        mine_topk(opt, a, w->dist, w->pos, npos, w->kept, nkept, w->place, res);
         break;
     }
 }
@@ -544,20 +750,35 @@ int main(int argc, char **argv)
     if (opt.normalize) {
         normalize_rows(&ds);
     }
+    if (opt.dist_pair[0] >= 0) {
+        int64_t i = opt.dist_pair[0];
+        int64_t j = opt.dist_pair[1];
+        if (i >= ds.n || j >= ds.n) {
+            die(EXIT_FAIL, "--distance %lld %lld: the input has %lld rows", (long long)i,
+                (long long)j, (long long)ds.n);
+        }
+        printf("%.17g\n", distance(opt.metric, ds.x + i * ds.d, ds.x + j * ds.d, ds.d));
+        free(ds.x);
+        free(ds.label);
+        return 0;
+    }
 
     struct result res;
     memset(&res, 0, sizeof res);
-    double *dist = xmalloc((size_t)ds.n * sizeof(double));
-    int64_t *pos = xmalloc((size_t)ds.n * sizeof(int64_t));
-    int64_t *neg = xmalloc((size_t)ds.n * sizeof(int64_t));
+    size_t n = (size_t)ds.n;
+    struct scratch w = {xmalloc(n * sizeof(double)), xmalloc(n * sizeof(int64_t)),
+                        xmalloc(n * sizeof(int64_t)), xmalloc(n * sizeof(int64_t)),
+                        xmalloc(n * sizeof(int64_t))};
     for (int64_t a = 0; a < ds.n; a++) {
-        mine_anchor(&opt, &ds, a, dist, pos, neg, &res);
+        mine_anchor(&opt, &ds, a, &w, &res);
     }
     write_output(&opt, &ds, &res);
 
-    free(dist);
-    free(pos);
-    free(neg);
+    free(w.dist);
+    free(w.pos);
+    free(w.neg);
+    free(w.kept);
+    free(w.place);
     free(res.triplet);
     free(res.d_ap);
     free(res.d_an);
