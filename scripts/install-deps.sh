@@ -5,15 +5,18 @@
 #
 #   scripts/install-deps.sh            # toolchain, MPI, parallel HDF5, BLAS, Check
 #   scripts/install-deps.sh --slurm    # also Slurm + munge (for the jobs/ tests)
+#   scripts/install-deps.sh --bench    # also FAISS, h5py, NumPy, GNU time (bench/)
 #
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
 
 want_slurm=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --slurm) want_slurm=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --bench) want_bench=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -27,6 +30,9 @@ pkgs=(build-essential pkg-config cmake
       libhdf5-openmpi-dev hdf5-tools
       check libsubunit-dev libopenblas-dev)
 [ "$want_slurm" -eq 1 ] && pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)
+# bench/run.sh compares with FAISS through Debian's own python3 (not a
+# virtualenv or pyenv one) and measures peak memory with GNU time.
+[ "$want_bench" -eq 1 ] && pkgs+=(python3-faiss python3-h5py python3-numpy time)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -59,4 +65,9 @@ done
 [ -f /usr/include/hdf5/openmpi/H5FDmpio.h ] || die "parallel HDF5 headers are missing"
 pkg-config --exists openblas || die "pkg-config cannot find openblas"
 pkg-config --exists check || die "pkg-config cannot find check"
+if [ "$want_bench" -eq 1 ]; then
+  [ -x /usr/bin/time ] || die "/usr/bin/time is missing after the install"
+  /usr/bin/python3 -c 'import faiss, h5py, numpy' 2>/dev/null \
+    || die "/usr/bin/python3 cannot import faiss, h5py and numpy"
+fi
 echo "[install-deps] ok"
