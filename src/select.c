@@ -116,28 +116,42 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
     }
     const int64_t self = anch->gid[a];
     const int64_t *restrict cgid = cand->gid + c0;
-    /* Four independent accumulators: a min/max chain is latency-bound. */
-    double nc4[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
-    double pc4[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    /*
+     * The masked min and max over the row, four lanes at a time with GCC
+     * vector extensions (plain C leaves these floating-point reductions
+     * scalar): lanes that do not qualify hold +inf / -inf.
+     */
+    typedef double v4d __attribute__((vector_size(32)));
+    typedef long long v4l __attribute__((vector_size(32)));
+    const v4d pinf = {INFINITY, INFINITY, INFINITY, INFINITY};
+    const v4d minf = -pinf;
+    const v4l vlab = {lab, lab, lab, lab}, vself = {self, self, self, self};
+    v4d vneg = pinf, vpos = minf;
     int64_t j = 0;
-    for (; j + 4 <= nc; j += 4)
-        for (int u = 0; u < 4; u++) {
-            const int neg = clab[j + u] != lab, pos = !neg && cgid[j + u] != self;
-            const double h = neg ? hi[j + u] : INFINITY;
-            const double l = pos ? lo[j + u] : -INFINITY;
-            nc4[u] = h < nc4[u] ? h : nc4[u];
-            pc4[u] = l > pc4[u] ? l : pc4[u];
-        }
+    for (; j + 4 <= nc; j += 4) {
+        v4l l4, g4;
+        v4d lo4, hi4;
+        memcpy(&l4, clab + j, sizeof l4);
+        memcpy(&g4, cgid + j, sizeof g4);
+        memcpy(&lo4, lo + j, sizeof lo4);
+        memcpy(&hi4, hi + j, sizeof hi4);
+        const v4l neg = l4 != vlab, pos = ~neg & (g4 != vself);
+        const v4d h = (v4d)(((v4l)hi4 & neg) | ((v4l)pinf & ~neg));
+        const v4d l = (v4d)(((v4l)lo4 & pos) | ((v4l)minf & ~pos));
+        const v4l hless = h < vneg, lmore = l > vpos;
+        vneg = (v4d)(((v4l)h & hless) | ((v4l)vneg & ~hless));
+        vpos = (v4d)(((v4l)l & lmore) | ((v4l)vpos & ~lmore));
+    }
+    for (int u = 0; u < 4; u++) {
+        neg_cut = vneg[u] < neg_cut ? vneg[u] : neg_cut;
+        pos_cut = vpos[u] > pos_cut ? vpos[u] : pos_cut;
+    }
     for (; j < nc; j++) {
         const int neg = clab[j] != lab, pos = !neg && cgid[j] != self;
         const double h = neg ? hi[j] : INFINITY;
         const double l = pos ? lo[j] : -INFINITY;
-        nc4[0] = h < nc4[0] ? h : nc4[0];
-        pc4[0] = l > pc4[0] ? l : pc4[0];
-    }
-    for (int u = 0; u < 4; u++) {
-        neg_cut = nc4[u] < neg_cut ? nc4[u] : neg_cut;
-        pos_cut = pc4[u] > pos_cut ? pc4[u] : pos_cut;
+        neg_cut = h < neg_cut ? h : neg_cut;
+        pos_cut = l > pos_cut ? l : pos_cut;
     }
 
     const tm_best_t *bp = &st->pos[a], *bn = &st->neg[a];
