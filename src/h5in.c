@@ -25,7 +25,6 @@
 typedef struct input {
     hid_t file, emb, lab;
     int64_t n, dim;
-    int lab_2d;          /* labels stored N x 1 */
     int lab_u64;         /* labels are unsigned 64-bit */
     int emb_filtered;    /* embeddings have a filter pipeline */
     int lab_filtered;    /* labels have a filter pipeline */
@@ -165,7 +164,6 @@ static int validate(const tm_h5in_req_t *req, input_t *in, tm_err_t *err)
         return tm_err_set(err, TM_EINPUT,
                           "labels '%s' must have shape (N) or (N, 1), found %d-D%s (%s)",
                           req->lab_name, r, r == 2 ? " with more than one column" : "", path);
-    in->lab_2d = r == 2;
     if (ld[0] != ed[0])
         return tm_err_set(err, TM_EINPUT,
                           "embeddings '%s' have %llu rows but labels '%s' have %llu (%s)",
@@ -329,7 +327,7 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     memset(shard, 0, sizeof *shard);
-    input_t in = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0, 0, 0, 0, 0, 0};
+    input_t in = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0, 0, 0, 0, 0};
 
     /*
      * Rank 0 validates the metadata alone, so that a missing, damaged or
@@ -340,15 +338,14 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
         return rc;
-    int64_t facts[6] = {in.n, in.dim, in.lab_2d, in.lab_u64, in.emb_filtered, in.lab_filtered};
-    if (MPI_Bcast(facts, 6, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
+    int64_t facts[5] = {in.n, in.dim, in.lab_u64, in.emb_filtered, in.lab_filtered};
+    if (MPI_Bcast(facts, 5, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Bcast of the input shape failed (%s)", req->path);
     in.n = facts[0];
     in.dim = facts[1];
-    in.lab_2d = (int)facts[2];
-    in.lab_u64 = (int)facts[3];
-    in.emb_filtered = (int)facts[4];
-    in.lab_filtered = (int)facts[5];
+    in.lab_u64 = (int)facts[2];
+    in.emb_filtered = (int)facts[3];
+    in.lab_filtered = (int)facts[4];
 
     rc = open_file(req, comm, &in.file, err);
     int opened = in.file >= 0, opened_all = 0;
