@@ -104,7 +104,8 @@ static void miner_update(miner_t *mn, const tm_rows_t *anch, int64_t a0, int64_t
         tm_hard_update(&mn->hard, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G, scratch);
         break;
     case RULE_NEAREST:
-        tm_nearest_update(&mn->nearest, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
+        tm_nearest_update(&mn->nearest, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G,
+                          scratch);
         break;
     case RULE_SEMI:
         if (mn->pass == 1)

@@ -3,6 +3,8 @@
  */
 #include "tripminer/select.h"
 
+#include "select_util.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -65,13 +67,69 @@ static inline double widen_down(double t)
     return isfinite(t) ? t - fabs(t) * 0x1p-40 - DBL_MIN : t;
 }
 
-/* Whether every dot product of the tile is finite (float32 did not overflow). */
-static int tile_finite(const float *G, int64_t count)
+__attribute__((target_clones("avx2", "default")))
+uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
+                       int64_t n, double gate, double min_dist, double pgate)
 {
-    int bad = 0;
-    for (int64_t k = 0; k < count; k++)
-        bad |= !(fabsf(G[k]) <= FLT_MAX);
-    return !bad;
+    typedef double v4d __attribute__((vector_size(32)));
+    typedef long long v4l __attribute__((vector_size(32)));
+    const v4l vlab = {lab, lab, lab, lab};
+    const v4d vgate = {gate, gate, gate, gate}, vmin = {min_dist, min_dist, min_dist, min_dist};
+    const v4d vpg = {pgate, pgate, pgate, pgate};
+    uint64_t mask = 0;
+    int64_t j = 0;
+    for (int64_t blk = 0; j + 16 <= n; blk++, j += 16) {
+        v4l any = {0, 0, 0, 0};
+        for (int k = 0; k < 16; k += 4) {
+            v4l l4;
+            v4d lo4, hi4;
+            memcpy(&l4, clab + j + k, sizeof l4);
+            memcpy(&lo4, lo + j + k, sizeof lo4);
+            memcpy(&hi4, hi + j + k, sizeof hi4);
+            const v4l neg = l4 != vlab;
+            any |= (neg & (lo4 <= vgate) & (hi4 >= vmin)) | (~neg & (hi4 >= vpg));
+        }
+        if (any[0] | any[1] | any[2] | any[3])
+            mask |= (uint64_t)1 << blk;
+    }
+    if (j < n) {
+        /* The last, partial block is looked at closely in any case. */
+        mask |= (uint64_t)1 << (j / 16);
+    }
+    return mask;
+}
+
+__attribute__((target_clones("avx2", "default")))
+void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
+                     double *restrict lo, double *restrict hi)
+{
+    const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
+    if (metric == TM_METRIC_COSINE) {
+        const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
+        const double e0 = b.gamma + b.slack;
+        for (int64_t j = 0; j < nc; j++) {
+            const double ic = cnorm[j] > 0.0 ? 1.0 / cnorm[j] : 0.0;
+            const double f = 1.0 - (double)g[j] * ia * ic;
+            const double e = e0 + b.tiny * ia * ic;
+            lo[j] = f - e;
+            hi[j] = f + e;
+        }
+        return;
+    }
+    const double k1 = 2.0 * b.gamma * ra, k0 = 2.0 * b.tiny + b.slack * na;
+    for (int64_t j = 0; j < nc; j++) {
+        const double f = na + csq[j] - 2.0 * (double)g[j];
+        const double e = k1 * cnorm[j] + k0 + b.slack * csq[j];
+        lo[j] = f - e;
+        hi[j] = f + e;
+    }
+    if (metric == TM_METRIC_EUCLIDEAN)
+        for (int64_t j = 0; j < nc; j++) {
+            /* The rounded square root is monotone: the ends stay safe. */
+            lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
+            hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
+        }
 }
 
 /*
@@ -252,7 +310,7 @@ void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                     const float *G, double *scratch)
 {
     const int64_t nc = c1 - c0;
-    const int finite = tile_finite(G, (a1 - a0) * nc);
+    const int finite = tm_tile_finite(G, (a1 - a0) * nc);
     for (int64_t a = a0; a < a1; a++) {
         const float *g = G + (a - a0) * nc;
         if (finite)

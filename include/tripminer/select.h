@@ -126,10 +126,14 @@ void tm_nearest_free(tm_nearest_t *st);
 void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 
-/* Offer a tile, as tm_hard_update does. Local; thread-safe across anchors. */
+/*
+ * Offer a tile, as tm_hard_update does (scratch: at least 2 (c1-c0)
+ * doubles). Local; thread-safe across anchors.
+ */
 void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                        const tm_rows_t *anch, int64_t a0, int64_t a1,
-                       const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G);
+                       const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                       double *scratch);
 
 /*
  * Triplets of the finished state: topk (pairs every kept negative past

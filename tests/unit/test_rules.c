@@ -392,7 +392,8 @@ static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
                         int64_t c0, int64_t c1, const float *G)
 {
     (void)pass;
-    tm_nearest_update(st, m, b, anch, a0, a1, cand, c0, c1, G);
+    static double scratch[2 * RN];
+    tm_nearest_update(st, m, b, anch, a0, a1, cand, c0, c1, G, scratch);
 }
 
 static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const tm_rows_t *anch,
