@@ -99,59 +99,20 @@ uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const
     return mask;
 }
 
+int tm_tile_finite(const float *G, int64_t count)
+{
+    int bad = 0;
+    for (int64_t k = 0; k < count; k++)
+        bad |= !(G[k] <= FLT_MAX && G[k] >= -FLT_MAX);
+    return !bad;
+}
+
 __attribute__((target_clones("avx2", "default")))
 void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
                      const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
-                     double *restrict lo, double *restrict hi)
+                     int finite, int metric_units, double *restrict lo, double *restrict hi)
 {
     const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
-    if (metric == TM_METRIC_COSINE) {
-        const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
-        const double e0 = b.gamma + b.slack;
-        for (int64_t j = 0; j < nc; j++) {
-            const double ic = cnorm[j] > 0.0 ? 1.0 / cnorm[j] : 0.0;
-            const double f = 1.0 - (double)g[j] * ia * ic;
-            const double e = e0 + b.tiny * ia * ic;
-            lo[j] = f - e;
-            hi[j] = f + e;
-        }
-        return;
-    }
-    const double k1 = 2.0 * b.gamma * ra, k0 = 2.0 * b.tiny + b.slack * na;
-    for (int64_t j = 0; j < nc; j++) {
-        const double f = na + csq[j] - 2.0 * (double)g[j];
-        const double e = k1 * cnorm[j] + k0 + b.slack * csq[j];
-        lo[j] = f - e;
-        hi[j] = f + e;
-    }
-    if (metric == TM_METRIC_EUCLIDEAN)
-        for (int64_t j = 0; j < nc; j++) {
-            /* The rounded square root is monotone: the ends stay safe. */
-            lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
-            hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
-        }
-}
-
-/*
- * One anchor against a row of finite dot products g: the hot loop of the
- * default strategy. Pass 1 is branch-free over the row (it vectorises):
- * the interval [lo, hi] of each candidate in fast space, the smallest
- * upper end over negatives and the largest lower end over positives.
- * Pass 2 re-scores exactly the few candidates whose interval reaches
- * those cuts.
- */
-__attribute__((target_clones("avx2", "default")))
-static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
-                     const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                     int64_t nc, const float *restrict g, double *restrict lo,
-                     double *restrict hi, int32_t *restrict hits)
-{
-    const int64_t lab = anch->labels[a];
-    const double na = anch->sqnorm[a], ra = anch->norm[a];
-    const int64_t *restrict clab = cand->labels + c0;
-    const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
-    double neg_cut = INFINITY, pos_cut = -INFINITY;
-
     if (metric == TM_METRIC_COSINE) {
         /* Zero norms: f = 1 exactly (inverse norm taken as 0). */
         const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
@@ -172,6 +133,40 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
             hi[j] = f + e;
         }
     }
+    if (!finite)
+        for (int64_t j = 0; j < nc; j++)
+            if (!(g[j] <= FLT_MAX && g[j] >= -FLT_MAX)) {
+                /* A dot product that overflowed float32 says nothing. */
+                lo[j] = -INFINITY;
+                hi[j] = INFINITY;
+            }
+    if (metric_units && metric == TM_METRIC_EUCLIDEAN)
+        for (int64_t j = 0; j < nc; j++) {
+            /* The rounded square root is monotone: the ends stay safe. */
+            lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
+            hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
+        }
+}
+
+/*
+ * One anchor against a row of dot products g: the hot loop of the
+ * default strategy. Pass 1 is branch-free over the row (it vectorises):
+ * the interval [lo, hi] of each candidate in fast space, the smallest
+ * upper end over negatives and the largest lower end over positives.
+ * Pass 2 re-scores exactly the few candidates whose interval reaches
+ * those cuts.
+ */
+__attribute__((target_clones("avx2", "default")))
+static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
+                     const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
+                     int64_t nc, const float *restrict g, int finite, double *restrict lo,
+                     double *restrict hi, int32_t *restrict hits)
+{
+    const int64_t lab = anch->labels[a];
+    const double na = anch->sqnorm[a], ra = anch->norm[a];
+    const int64_t *restrict clab = cand->labels + c0;
+    double neg_cut = INFINITY, pos_cut = -INFINITY;
+    tm_interval_row(metric, b, na, ra, cand, c0, nc, g, finite, 0, lo, hi);
     const int64_t self = anch->gid[a];
     const int64_t *restrict cgid = cand->gid + c0;
     /*
@@ -251,59 +246,6 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
     }
 }
 
-/* The same decision for any tile, overflowed dot products included. */
-static void hard_row_generic(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                             const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
-                             int64_t c0, int64_t nc, const float *g, double *scratch)
-{
-    const int64_t dim = anch->dim;
-    const int64_t lab = anch->labels[a];
-    const int64_t self = anch->gid[a];
-    const double na = anch->sqnorm[a], ra = anch->norm[a];
-    const tm_best_t *bp = &st->pos[a], *bn = &st->neg[a];
-
-    /*
-     * Pass 1: approximate distances; for negatives keep the lower end
-     * f - e (in scratch) and the smallest upper end f + e; for positives
-     * the upper end and the largest lower end. A candidate whose interval
-     * lies wholly beyond another's cannot be chosen.
-     */
-    double neg_cut = bn->idx >= 0 ? bn->fast : INFINITY;
-    double pos_cut = bp->idx >= 0 ? bp->fast : -INFINITY;
-    int have_pos = 0;
-    for (int64_t j = 0; j < nc; j++) {
-        const int64_t c = c0 + j;
-        double f, e;
-        tm_kern_approx(metric, bound, na, ra, cand->sqnorm[c], cand->norm[c], g[j], &f, &e);
-        if (cand->labels[c] != lab) {
-            scratch[j] = f - e;
-            if (f + e < neg_cut)
-                neg_cut = f + e;
-        } else if (cand->gid[c] != self) {
-            scratch[j] = f + e;
-            if (f - e > pos_cut)
-                pos_cut = f - e;
-            have_pos = 1;
-        } else {
-            scratch[j] = NAN; /* the anchor itself */
-        }
-    }
-    neg_cut = widen_up(neg_cut);
-    pos_cut = widen_down(pos_cut);
-
-    /* Pass 2: exact re-scoring of the candidates that survive. */
-    const float *arow = anch->emb + a * dim;
-    for (int64_t j = 0; j < nc; j++) {
-        const int64_t c = c0 + j;
-        const double s = scratch[j];
-        int is_neg = cand->labels[c] != lab;
-        if (is_neg ? !(s <= neg_cut) : !(have_pos && s >= pos_cut))
-            continue;
-        double fast = tm_exact_fast(metric, arow, cand->emb + c * dim, dim);
-        tm_hard_offer(st, a, !is_neg, tm_exact_from_fast(metric, fast), fast, cand->gid[c]);
-    }
-}
-
 void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                     const tm_rows_t *anch, int64_t a0, int64_t a1,
                     const tm_rows_t *cand, int64_t c0, int64_t c1,
@@ -311,14 +253,9 @@ void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
 {
     const int64_t nc = c1 - c0;
     const int finite = tm_tile_finite(G, (a1 - a0) * nc);
-    for (int64_t a = a0; a < a1; a++) {
-        const float *g = G + (a - a0) * nc;
-        if (finite)
-            hard_row(st, metric, bound, anch, a, cand, c0, nc, g, scratch, scratch + nc,
-                     (int32_t *)(void *)(scratch + 2 * nc));
-        else
-            hard_row_generic(st, metric, bound, anch, a, cand, c0, nc, g, scratch);
-    }
+    for (int64_t a = a0; a < a1; a++)
+        hard_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, finite, scratch,
+                 scratch + nc, (int32_t *)(void *)(scratch + 2 * nc));
 }
 
 /* ---- triplet lists ---------------------------------------------------- */

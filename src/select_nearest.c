@@ -54,44 +54,8 @@ void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx)
         st->pos[a] = e;
 }
 
-/* One anchor against a row of any dot products (overflow included). */
-static void nearest_row_generic(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                                const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
-                                int64_t c0, int64_t nc, const float *g)
-{
-    const int64_t dim = anch->dim, cap = st->cap;
-    const int has_min = st->filter.has_min_dist;
-    const double min_dist = st->filter.min_dist;
-    const float *arow = anch->emb + a * dim;
-    const int64_t lab = anch->labels[a], self = anch->gid[a];
-    const double na = anch->sqnorm[a], ra = anch->norm[a];
-    const tm_entry_t *list = st->neg + a * cap;
-    /* A negative beyond the cap-th nearest so far cannot enter. */
-    double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
-    for (int64_t j = 0; j < nc; j++) {
-        const int64_t c = c0 + j;
-        const int is_neg = cand->labels[c] != lab;
-        if (!is_neg && cand->gid[c] == self)
-            continue;
-        double lo, hi;
-        tm_kern_interval(metric, bound, na, ra, cand->sqnorm[c], cand->norm[c], g[j], &lo, &hi);
-        if (is_neg) {
-            if (lo > gate || (has_min && hi < min_dist))
-                continue;
-            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
-            tm_nearest_offer_neg(st, a, val, cand->gid[c]);
-            gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
-        } else {
-            if (st->pos[a].idx >= 0 && hi < st->pos[a].val)
-                continue;
-            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
-            tm_nearest_offer_pos(st, a, val, cand->gid[c]);
-        }
-    }
-}
-
 /*
- * The same for finite dot products: intervals for the whole row at once
+ * One anchor against a row of dot products: intervals for the whole row at once
  * (vectorised), then a branch-free test per block of 16 against the gates
  * as they stand at the block's start (gates only tighten, so this lets
  * through a superset), and the exact rules only inside blocks that hold
@@ -99,7 +63,7 @@ static void nearest_row_generic(tm_nearest_t *st, tm_metric_t metric, tm_kern_bo
  */
 static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                         const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                        int64_t nc, const float *g, double *lo, double *hi)
+                        int64_t nc, const float *g, int finite, double *lo, double *hi)
 {
     const int64_t dim = anch->dim, cap = st->cap;
     const int has_min = st->filter.has_min_dist;
@@ -108,7 +72,8 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
     const int64_t lab = anch->labels[a], self = anch->gid[a];
     const int64_t *clab = cand->labels + c0;
     const tm_entry_t *list = st->neg + a * cap;
-    tm_interval_row(metric, bound, anch->sqnorm[a], anch->norm[a], cand, c0, nc, g, lo, hi);
+    tm_interval_row(metric, bound, anch->sqnorm[a], anch->norm[a], cand, c0, nc, g, finite, 1, lo,
+                    hi);
     uint64_t mask = 0;
     for (int64_t j0 = 0; j0 < nc; j0 += 16) {
         const int64_t j1 = j0 + 16 < nc ? j0 + 16 : nc;
@@ -146,13 +111,9 @@ void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bou
 {
     const int64_t nc = c1 - c0;
     const int finite = tm_tile_finite(G, (a1 - a0) * nc);
-    for (int64_t a = a0; a < a1; a++) {
-        const float *g = G + (a - a0) * nc;
-        if (finite)
-            nearest_row(st, metric, bound, anch, a, cand, c0, nc, g, scratch, scratch + nc);
-        else
-            nearest_row_generic(st, metric, bound, anch, a, cand, c0, nc, g);
-    }
+    for (int64_t a = a0; a < a1; a++)
+        nearest_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, finite, scratch,
+                    scratch + nc);
 }
 
 int tm_nearest_finish(const tm_nearest_t *st, const int64_t *gid, tm_triplets_t *out)

@@ -51,21 +51,6 @@ static inline int tm_list_insert(tm_entry_t *list, int64_t *count, int64_t cap, 
     return 1;
 }
 
-/* Whether every value of a tile is finite (float32 did not overflow). */
-static inline int tm_tile_finite(const float *G, int64_t count)
-{
-    int bad = 0;
-    for (int64_t k = 0; k < count; k++)
-        bad |= !(G[k] <= 3.40282346638528859812e+38F && G[k] >= -3.40282346638528859812e+38F);
-    return !bad;
-}
-
-/*
- * For one anchor and a row of finite dot products g with candidates
- * [c0, c0 + nc): the interval [lo[j], hi[j]] that surely holds each exact
- * distance, in the metric's own units (see tm_kern_interval). Vectorised;
- * local.
- */
 /*
  * Over n <= 1024 candidates in blocks of 16: bit k of the result is set
  * when block k may hold a candidate that passes the gates (a negative
@@ -75,8 +60,18 @@ static inline int tm_tile_finite(const float *G, int64_t count)
 uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
                        int64_t n, double gate, double min_dist, double pgate);
 
+/*
+ * For one anchor and a row of dot products g with candidates
+ * [c0, c0 + nc): the interval [lo[j], hi[j]] that surely holds each exact
+ * distance, in fast space, or in the metric's own units when metric_units
+ * (see tm_kern_interval). Unless finite (see tm_tile_finite), a dot
+ * product that overflowed float32 gives (-inf, +inf). Vectorised; local.
+ */
 void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
-                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g, double *lo,
-                     double *hi);
+                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g, int finite,
+                     int metric_units, double *lo, double *hi);
+
+/* Whether all count values of a tile are finite. Local. */
+int tm_tile_finite(const float *G, int64_t count);
 
 #endif
