@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct buffer {
     float *emb;
@@ -19,6 +20,11 @@ typedef struct buffer {
     MPI_Request req[2];
     int64_t round; /* the round it holds or receives, -1 if none */
 } buffer_t;
+
+/* One row's sort key and where it came from. */
+typedef struct order {
+    int64_t label, gid, from;
+} order_t;
 
 struct tm_exchange {
     MPI_Comm comm;
@@ -33,19 +39,22 @@ struct tm_exchange {
     int *counts;        /* per rank, rows of the current round */
     int *displs;
     buffer_t buf[2];
+    order_t *order;     /* cap entries: the sort of the round in hand */
+    float *spare;       /* one row */
 };
 
 int64_t tm_exchange_bytes(int64_t n_global, int64_t dim, int nranks, int64_t chunk)
 {
     (void)n_global;
-    /* Two buffers of nranks * chunk rows: floats, label, index, two norms. */
-    return 2 * (int64_t)nranks * chunk * (dim * 4 + 32);
+    /* Two buffers of nranks * chunk rows (floats, label, index, two norms),
+     * the sort order of one and the miner's two float keys of one. */
+    return (int64_t)nranks * chunk * (2 * (dim * 4 + 32) + (int64_t)sizeof(order_t) + 8);
 }
 
 int64_t tm_exchange_auto_chunk(int64_t n_global, int64_t dim, int nranks, int64_t buf_bytes)
 {
     int64_t max_shard = (n_global + nranks - 1) / nranks;
-    int64_t per_row = 2 * (int64_t)nranks * (dim * 4 + 32);
+    int64_t per_row = tm_exchange_bytes(n_global, dim, nranks, 1);
     int64_t chunk = buf_bytes / per_row;
     /*
      * Only the first round's transfer is exposed (the others travel while
@@ -90,7 +99,9 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
     x->shard_n = malloc((size_t)x->nranks * sizeof *x->shard_n);
     x->counts = malloc((size_t)x->nranks * sizeof *x->counts);
     x->displs = malloc((size_t)x->nranks * sizeof *x->displs);
-    int ok = x->shard_lo && x->shard_n && x->counts && x->displs;
+    x->order = malloc((size_t)x->cap * sizeof *x->order);
+    x->spare = malloc((size_t)(shard->dim > 0 ? shard->dim : 1) * sizeof(float));
+    int ok = x->shard_lo && x->shard_n && x->counts && x->displs && x->order && x->spare;
     for (int b = 0; b < 2 && ok; b++) {
         size_t cap = (size_t)x->cap;
         x->buf[b].emb = malloc(cap * (size_t)shard->dim * sizeof(float));
@@ -125,6 +136,11 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
 int64_t tm_exchange_rounds(const tm_exchange_t *x)
 {
     return x->rounds;
+}
+
+int64_t tm_exchange_capacity(const tm_exchange_t *x)
+{
+    return x->cap;
 }
 
 /* Rows rank q contributes in round r. */
@@ -174,6 +190,56 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
     return 0;
 }
 
+static int cmp_order(const void *p, const void *q)
+{
+    const order_t *a = p, *b = q;
+    if (a->label != b->label)
+        return a->label < b->label ? -1 : 1;
+    return (a->gid > b->gid) - (a->gid < b->gid);
+}
+
+/*
+ * Put the k rows of b in (label, global index) order, in place: sort the
+ * keys, then move each row along its permutation cycle through one spare
+ * row. The selection finds an anchor's positives as one range.
+ */
+static void sort_rows(tm_exchange_t *x, buffer_t *b, int64_t k)
+{
+    const int64_t dim = x->shard->dim;
+    order_t *o = x->order;
+    int sorted = 1;
+    for (int64_t j = 0; j < k; j++) {
+        o[j] = (order_t){b->labels[j], b->gid[j], j};
+        if (j > 0 && cmp_order(&o[j - 1], &o[j]) > 0)
+            sorted = 0;
+    }
+    if (sorted)
+        return;
+    qsort(o, (size_t)k, sizeof *o, cmp_order);
+    const size_t row = (size_t)dim * sizeof(float);
+    for (int64_t j = 0; j < k; j++) {
+        b->labels[j] = o[j].label;
+        b->gid[j] = o[j].gid;
+    }
+    /* Row j takes row o[j].from; a visited entry gets from = -1. */
+    for (int64_t start = 0; start < k; start++) {
+        if (o[start].from < 0 || o[start].from == start) {
+            o[start].from = -1;
+            continue;
+        }
+        memcpy(x->spare, b->emb + start * dim, row);
+        int64_t j = start;
+        while (o[j].from != start) {
+            int64_t src = o[j].from;
+            memcpy(b->emb + j * dim, b->emb + src * dim, row);
+            o[j].from = -1;
+            j = src;
+        }
+        memcpy(b->emb + j * dim, x->spare, row);
+        o[j].from = -1;
+    }
+}
+
 int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err)
 {
     buffer_t *b = &x->buf[r % 2];
@@ -191,6 +257,7 @@ int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err
         k += cnt;
     }
     int64_t dim = x->shard->dim;
+    sort_rows(x, b, k);
     tm_shard_sqnorms(b->emb, k, dim, b->sqnorm);
     for (int64_t j = 0; j < k; j++)
         b->norm[j] = sqrt(b->sqnorm[j]);
@@ -234,5 +301,7 @@ void tm_exchange_free(tm_exchange_t *x)
     free(x->shard_n);
     free(x->counts);
     free(x->displs);
+    free(x->order);
+    free(x->spare);
     free(x);
 }

@@ -111,7 +111,8 @@ static void miner_update(miner_t *mn, const tm_rows_t *anch, int64_t a0, int64_t
         if (mn->pass == 1)
             tm_semi_update1(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
         else
-            tm_semi_update2(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
+            tm_semi_update2(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G,
+                            scratch);
         break;
     }
 }
@@ -232,7 +233,7 @@ static int anchors_init(anchors_t *a, const tm_shard_t *s)
         a->gid[i] = s->lo + i;
         a->norm[i] = sqrt(s->sqnorm[i]);
     }
-    a->rows = (tm_rows_t){s->n, s->dim, s->emb, s->labels, a->gid, s->sqnorm, a->norm};
+    a->rows = (tm_rows_t){s->n, s->dim, s->emb, s->labels, a->gid, s->sqnorm, a->norm, NULL, NULL};
     return 0;
 }
 
@@ -284,7 +285,7 @@ static int64_t mem_budget(const tm_mine_opts_t *o, MPI_Comm comm)
 
 /* Stream every candidate past every local anchor once. */
 static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep_scratch_t *scr,
-                     MPI_Comm comm, tm_err_t *err)
+                     float *kadd, float *kmul, MPI_Comm comm, tm_err_t *err)
 {
     const int64_t rounds = tm_exchange_rounds(x);
     if (rounds > 0 && tm_exchange_start(x, 0, err) != 0)
@@ -295,6 +296,9 @@ static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep
             fatal_in_rounds(err, comm);
         if (r + 1 < rounds && tm_exchange_start(x, r + 1, err) != 0)
             fatal_in_rounds(err, comm);
+        tm_rows_keys(mn->metric, &cand, kadd, kmul);
+        cand.kadd = kadd;
+        cand.kmul = kmul;
         sweep(mn, anch, &cand, scr, x);
     }
 }
@@ -328,11 +332,12 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
 
     miner_t mn;
     memset(&mn, 0, sizeof mn);
-    anchors_t anch = {{0, 0, NULL, NULL, NULL, NULL, NULL}, NULL, NULL};
+    anchors_t anch = {{0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, NULL};
     sweep_scratch_t scr = {0, NULL, NULL};
     tm_exchange_t *x = NULL;
     tm_triplets_t trip = {0, 0, NULL, NULL, NULL, 0};
     columns_t col = {NULL, NULL, NULL};
+    float *kadd = NULL, *kmul = NULL;
 
     int64_t chunk = choose_chunk(o, &shard, nranks, budget, err);
     rc = chunk < 0 ? TM_ENOMEM : 0;
@@ -342,6 +347,13 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
                         "(rank %d)", (long long)shard.n, rank);
     if (rc == 0)
         rc = tm_exchange_create(comm, &shard, chunk, &x, err);
+    if (rc == 0) {
+        size_t cap = (size_t)tm_exchange_capacity(x);
+        kadd = malloc(cap * sizeof *kadd);
+        kmul = malloc(cap * sizeof *kmul);
+        if (kadd == NULL || kmul == NULL)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the candidate keys (rank %d)", rank);
+    }
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
         goto done;
@@ -367,7 +379,7 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
             if (rc != 0)
                 goto done;
         }
-        run_pass(&mn, x, &anch.rows, &scr, comm, err);
+        run_pass(&mn, x, &anch.rows, &scr, kadd, kmul, comm, err);
     }
     double t_mine = MPI_Wtime();
 
@@ -414,6 +426,8 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
            t_end - t_mine);
 
 done:
+    free(kadd);
+    free(kmul);
     free(col.d_ap);
     free(col.d_an);
     free(col.loss);

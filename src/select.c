@@ -52,21 +52,6 @@ void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast
         *b = (tm_best_t){val, fast, idx};
 }
 
-/*
- * Widen a threshold by a relative hair: for euclidean the decision is on
- * sqrt(fast), and two different fast values can share a square root, so a
- * candidate slightly beyond the best in fast space may still tie it.
- */
-static inline double widen_up(double t)
-{
-    return isfinite(t) ? t + fabs(t) * 0x1p-40 + DBL_MIN : t;
-}
-
-static inline double widen_down(double t)
-{
-    return isfinite(t) ? t - fabs(t) * 0x1p-40 - DBL_MIN : t;
-}
-
 __attribute__((target_clones("avx2", "default")))
 uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
                        int64_t n, double gate, double min_dist, double pgate)
@@ -99,20 +84,18 @@ uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const
     return mask;
 }
 
-int tm_tile_finite(const float *G, int64_t count)
-{
-    int bad = 0;
-    for (int64_t k = 0; k < count; k++)
-        bad |= !(G[k] <= FLT_MAX && G[k] >= -FLT_MAX);
-    return !bad;
-}
-
 __attribute__((target_clones("avx2", "default")))
 void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
                      const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
-                     int finite, int metric_units, double *restrict lo, double *restrict hi)
+                     int metric_units, double *restrict lo, double *restrict hi)
 {
     const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
+    /*
+     * f is finite exactly when g is (norms of float32 rows are far from
+     * overflowing a double, and so are their inverses' products), so
+     * f - f != 0 flags a dot product that overflowed float32.
+     */
+    int bad = 0;
     if (metric == TM_METRIC_COSINE) {
         /* Zero norms: f = 1 exactly (inverse norm taken as 0). */
         const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
@@ -121,6 +104,7 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
             const double ic = cnorm[j] > 0.0 ? 1.0 / cnorm[j] : 0.0;
             const double f = 1.0 - (double)g[j] * ia * ic;
             const double e = e0 + b.tiny * ia * ic;
+            bad |= !(f - f == 0.0);
             lo[j] = f - e;
             hi[j] = f + e;
         }
@@ -129,11 +113,12 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
         for (int64_t j = 0; j < nc; j++) {
             const double f = na + csq[j] - 2.0 * (double)g[j];
             const double e = k1 * cnorm[j] + k0 + b.slack * csq[j];
+            bad |= !(f - f == 0.0);
             lo[j] = f - e;
             hi[j] = f + e;
         }
     }
-    if (!finite)
+    if (bad)
         for (int64_t j = 0; j < nc; j++)
             if (!(g[j] <= FLT_MAX && g[j] >= -FLT_MAX)) {
                 /* A dot product that overflowed float32 says nothing. */
@@ -159,14 +144,14 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
 __attribute__((target_clones("avx2", "default")))
 static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
                      const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                     int64_t nc, const float *restrict g, int finite, double *restrict lo,
+                     int64_t nc, const float *restrict g, double *restrict lo,
                      double *restrict hi, int32_t *restrict hits)
 {
     const int64_t lab = anch->labels[a];
     const double na = anch->sqnorm[a], ra = anch->norm[a];
     const int64_t *restrict clab = cand->labels + c0;
     double neg_cut = INFINITY, pos_cut = -INFINITY;
-    tm_interval_row(metric, b, na, ra, cand, c0, nc, g, finite, 0, lo, hi);
+    tm_interval_row(metric, b, na, ra, cand, c0, nc, g, 0, lo, hi);
     const int64_t self = anch->gid[a];
     const int64_t *restrict cgid = cand->gid + c0;
     /*
@@ -212,8 +197,8 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
         neg_cut = bn->fast;
     if (bp->idx >= 0 && bp->fast > pos_cut)
         pos_cut = bp->fast;
-    neg_cut = widen_up(neg_cut);
-    pos_cut = widen_down(pos_cut);
+    neg_cut = tm_widen_up(neg_cut);
+    pos_cut = tm_widen_down(pos_cut);
 
     /*
      * Find the survivors: a branch-free test over blocks of 16 (it
@@ -246,16 +231,74 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
     }
 }
 
+/*
+ * The same with float32 keys (select_keys.c): one pass for the smallest
+ * key over the negatives and the largest over the positives, which give
+ * the cuts, and one pass for the keys that reach them. Both pass over
+ * ranges: the anchor's positives are one range of the ordered tile.
+ */
+static void hard_row_keys(tm_hard_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
+                          const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
+                          int64_t nc, const float *g, int32_t *hits)
+{
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    const int64_t p0 = kr->p0, p1 = kr->p1;
+    int64_t r[4][2];
+    tm_keyrow_ranges(kr, nc, r);
+    float tneg = INFINITY, tpos = -INFINITY, mn, mx;
+    for (int q = 0; q < 4; q++) {
+        if (r[q][0] >= r[q][1])
+            continue;
+        tm_key_minmax(g, kadd, kmul, r[q][0], r[q][1], &mn, &mx);
+        if (q < 2)
+            tneg = mn < tneg ? mn : tneg;
+        else
+            tpos = mx > tpos ? mx : tpos;
+    }
+    double neg_cut = tneg < INFINITY ? tm_key_hi(kr, tneg) : INFINITY;
+    double pos_cut = tpos > -INFINITY ? tm_key_lo(kr, tpos) : -INFINITY;
+    const tm_best_t *bp = &st->pos[a], *bn = &st->neg[a];
+    if (bn->idx >= 0 && bn->fast < neg_cut)
+        neg_cut = bn->fast;
+    if (bp->idx >= 0 && bp->fast > pos_cut)
+        pos_cut = bp->fast;
+    const float tn = tm_key_thr_le(kr, tm_widen_up(neg_cut));
+    const float tp = tm_key_thr_ge(kr, tm_widen_down(pos_cut));
+
+    int64_t nhit = 0;
+    for (int q = 0; q < 4; q++)
+        if (r[q][0] < r[q][1])
+            nhit += tm_key_scan(g, kadd, kmul, r[q][0], r[q][1], q < 2 ? -INFINITY : tp,
+                                q < 2 ? tn : INFINITY, INFINITY, hits + nhit);
+    const int64_t dim = anch->dim;
+    const float *arow = anch->emb + a * dim;
+    for (int64_t k = 0; k < nhit; k++) {
+        const int64_t j = hits[k], c = c0 + j;
+        const int pos = j >= p0 && j < p1;
+        double fast = tm_exact_fast(metric, arow, cand->emb + c * dim, dim);
+        tm_hard_offer(st, a, pos, tm_exact_from_fast(metric, fast), fast, cand->gid[c]);
+    }
+}
+
 void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                     const tm_rows_t *anch, int64_t a0, int64_t a1,
                     const tm_rows_t *cand, int64_t c0, int64_t c1,
                     const float *G, double *scratch)
 {
     const int64_t nc = c1 - c0;
-    const int finite = tm_tile_finite(G, (a1 - a0) * nc);
-    for (int64_t a = a0; a < a1; a++)
-        hard_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, finite, scratch,
-                 scratch + nc, (int32_t *)(void *)(scratch + 2 * nc));
+    int32_t *hits = (int32_t *)(void *)(scratch + 2 * nc);
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, cand, c0, c1, &tk);
+    for (int64_t a = a0; a < a1; a++) {
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
+        if (tk.ok && kr.ok)
+            hard_row_keys(st, metric, &kr, anch, a, cand, c0, nc, G + (a - a0) * nc, hits);
+        else
+            hard_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, scratch,
+                     scratch + nc, hits);
+    }
 }
 
 /* ---- triplet lists ---------------------------------------------------- */

@@ -63,7 +63,7 @@ void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx)
  */
 static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                         const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                        int64_t nc, const float *g, int finite, double *lo, double *hi)
+                        int64_t nc, const float *g, double *lo, double *hi)
 {
     const int64_t dim = anch->dim, cap = st->cap;
     const int has_min = st->filter.has_min_dist;
@@ -72,8 +72,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
     const int64_t lab = anch->labels[a], self = anch->gid[a];
     const int64_t *clab = cand->labels + c0;
     const tm_entry_t *list = st->neg + a * cap;
-    tm_interval_row(metric, bound, anch->sqnorm[a], anch->norm[a], cand, c0, nc, g, finite, 1, lo,
-                    hi);
+    tm_interval_row(metric, bound, anch->sqnorm[a], anch->norm[a], cand, c0, nc, g, 1, lo, hi);
     uint64_t mask = 0;
     for (int64_t j0 = 0; j0 < nc; j0 += 16) {
         const int64_t j1 = j0 + 16 < nc ? j0 + 16 : nc;
@@ -104,16 +103,86 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
     }
 }
 
+/* Negatives are taken in blocks of this many, the gates renewed between. */
+#define KEY_BLOCK 128
+
+/*
+ * The same with float32 keys (select_keys.c): the hardest positive as in
+ * batch-hard, then the negatives of the two ranges block by block, each
+ * block against the gates as they stand at its start.
+ */
+static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
+                             const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
+                             int64_t nc, const float *g, int32_t *hits)
+{
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    const int64_t dim = anch->dim, cap = st->cap;
+    const float *arow = anch->emb + a * dim;
+    const tm_entry_t *list = st->neg + a * cap;
+    int64_t r[4][2];
+    tm_keyrow_ranges(kr, nc, r);
+
+    float tpos = -INFINITY, mn, mx;
+    for (int q = 2; q < 4; q++)
+        if (r[q][0] < r[q][1]) {
+            tm_key_minmax(g, kadd, kmul, r[q][0], r[q][1], &mn, &mx);
+            tpos = mx > tpos ? mx : tpos;
+        }
+    if (tpos > -INFINITY) {
+        double cut = tm_key_lo(kr, tpos);
+        if (st->pos[a].idx >= 0) {
+            const double best = tm_fast_down(metric, st->pos[a].val);
+            cut = best > cut ? best : cut;
+        }
+        const float tp = tm_key_thr_ge(kr, tm_widen_down(cut));
+        int64_t nhit = 0;
+        for (int q = 2; q < 4; q++)
+            if (r[q][0] < r[q][1])
+                nhit += tm_key_scan(g, kadd, kmul, r[q][0], r[q][1], tp, INFINITY, INFINITY,
+                                    hits + nhit);
+        for (int64_t k = 0; k < nhit; k++) {
+            const int64_t c = c0 + hits[k];
+            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+            tm_nearest_offer_pos(st, a, val, cand->gid[c]);
+        }
+    }
+
+    const float tmin = st->filter.has_min_dist
+                           ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
+                           : -INFINITY;
+    for (int q = 0; q < 2; q++)
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
+            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+            const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
+            for (int64_t k = 0; k < nhit; k++) {
+                const int64_t c = c0 + hits[k];
+                double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+                tm_nearest_offer_neg(st, a, val, cand->gid[c]);
+            }
+        }
+}
+
 void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                        const tm_rows_t *anch, int64_t a0, int64_t a1,
                        const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
                        double *scratch)
 {
     const int64_t nc = c1 - c0;
-    const int finite = tm_tile_finite(G, (a1 - a0) * nc);
-    for (int64_t a = a0; a < a1; a++)
-        nearest_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, finite, scratch,
-                    scratch + nc);
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, cand, c0, c1, &tk);
+    for (int64_t a = a0; a < a1; a++) {
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
+        if (tk.ok && kr.ok)
+            nearest_row_keys(st, metric, &kr, anch, a, cand, c0, nc, G + (a - a0) * nc,
+                             (int32_t *)(void *)scratch);
+        else
+            nearest_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, scratch,
+                        scratch + nc);
+    }
 }
 
 int tm_nearest_finish(const tm_nearest_t *st, const int64_t *gid, tm_triplets_t *out)

@@ -133,7 +133,14 @@ void tm_semi_update1(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
         const float *arow = anch->emb + a * dim;
         const int64_t lab = anch->labels[a], self = anch->gid[a];
         const double na = anch->sqnorm[a], ra = anch->norm[a];
-        for (int64_t j = 0; j < nc; j++) {
+        int64_t j0 = 0, j1 = nc;
+        if (skip == 0 && cand->kadd != NULL) {
+            /* Only positives matter, and they are one range. */
+            tm_label_range(cand, c0, c1, lab, &j0, &j1);
+            j0 -= c0;
+            j1 -= c0;
+        }
+        for (int64_t j = j0; j < j1; j++) {
             const int64_t c = c0 + j;
             const int is_pos = cand->labels[c] == lab;
             if (is_pos ? cand->gid[c] == self : skip == 0)
@@ -249,34 +256,85 @@ static int may_improve_gap(const tm_semi_t *st, int64_t a, double lo, double hi)
     return 0;
 }
 
+/* One negative of anchor a: the interval test, then the exact rule. */
+static void semi_neg(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                     const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c, float g)
+{
+    const int64_t dim = anch->dim;
+    double lo, hi;
+    tm_kern_interval(metric, bound, anch->sqnorm[a], anch->norm[a], cand->sqnorm[c], cand->norm[c],
+                     g, &lo, &hi);
+    if (st->filter.has_min_dist && hi < st->filter.min_dist)
+        return;
+    const tm_entry_t *far = &st->far[a];
+    if (!(far->idx < 0 || hi >= far->val) && !may_improve_gap(st, a, lo, hi))
+        return;
+    double val = tm_exact_dist(metric, anch->emb + a * dim, cand->emb + c * dim, dim);
+    tm_semi_offer2(st, a, val, cand->gid[c]);
+}
+
+/* Negatives are taken in blocks of this many, the gates renewed between. */
+#define KEY_BLOCK 128
+
+/*
+ * Pass 2 with float32 keys (select_keys.c): a negative can only matter if
+ * its exact distance is at most the farthest positive or the top gap's
+ * nearest negative, whichever is farther, and not below --neg-min-dist.
+ * While the top gap is empty that gate is +inf, so every negative is seen
+ * and the farthest one is kept; once the top gap holds one, every
+ * positive has a negative above it and the farthest is never used. The
+ * keys pass a superset, block by block; each survivor then goes through
+ * the interval test.
+ */
+static void semi_row_keys(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                          const tm_keyrow_t *kr, const tm_rows_t *anch, int64_t a,
+                          const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g,
+                          int32_t *hits)
+{
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    const int64_t np = st->npos[a];
+    const double pmax = st->pos[a][np - 1].val;
+    const float tmin = st->filter.has_min_dist
+                           ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
+                           : -INFINITY;
+    int64_t r[4][2];
+    tm_keyrow_ranges(kr, nc, r);
+    for (int q = 0; q < 2; q++)
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
+            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+            const tm_entry_t *top = &st->slot[a][np];
+            const double gate = top->idx < 0 ? INFINITY : fmax(pmax, top->val);
+            const float le = tm_key_thr_le(kr, tm_fast_up(metric, gate));
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, le, INFINITY, hits);
+            for (int64_t k = 0; k < nhit; k++)
+                semi_neg(st, metric, bound, anch, a, cand, c0 + hits[k], g[hits[k]]);
+        }
+}
+
 void tm_semi_update2(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                      const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G)
+                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                     double *scratch)
 {
-    const int64_t nc = c1 - c0, dim = anch->dim;
-    const int has_min = st->filter.has_min_dist;
-    const double min_dist = st->filter.min_dist;
+    const int64_t nc = c1 - c0;
+    int32_t *hits = (int32_t *)(void *)scratch;
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, cand, c0, c1, &tk);
     for (int64_t a = a0; a < a1; a++) {
         if (st->npos[a] == 0)
             continue; /* skipped anyway */
         const float *g = G + (a - a0) * nc;
-        const float *arow = anch->emb + a * dim;
-        const int64_t lab = anch->labels[a];
-        const double na = anch->sqnorm[a], ra = anch->norm[a];
-        for (int64_t j = 0; j < nc; j++) {
-            const int64_t c = c0 + j;
-            if (cand->labels[c] == lab)
-                continue;
-            double lo, hi;
-            tm_kern_interval(metric, bound, na, ra, cand->sqnorm[c], cand->norm[c], g[j], &lo, &hi);
-            if (has_min && hi < min_dist)
-                continue;
-            const tm_entry_t *far = &st->far[a];
-            if (!(far->idx < 0 || hi >= far->val) && !may_improve_gap(st, a, lo, hi))
-                continue;
-            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
-            tm_semi_offer2(st, a, val, cand->gid[c]);
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
+        if (tk.ok && kr.ok) {
+            semi_row_keys(st, metric, bound, &kr, anch, a, cand, c0, nc, g, hits);
+            continue;
         }
+        const int64_t lab = anch->labels[a];
+        for (int64_t j = 0; j < nc; j++)
+            if (cand->labels[c0 + j] != lab)
+                semi_neg(st, metric, bound, anch, a, cand, c0 + j, g[j]);
     }
 }
 

@@ -2,8 +2,9 @@
  * exchange.h - the candidate stream: allgather rounds over all ranks.
  *
  * In round r every rank contributes rows [r * chunk, (r + 1) * chunk) of
- * its shard (possibly none), and every rank receives the concatenation in
- * rank order: one candidate block. All ranks run the same number of rounds,
+ * its shard (possibly none), and every rank receives all of them: one
+ * candidate block, ordered by (label, global index) so that the rows of
+ * one label form one range. All ranks run the same number of rounds,
  * so no collective is ever skipped. Round r + 1 travels (non-blocking
  * allgather into the second buffer) while round r is being computed.
  */
@@ -28,7 +29,10 @@ typedef struct tm_exchange tm_exchange_t;
  */
 int64_t tm_exchange_auto_chunk(int64_t n_global, int64_t dim, int nranks, int64_t buf_bytes);
 
-/* Bytes the two candidate buffers of a given chunk take. Local. */
+/*
+ * Bytes the two candidate buffers of a given chunk take, with what the
+ * miner keeps per candidate row of one round (two float keys). Local.
+ */
 int64_t tm_exchange_bytes(int64_t n_global, int64_t dim, int nranks, int64_t chunk);
 
 /*
@@ -43,6 +47,9 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
 /* Number of rounds of one pass (the same on every rank). Local. */
 int64_t tm_exchange_rounds(const tm_exchange_t *x);
 
+/* The most rows one round delivers. Local. */
+int64_t tm_exchange_capacity(const tm_exchange_t *x);
+
 /*
  * Start round r (non-blocking). Rounds are started in order, and round r
  * must have been waited for before round r + 1 starts (one round travels
@@ -51,8 +58,8 @@ int64_t tm_exchange_rounds(const tm_exchange_t *x);
 int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err);
 
 /*
- * Wait for round r and describe its candidate block in rows (valid until
- * round r + 2 is started). Collective over comm (completes the
+ * Wait for round r and describe its candidate block in rows, ordered by
+ * (label, global index) (valid until round r + 2 is started). Collective over comm (completes the
  * non-blocking collective started by tm_exchange_start).
  */
 int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err);

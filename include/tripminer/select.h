@@ -25,7 +25,22 @@ typedef struct tm_rows {
     const int64_t *gid;    /* n global indices */
     const double *sqnorm;  /* n squared norms (double) */
     const double *norm;    /* n norms (square roots of sqnorm) */
+    /*
+     * Candidates only, optional: float32 keys (see tm_rows_keys). When
+     * set, the rows are ordered by (label, global index) and the
+     * selection filters with the keys; when NULL it uses double intervals.
+     */
+    const float *kadd, *kmul;
 } tm_rows_t;
+
+/*
+ * The float32 keys of rows ordered by (label, global index): with the dot
+ * product g of an anchor, t = kadd + kmul * g orders the candidates like
+ * the distance (sqeuclidean and euclidean: kadd = |c|^2, kmul = -2;
+ * cosine: kadd = 0, kmul = -1/|c|). kadd and kmul hold rows->n floats.
+ * Local.
+ */
+void tm_rows_keys(tm_metric_t metric, const tm_rows_t *rows, float *kadd, float *kmul);
 
 /* One choice: exact distance (metric units and fast space) and index. */
 typedef struct tm_best {
@@ -179,10 +194,11 @@ void tm_semi_update1(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
 /* Between the passes: sort positives, set up the gaps. 0 or TM_ENOMEM. Local. */
 int tm_semi_begin2(tm_semi_t *st);
 
-/* Pass 2 update from a tile. Local. */
+/* Pass 2 update from a tile (scratch: at least c1 - c0 doubles). Local. */
 void tm_semi_update2(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                      const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G);
+                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                     double *scratch);
 
 /* Offer exact distances directly (the rules; used by tests). Local. */
 void tm_semi_offer1(tm_semi_t *st, int64_t a, int is_pos, double val, int64_t idx);

@@ -3,7 +3,8 @@
  * and independent long-double values, and the float32 tiles (kern.h)
  * against the double reference and against the error bound that every
  * mining decision relies on: the exact fast-space value must lie in
- * [f - e, f + e] for f, e given by tm_kern_approx.
+ * [f - e, f + e] for f, e given by tm_kern_approx, and within the bounds
+ * the float32 keys of the selection give (select_util.h).
  *
  * This file is compiled with -ffp-contract=off, so the sequential double
  * loops below round exactly as the contract in exact.h says.
@@ -13,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "select_util.h"
 #include "tm_unit.h"
 #include "tripminer/exact.h"
 #include "tripminer/kern.h"
@@ -395,15 +397,80 @@ END_TEST
  * tile and the squared norms from tm_exact_sqnorm. Also checks that e is
  * a usable bound, not an infinite one.
  */
+/* Rows of A or C as the selection sees them (one label, indices 0..n-1). */
+typedef struct rowset {
+    tm_rows_t rows;
+    int64_t lab[64], gid[64];
+    double sq[64], nrm[64];
+    float kadd[64], kmul[64];
+} rowset_t;
+
+static void make_rowset(rowset_t *s, tm_metric_t metric, const float *X, int64_t n, int64_t dim)
+{
+    ck_assert(n <= 64);
+    for (int64_t j = 0; j < n; j++) {
+        s->lab[j] = 0;
+        s->gid[j] = j;
+        s->sq[j] = tm_exact_sqnorm(X + j * dim, dim);
+        s->nrm[j] = sqrt(s->sq[j]);
+    }
+    s->rows = (tm_rows_t){n, dim, X, s->lab, s->gid, s->sq, s->nrm, NULL, NULL};
+    tm_rows_keys(metric, &s->rows, s->kadd, s->kmul);
+    s->rows.kadd = s->kadd;
+    s->rows.kmul = s->kmul;
+}
+
+/* Pairs checked through the float32 keys, over the whole suite. */
+static int64_t key_pairs;
+
+/*
+ * The key of every pair: the exact fast value lies in [tm_key_lo,
+ * tm_key_hi], and the thresholds made from it let the key through.
+ */
+static void check_keys(const char *what, tm_metric_t metric, const rowset_t *as, int64_t i,
+                       const rowset_t *cs, const float *g, int64_t n, tm_kern_bound_t b)
+{
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, &cs->rows, 0, n, &tk);
+    tm_keyrow_t kr;
+    tm_keyrow(metric, b, &tk, &as->rows, i, &cs->rows, 0, n, &kr);
+    if (!tk.ok || !kr.ok)
+        return;
+    ck_assert_msg(kr.p0 == 0 && kr.p1 == n && kr.self == (i < n ? i : -1),
+                  "%s: label range [%lld, %lld) self %lld", what, (long long)kr.p0,
+                  (long long)kr.p1, (long long)kr.self);
+    for (int64_t j = 0; j < n; j++) {
+        const float *a = as->rows.emb + i * as->rows.dim, *c = cs->rows.emb + j * cs->rows.dim;
+        const float t = cs->kadd[j] + cs->kmul[j] * g[j];
+        const double x = tm_exact_fast(metric, a, c, as->rows.dim);
+        ck_assert_msg(x >= tm_key_lo(&kr, t) && x <= tm_key_hi(&kr, t),
+                      "%s, %s, pair (%lld,%lld): exact %.17g outside the key bounds "
+                      "[%.17g, %.17g] (t %.9g, err %.3g)", what, mname(metric), (long long)i,
+                      (long long)j, x, tm_key_lo(&kr, t), tm_key_hi(&kr, t), (double)t, kr.err);
+        ck_assert_msg(t <= tm_key_thr_le(&kr, x) && t >= tm_key_thr_ge(&kr, x),
+                      "%s, %s, pair (%lld,%lld): key %.9g outside its thresholds [%.9g, %.9g]",
+                      what, mname(metric), (long long)i, (long long)j, (double)t,
+                      (double)tm_key_thr_ge(&kr, x), (double)tm_key_thr_le(&kr, x));
+        /* Through the metric's own value, as top-k and semihard gate. */
+        const double v = tm_exact_from_fast(metric, x);
+        ck_assert(x <= tm_fast_up(metric, v) && x >= tm_fast_down(metric, v));
+        key_pairs++;
+    }
+}
+
 static void check_bound_tile(const char *what, tm_metric_t metric, const float *A, int64_t m,
                              const float *C, int64_t n, int64_t dim)
 {
     float *G = tm_unit_alloc((size_t)(m * n) * sizeof *G);
     tm_kern_gram(A, m, C, n, dim, G);
     tm_kern_bound_t b = tm_kern_bound(dim);
+    static rowset_t as, cs;
+    make_rowset(&as, metric, A, m, dim);
+    make_rowset(&cs, metric, C, n, dim);
     for (int64_t i = 0; i < m; i++) {
         const float *a = A + i * dim;
         double na = tm_exact_sqnorm(a, dim);
+        check_keys(what, metric, &as, i, &cs, G + i * n, n, b);
         for (int64_t j = 0; j < n; j++) {
             const float *c = C + j * dim;
             double nc = tm_exact_sqnorm(c, dim);
@@ -448,6 +515,7 @@ enum { BM = 8, BN = 16 };
 
 START_TEST(test_bound_random)
 {
+    key_pairs = 0;
     const int64_t dim = dims[_i];
     tm_rng_t r = tm_rng_make(700 + (uint64_t)_i);
     float *A = tm_unit_alloc((size_t)(BM * dim) * sizeof *A);
@@ -465,6 +533,8 @@ START_TEST(test_bound_random)
     }
     free(A);
     free(C);
+    /* Ordinary data must go through the keys, or the check above is void. */
+    ck_assert_int_eq(key_pairs, 10 * 2 * 3 * BM * BN);
 }
 END_TEST
 

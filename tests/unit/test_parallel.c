@@ -78,13 +78,18 @@ START_TEST(exchange_delivers_every_row_once)
                                 bad |= rows.emb[j * dim + k] != (float)(g * 8 + k);
                             bad |= rows.labels[j] != g % 5;
                             bad |= rows.sqnorm[j] != tm_exact_sqnorm(rows.emb + j * dim, dim);
+                            /* Ordered by (label, global index). */
+                            if (j > 0)
+                                bad |= !(rows.labels[j - 1] < rows.labels[j] ||
+                                         (rows.labels[j - 1] == rows.labels[j] &&
+                                          rows.gid[j - 1] < rows.gid[j]));
                         }
                     }
                 }
                 for (int64_t g = 0; g < n; g++)
                     bad |= seen[g] != 2;
-                TM_ALL_ASSERT(!bad, "N %lld, D %lld, chunk %lld: a row arrived wrong, twice or "
-                              "never", (long long)n, (long long)dim, (long long)chunks[c]);
+                TM_ALL_ASSERT(!bad, "N %lld, D %lld, chunk %lld: a row arrived wrong, out of "
+                              "order, twice or never", (long long)n, (long long)dim, (long long)chunks[c]);
                 free(seen);
                 tm_exchange_free(x);
                 tm_shard_free(&s);

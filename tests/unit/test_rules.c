@@ -352,14 +352,35 @@ typedef void (*update_fn)(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
                           const tm_rows_t *anch, int64_t a0, int64_t a1, const tm_rows_t *cand,
                           int64_t c0, int64_t c1, const float *G);
 
+/* Order positions by (label, global index) of the data set being streamed. */
+static const dataset_t *sort_src;
+static int cmp_label_gid(const void *x, const void *y)
+{
+    const int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    const int64_t li = sort_src->lab[i], lj = sort_src->lab[j];
+    if (li != lj)
+        return li < lj ? -1 : 1;
+    return (sort_src->gid[i] > sort_src->gid[j]) - (sort_src->gid[i] < sort_src->gid[j]);
+}
+
+/*
+ * keyed: the candidates ordered by (label, index) with float32 keys, as the
+ * exchange delivers a round (then blocks split label ranges at random);
+ * else in a random order without keys.
+ */
 static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int pass,
-                   update_fn fn)
+                   update_fn fn, int keyed)
 {
     static dataset_t perm;
+    static float kadd[RN], kmul[RN];
     int64_t order[RN];
     for (int i = 0; i < RN; i++)
         order[i] = i;
     tm_rng_shuffle(r, order, RN);
+    if (keyed) {
+        sort_src = d;
+        qsort(order, RN, sizeof *order, cmp_label_gid);
+    }
     for (int i = 0; i < RN; i++) {
         memcpy(perm.emb + i * RD, d->emb + order[i] * RD, sizeof(float) * RD);
         perm.lab[i] = d->lab[order[i]];
@@ -367,8 +388,13 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         perm.sq[i] = d->sq[order[i]];
         perm.nrm[i] = d->nrm[order[i]];
     }
-    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm};
-    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm};
+    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL};
+    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL};
+    if (keyed) {
+        tm_rows_keys(m, &cand, kadd, kmul);
+        cand.kadd = kadd;
+        cand.kmul = kmul;
+    }
     tm_kern_bound_t b = tm_kern_bound(RD);
     static float G[RN * RN];
     for (int64_t c0 = 0; c0 < RN;) {
@@ -404,7 +430,10 @@ static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const
         tm_semi_update1(st, m, b, anch, a0, a1, cand, c0, c1,
                         tm_semi_pass1_needs_tiles(st) ? G : NULL);
     else
-        tm_semi_update2(st, m, b, anch, a0, a1, cand, c0, c1, G);
+    {
+        static double scratch[RN];
+        tm_semi_update2(st, m, b, anch, a0, a1, cand, c0, c1, G, scratch);
+    }
 }
 
 static void compare(const tm_triplets_t *want, const tm_triplets_t *got, const char *what)
@@ -432,16 +461,18 @@ START_TEST(random_topk_and_filtered_hard)
     tm_rng_t r = tm_rng_make(7 + (uint64_t)_i);
     tm_metric_t m = metrics[_i % 3];
     const tm_negfilter_t filters[4] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.6, 0}, {1, 0.3, 3}};
-    for (int fi = 0; fi < 4; fi++) {
+    for (int fi = 0; fi < 8; fi++) {
+        const int keyed = fi >= 4;
         for (int k = 1; k <= 4; k += 3) {
             tm_triplets_t want = {0}, got = {0};
             tm_strategy_t s = k == 1 ? TM_STRATEGY_HARD : TM_STRATEGY_TOPK;
-            brute(&d, m, s, k, 0, filters[fi], &want);
+            brute(&d, m, s, k, 0, filters[fi % 4], &want);
             tm_nearest_t st;
-            ck_assert_int_eq(tm_nearest_init(&st, RN, k, filters[fi]), 0);
-            stream(&d, m, &r, &st, 1, upd_nearest);
+            ck_assert_int_eq(tm_nearest_init(&st, RN, k, filters[fi % 4]), 0);
+            stream(&d, m, &r, &st, 1, upd_nearest, keyed);
             ck_assert_int_eq(tm_nearest_finish(&st, d.gid, &got), 0);
-            compare(&want, &got, k == 1 ? "filtered hard" : "topk");
+            compare(&want, &got, k == 1 ? (keyed ? "filtered hard, keyed" : "filtered hard")
+                                        : (keyed ? "topk, keyed" : "topk"));
             tm_nearest_free(&st);
             tm_triplets_free(&want);
             tm_triplets_free(&got);
@@ -457,17 +488,18 @@ START_TEST(random_semihard)
     tm_rng_t r = tm_rng_make(9 + (uint64_t)_i);
     tm_metric_t m = metrics[_i % 3];
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.5, 1}};
-    for (int fi = 0; fi < 3; fi++) {
+    for (int fi = 0; fi < 6; fi++) {
+        const int keyed = fi >= 3;
         for (int64_t kpos = 0; kpos <= 3; kpos += 3) {
             tm_triplets_t want = {0}, got = {0};
-            brute(&d, m, TM_STRATEGY_SEMIHARD, 0, kpos, filters[fi], &want);
+            brute(&d, m, TM_STRATEGY_SEMIHARD, 0, kpos, filters[fi % 3], &want);
             tm_semi_t st;
-            ck_assert_int_eq(tm_semi_init(&st, RN, kpos, filters[fi], 0), 0);
-            stream(&d, m, &r, &st, 1, upd_semi);
+            ck_assert_int_eq(tm_semi_init(&st, RN, kpos, filters[fi % 3], 0), 0);
+            stream(&d, m, &r, &st, 1, upd_semi, keyed);
             ck_assert_int_eq(tm_semi_begin2(&st), 0);
-            stream(&d, m, &r, &st, 2, upd_semi);
+            stream(&d, m, &r, &st, 2, upd_semi, keyed);
             ck_assert_int_eq(tm_semi_finish(&st, d.gid, &got), 0);
-            compare(&want, &got, "semihard");
+            compare(&want, &got, keyed ? "semihard, keyed" : "semihard");
             tm_semi_free(&st);
             tm_triplets_free(&want);
             tm_triplets_free(&got);

@@ -177,7 +177,7 @@ static void dset_gather(dset_t *out, const dset_t *src, const int64_t *idx, int6
 
 static tm_rows_t dset_rows(const dset_t *s)
 {
-    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm};
+    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm, NULL, NULL};
     return r;
 }
 
@@ -231,28 +231,53 @@ typedef enum {
     FEED_SINGLES,       /* reversed order, one candidate per block */
     FEED_RANDOM_BLOCKS, /* permuted, blocks of random size, anchors in two ranges */
     FEED_SUBRANGES,     /* permuted into one row set, offered by [c0, c1) ranges */
+    FEED_KEYED,         /* random blocks ordered by (label, index), with float32 keys */
     FEED_COUNT
 } feed_t;
 
 static const char *feed_name(feed_t f)
 {
     static const char *names[FEED_COUNT] = {"one block", "single candidates",
-                                            "random blocks", "subranges"};
+                                            "random blocks", "subranges", "keyed blocks"};
     return names[f];
 }
 
 /* One tm_hard_update over anchors [a0, a1) and candidates [c0, c1) of cand. */
 static void update(tm_hard_t *st, tm_metric_t m, const dset_t *anch, int64_t a0, int64_t a1,
-                   const dset_t *cand, int64_t c0, int64_t c1)
+                   const dset_t *cand, int64_t c0, int64_t c1, int keyed)
 {
     const int64_t dim = anch->dim, na = a1 - a0, nc = c1 - c0;
     float *G = tm_unit_alloc((size_t)(na * nc) * sizeof *G);
     double *scratch = tm_unit_alloc((size_t)(3 * nc) * sizeof *scratch);
+    float *kadd = tm_unit_alloc((size_t)cand->n * sizeof *kadd);
+    float *kmul = tm_unit_alloc((size_t)cand->n * sizeof *kmul);
     tm_kern_gram(anch->emb + a0 * dim, na, cand->emb + c0 * dim, nc, dim, G);
     tm_rows_t ar = dset_rows(anch), cr = dset_rows(cand);
+    if (keyed) {
+        /* As the exchange delivers a round: ordered, with keys. */
+        for (int64_t i = 1; i < cand->n; i++)
+            ck_assert(cand->labels[i - 1] < cand->labels[i] ||
+                      (cand->labels[i - 1] == cand->labels[i] && cand->gid[i - 1] < cand->gid[i]));
+        tm_rows_keys(m, &cr, kadd, kmul);
+        cr.kadd = kadd;
+        cr.kmul = kmul;
+    }
     tm_hard_update(st, m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch);
     free(G);
     free(scratch);
+    free(kadd);
+    free(kmul);
+}
+
+/* Sort positions by (label, global index) of rows of s. */
+static const dset_t *sort_src;
+static int cmp_label_gid(const void *x, const void *y)
+{
+    const int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    const int64_t li = sort_src->labels[i], lj = sort_src->labels[j];
+    if (li != lj)
+        return li < lj ? -1 : 1;
+    return (sort_src->gid[i] > sort_src->gid[j]) - (sort_src->gid[i] < sort_src->gid[j]);
 }
 
 /* Offer every row of all to every anchor (all rows are anchors) in the order of feed. */
@@ -262,7 +287,7 @@ static void run_feed(tm_hard_t *st, tm_metric_t m, const dset_t *all, feed_t fee
     int64_t *order = tm_unit_alloc((size_t)n * sizeof *order);
     for (int64_t i = 0; i < n; i++)
         order[i] = feed == FEED_SINGLES ? n - 1 - i : i;
-    if (feed == FEED_RANDOM_BLOCKS || feed == FEED_SUBRANGES)
+    if (feed == FEED_RANDOM_BLOCKS || feed == FEED_SUBRANGES || feed == FEED_KEYED)
         tm_rng_shuffle(r, order, n);
     dset_t perm;
     dset_gather(&perm, all, order, n);
@@ -271,18 +296,29 @@ static void run_feed(tm_hard_t *st, tm_metric_t m, const dset_t *all, feed_t fee
         int64_t len = feed == FEED_ONE_BLOCK ? n : feed == FEED_SINGLES ? 1 : 1 + tm_rng_below(r, 12);
         int64_t c1 = c0 + len < n ? c0 + len : n;
         if (feed == FEED_SUBRANGES) {
-            update(st, m, all, 0, n, &perm, c0, c1);
+            update(st, m, all, 0, n, &perm, c0, c1, 0);
         } else {
             dset_t blk;
             int64_t *idx = tm_unit_alloc((size_t)(c1 - c0) * sizeof *idx);
             for (int64_t i = c0; i < c1; i++)
                 idx[i - c0] = i;
+            if (feed == FEED_KEYED) {
+                sort_src = &perm;
+                qsort(idx, (size_t)(c1 - c0), sizeof *idx, cmp_label_gid);
+            }
             dset_gather(&blk, &perm, idx, c1 - c0);
-            if (feed == FEED_RANDOM_BLOCKS) {
-                update(st, m, all, 0, split, &blk, 0, blk.n);
-                update(st, m, all, split, n, &blk, 0, blk.n);
+            if (feed == FEED_RANDOM_BLOCKS || feed == FEED_KEYED) {
+                /* Keyed: the block in two tiles, [0, half) and [half, n). */
+                int64_t half = feed == FEED_KEYED ? blk.n / 2 : blk.n;
+                int keyed = feed == FEED_KEYED;
+                update(st, m, all, 0, split, &blk, 0, half, keyed);
+                update(st, m, all, split, n, &blk, 0, half, keyed);
+                if (half < blk.n) {
+                    update(st, m, all, 0, split, &blk, half, blk.n, keyed);
+                    update(st, m, all, split, n, &blk, half, blk.n, keyed);
+                }
             } else {
-                update(st, m, all, 0, n, &blk, 0, blk.n);
+                update(st, m, all, 0, n, &blk, 0, blk.n, 0);
             }
             free(idx);
             dset_free(&blk);
@@ -349,7 +385,7 @@ START_TEST(test_update_hand)
     dset_norms(&s);
     tm_hard_t st;
     ck_assert_int_eq(tm_hard_init(&st, 6), 0);
-    update(&st, TM_METRIC_SQEUCLIDEAN, &s, 0, 6, &s, 0, 6);
+    update(&st, TM_METRIC_SQEUCLIDEAN, &s, 0, 6, &s, 0, 6, 0);
     ck_assert_int_eq(st.pos[0].idx, 102);
     ck_assert(st.pos[0].val == 9.0);
     ck_assert_int_eq(st.neg[0].idx, 103);
@@ -445,7 +481,7 @@ START_TEST(test_update_duplicate_ties)
     /* And by hand: anchor row 0; its class copies rows 2..6 of base 1; negatives copy base 2. */
     tm_hard_t st;
     ck_assert_int_eq(tm_hard_init(&st, n), 0);
-    update(&st, m, &s, 0, n, &s, 0, n);
+    update(&st, m, &s, 0, n, &s, 0, n, 0);
     ck_assert_int_eq(st.pos[0].idx, s.gid[6]);
     ck_assert_int_eq(st.neg[0].idx, s.gid[11]);
     tm_hard_free(&st);
@@ -470,7 +506,7 @@ START_TEST(test_update_self_never_positive)
     dset_norms(&s);
     tm_hard_t st;
     ck_assert_int_eq(tm_hard_init(&st, 4), 0);
-    update(&st, m, &s, 0, 4, &s, 0, 4);
+    update(&st, m, &s, 0, 4, &s, 0, 4, 0);
     ck_assert_int_eq(st.pos[0].idx, -1);
     ck_assert_int_eq(st.pos[3].idx, -1);
     /* The duplicate with another index is a positive at distance 0. */
@@ -487,7 +523,7 @@ START_TEST(test_update_self_never_positive)
     s.gid[0] = 0;
     dset_norms(&s);
     ck_assert_int_eq(tm_hard_init(&st, 1), 0);
-    update(&st, m, &s, 0, 1, &s, 0, 1);
+    update(&st, m, &s, 0, 1, &s, 0, 1, 0);
     ck_assert_int_eq(st.pos[0].idx, -1);
     ck_assert_int_eq(st.neg[0].idx, -1);
     tm_hard_free(&st);
@@ -512,7 +548,7 @@ START_TEST(test_update_no_negatives)
     check_all_feeds("one class", m, &s, 5100 + (uint64_t)_i);
     tm_hard_t st;
     ck_assert_int_eq(tm_hard_init(&st, 9), 0);
-    update(&st, m, &s, 0, 9, &s, 0, 9);
+    update(&st, m, &s, 0, 9, &s, 0, 9, 0);
     for (int a = 0; a < 9; a++) {
         ck_assert_int_eq(st.neg[a].idx, -1);
         ck_assert_int_ge(st.pos[a].idx, 0);
@@ -553,7 +589,7 @@ START_TEST(test_update_euclidean_sqrt_tie)
             ck_assert_int_eq(tm_hard_init(&st, 5), 0);
             for (int i = 0; i < 5; i++) {
                 int c = rev ? 4 - i : i;
-                update(&st, m, &s, 0, 1, &s, c, c + 1);
+                update(&st, m, &s, 0, 1, &s, c, c + 1, 0);
             }
             if (m == TM_METRIC_EUCLIDEAN) {
                 ck_assert_int_eq(st.neg[0].idx, 3);
