@@ -3,9 +3,10 @@
 # Debian 12 packages. Idempotent: when every package is present it does not
 # touch apt at all.
 #
-#   scripts/install-deps.sh            # toolchain, MPI, parallel HDF5, BLAS, Check
+#   scripts/install-deps.sh            # toolchain, MPI, parallel HDF5, BLAS, Check,
+#                                      # h5py and NumPy (the output test)
 #   scripts/install-deps.sh --slurm    # also Slurm + munge (for the jobs/ tests)
-#   scripts/install-deps.sh --bench    # also FAISS, h5py, NumPy, GNU time (bench/)
+#   scripts/install-deps.sh --bench    # also FAISS and GNU time (bench/)
 #
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
@@ -16,7 +17,7 @@ for arg in "$@"; do
   case "$arg" in
     --slurm) want_slurm=1 ;;
     --bench) want_bench=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -24,15 +25,18 @@ done
 die() { echo "install-deps.sh: error: $*" >&2; exit 1; }
 
 # libhdf5-openmpi-dev is the parallel HDF5; the serial libhdf5-dev is not
-# wanted (CMake prefers parallel anyway, see CMakeLists.txt).
+# wanted (CMake prefers parallel anyway, see CMakeLists.txt). The test
+# tests/h5py_output.py reads real outputs with Debian's own python3 (not a
+# virtualenv or pyenv one), h5py and NumPy.
 pkgs=(build-essential pkg-config cmake
       libopenmpi-dev openmpi-bin
       libhdf5-openmpi-dev hdf5-tools
-      check libsubunit-dev libopenblas-dev)
+      check libsubunit-dev libopenblas-dev
+      python3-h5py python3-numpy)
 [ "$want_slurm" -eq 1 ] && pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)
-# bench/run.sh compares with FAISS through Debian's own python3 (not a
-# virtualenv or pyenv one) and measures peak memory with GNU time.
-[ "$want_bench" -eq 1 ] && pkgs+=(python3-faiss python3-h5py python3-numpy time)
+# bench/run.sh compares with FAISS through the same python3 and measures
+# peak memory with GNU time.
+[ "$want_bench" -eq 1 ] && pkgs+=(python3-faiss time)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -65,6 +69,8 @@ done
 [ -f /usr/include/hdf5/openmpi/H5FDmpio.h ] || die "parallel HDF5 headers are missing"
 pkg-config --exists openblas || die "pkg-config cannot find openblas"
 pkg-config --exists check || die "pkg-config cannot find check"
+/usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null \
+  || die "/usr/bin/python3 cannot import h5py and numpy"
 if [ "$want_bench" -eq 1 ]; then
   [ -x /usr/bin/time ] || die "/usr/bin/time is missing after the install"
   /usr/bin/python3 -c 'import faiss, h5py, numpy' 2>/dev/null \

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "h5util.h"
+#include "tm_gitrev.h"
 #include "tm_version.h"
 #include "tripminer/err.h"
+#include "tripminer/inspect.h"
 #include "tripminer/log.h"
 #include "tripminer/mine.h"
 #include "tripminer/opts.h"
@@ -60,6 +62,24 @@ static int cmd_synth(int argc, char **argv, MPI_Comm comm, int rank)
     return finish(rc, &err, rank);
 }
 
+static int cmd_inspect(int argc, char **argv, MPI_Comm comm, int rank)
+{
+    tm_inspect_opts_t o;
+    tm_err_t err;
+    tm_err_clear(&err);
+    int rc = tm_inspect_opts_parse(argc, argv, &o, &err);
+    if (rc == 0 && o.help) {
+        if (rank == 0)
+            tm_usage_inspect(stdout);
+        return 0;
+    }
+    if (rc != 0)
+        return finish(rc, &err, rank);
+    tm_log_init(o.verbosity, rank);
+    rc = tm_inspect_run(&o, comm, stdout, &err);
+    return finish(rc, &err, rank);
+}
+
 int tm_cli_run(int argc, char **argv, MPI_Comm comm)
 {
     int rank = 0;
@@ -90,10 +110,8 @@ int tm_cli_run(int argc, char **argv, MPI_Comm comm)
         return cmd_mine(argc - 2, argv + 2, comm, rank);
     if (strcmp(cmd, "synth") == 0)
         return cmd_synth(argc - 2, argv + 2, comm, rank);
-    if (strcmp(cmd, "inspect") == 0) {
-        tm_err_set(&err, TM_ENOTSUP, "inspect is not available in this version (inspect)");
-        return finish(TM_ENOTSUP, &err, rank);
-    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 2, argv + 2, comm, rank);
     tm_err_set(&err, TM_EUSAGE, "unknown command '%s' (see 'tripminer --help')", cmd);
     return finish(TM_EUSAGE, &err, rank);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts_table.h"
 #include "tripminer/log.h"
 
 const char *tm_strategy_name(tm_strategy_t s)
@@ -149,13 +150,6 @@ int tm_opts_parse_bytes(const char *s, int64_t *out)
 
 /* ---- the generic option walker ------------------------------------------ */
 
-typedef struct optdef {
-    const char *lng;  /* "--name" without dashes */
-    char shrt;        /* 'x' for -x, or 0 */
-    int has_value;
-    int id;
-} optdef_t;
-
 /*
  * Walk argv, calling handle(id, value) for each option; positional
  * arguments are refused. Returns 0 or TM_EUSAGE.
@@ -163,12 +157,12 @@ typedef struct optdef {
 typedef int (*handler_fn)(void *ctx, int id, const char *name, const char *val,
                           tm_err_t *err);
 
-static int walk(const char *cmd, int argc, char **argv, const optdef_t *defs,
+static int walk(const char *cmd, int argc, char **argv, const tm_optdef_t *defs,
                 size_t ndefs, handler_fn handle, void *ctx, tm_err_t *err)
 {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
-        const optdef_t *d = NULL;
+        const tm_optdef_t *d = NULL;
         const char *val = NULL;
         char name[64];
 
@@ -221,7 +215,7 @@ enum {
     M_QUIET, M_VERBOSE, M_FORCE, M_HELP
 };
 
-static const optdef_t mine_defs[] = {
+static const tm_optdef_t mine_defs[] = {
     {"input", 'i', 1, M_INPUT},
     {"output", 'o', 1, M_OUTPUT},
     {"embeddings", 0, 1, M_EMB},
@@ -347,7 +341,7 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
 enum { S_OUTPUT, S_N, S_DIM, S_CLASSES, S_SEED, S_SPREAD, S_FORCE, S_QUIET,
        S_VERBOSE, S_HELP };
 
-static const optdef_t synth_defs[] = {
+static const tm_optdef_t synth_defs[] = {
     {"output", 'o', 1, S_OUTPUT},
     {"num", 'n', 1, S_N},
     {"dim", 'd', 1, S_DIM},
@@ -380,6 +374,20 @@ static int synth_handle(void *ctx, int id, const char *name, const char *val,
     return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (%s)", name, cmd);
 }
 
+const tm_optdef_t *tm_opts_table(const char *cmd, size_t *count)
+{
+    if (strcmp(cmd, "mine") == 0) {
+        *count = sizeof mine_defs / sizeof mine_defs[0];
+        return mine_defs;
+    }
+    if (strcmp(cmd, "synth") == 0) {
+        *count = sizeof synth_defs / sizeof synth_defs[0];
+        return synth_defs;
+    }
+    *count = 0;
+    return NULL;
+}
+
 int tm_synth_opts_parse(int argc, char **argv, tm_synth_opts_t *o, tm_err_t *err)
 {
     tm_synth_opts_default(o);
@@ -398,25 +406,36 @@ int tm_synth_opts_parse(int argc, char **argv, tm_synth_opts_t *o, tm_err_t *err
     return 0;
 }
 
+
 /* ---- help texts ---------------------------------------------------------- */
+
+/*
+ * One entry per option of the tables above, in groups, each with its default
+ * in brackets (test_opts checks both against the tables), and one example.
+ */
 
 void tm_usage_main(FILE *f)
 {
     fputs(
 "usage: tripminer COMMAND [options]\n"
+"       tripminer --help | --version\n"
 "\n"
 "Mine triplets for triplet-loss training from labelled embeddings in HDF5,\n"
 "exactly, on many MPI ranks.\n"
 "\n"
-"commands:\n"
-"  mine     mine triplets (run under mpirun or srun; also works alone)\n"
-"  synth    write a synthetic labelled embedding set\n"
+"Commands:\n"
+"  mine      mine triplets (run under mpirun or srun; also works alone)\n"
+"  synth     write a synthetic labelled embedding set\n"
+"  inspect   summarise a mining output\n"
 "\n"
-"  tripminer --help       this text\n"
-"  tripminer --version    version and git revision\n"
-"  tripminer CMD --help   the options of one command\n"
+"Options:\n"
+"  -h, --help      this text; 'tripminer COMMAND --help' lists the options\n"
+"                  of one command, with their defaults\n"
+"      --version   print 'tripminer VERSION (git REVISION)': the release and\n"
+"                  the commit it was built from ('-dirty' if the tree had\n"
+"                  uncommitted changes, 'unknown' outside a git checkout)\n"
 "\n"
-"example:\n"
+"Example:\n"
 "  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500\n"
 "  mpirun -n 2 tripminer mine -i sample.h5 -o triplets.h5\n", f);
 }
@@ -426,41 +445,49 @@ void tm_usage_mine(FILE *f)
     fputs(
 "usage: tripminer mine -i IN.h5 -o OUT.h5 [options]\n"
 "\n"
-"Mine triplets (anchor, positive, negative) over the whole data set.\n"
+"Mine triplets (anchor, positive, negative) over the whole data set, on\n"
+"every rank of the MPI job. Defaults are in [brackets].\n"
 "\n"
-"input and output:\n"
-"  -i, --input FILE        input HDF5 file (required)\n"
-"      --embeddings NAME   N x D floating-point dataset [embeddings]\n"
-"      --labels NAME       N or N x 1 integer dataset [labels]\n"
-"  -o, --output FILE       output HDF5 file (required); refused if it exists\n"
-"      --force             overwrite an existing output\n"
+"Input/output:\n"
+"  -i, --input FILE          input HDF5 file [required]\n"
+"      --embeddings NAME     N x D floating-point dataset [embeddings]\n"
+"      --labels NAME         N or N x 1 integer dataset [labels]\n"
+"  -o, --output FILE         output HDF5 file, refused if it exists [required]\n"
+"      --force               overwrite an existing output [off]\n"
 "\n"
-"mining:\n"
-"  -s, --strategy S        hard | semihard | topk [hard]\n"
-"  -m, --metric M          sqeuclidean | euclidean | cosine [sqeuclidean]\n"
-"      --normalize         L2-normalise every embedding on read [off]\n"
-"      --margin A          margin alpha of the loss, >= 0 [0.2]\n"
-"      --loss L            hinge | softplus [hinge]\n"
-"      --positives K       semihard: K hardest positives per anchor, 0 = all [0]\n"
-"      --negatives K       topk: K hardest negatives per anchor [1]\n"
-"      --neg-min-dist X    ignore negatives closer than X [none]\n"
-"      --neg-skip R        then ignore the R nearest negatives [0]\n"
+"Mining:\n"
+"  -s, --strategy S          hard | semihard | topk [hard]\n"
+"  -m, --metric M            sqeuclidean | euclidean | cosine [sqeuclidean]\n"
+"      --normalize           L2-normalise every embedding on read [off]\n"
+"      --positives K         semihard: the K hardest positives per anchor,\n"
+"                            0 for all of them [0]\n"
+"      --negatives K         topk: the K nearest negatives per anchor [1]\n"
+"      --neg-min-dist X      ignore negatives closer than X [none]\n"
+"      --neg-skip R          then ignore the R nearest negatives [0]\n"
 "\n"
-"resources:\n"
-"      --chunk ROWS        rows per rank in one exchange round [auto]\n"
-"      --threads T         compute threads per rank [1]\n"
-"      --mem-limit BYTES   memory budget per rank, e.g. 4G [a share of the node]\n"
-"      --checkpoint DIR    save resumable state in DIR [none]\n"
+"Loss:\n"
+"      --loss L              hinge | softplus [hinge]\n"
+"      --margin A            margin alpha of the loss, >= 0 [0.2]\n"
+"\n"
+"Performance:\n"
+"      --chunk ROWS          rows per rank in one exchange round [auto]\n"
+"      --threads T           compute threads per rank [1]\n"
+"      --mem-limit BYTES     memory budget per rank, suffix K, M, G or T\n"
+"                            [a share of the node's memory]\n"
+"\n"
+"Checkpoints (planned: this version refuses them):\n"
+"      --checkpoint DIR      save resumable state in DIR [none]\n"
 "      --checkpoint-every S  seconds between saves [600]\n"
-"      --resume            continue from the state in --checkpoint DIR\n"
+"      --resume              continue from the state in --checkpoint DIR [off]\n"
 "\n"
-"reporting:\n"
-"      --json              print the summary as one JSON object on stdout\n"
-"  -q, --quiet             less on stderr\n"
-"  -v, --verbose           more on stderr\n"
-"  -h, --help              this text\n"
+"Output and logging:\n"
+"      --json                print the summary as one JSON object on stdout\n"
+"                            [off: a text summary]\n"
+"  -q, --quiet               only errors on stderr [off]\n"
+"  -v, --verbose             also sizes, rounds and timings on stderr [off]\n"
+"  -h, --help                this text\n"
 "\n"
-"example:\n"
+"Example:\n"
 "  mpirun -n 4 tripminer mine -i emb.h5 -o triplets.h5 -m cosine --margin 0.3\n", f);
 }
 
@@ -473,18 +500,24 @@ void tm_usage_synth(FILE *f)
 "uniformly on the unit sphere, each row a centre plus Gaussian noise of\n"
 "expected norm SPREAD, projected back onto the unit sphere; labels drawn\n"
 "uniformly. The same seed gives the same file, on any number of ranks.\n"
+"Defaults are in [brackets].\n"
 "\n"
-"  -o, --output FILE    output HDF5 file (required)\n"
-"  -n, --num N          number of rows (required)\n"
-"  -d, --dim D          dimension (required)\n"
-"  -c, --classes C      number of classes (required)\n"
-"      --seed S         random seed [1]\n"
-"      --spread X       noise norm relative to the unit centres [0.9]\n"
-"      --force          overwrite an existing output\n"
-"  -q, --quiet          less on stderr\n"
-"  -v, --verbose        more on stderr\n"
-"  -h, --help           this text\n"
+"Output:\n"
+"  -o, --output FILE     output HDF5 file, refused if it exists [required]\n"
+"      --force           overwrite an existing output [off]\n"
 "\n"
-"example:\n"
+"Data:\n"
+"  -n, --num N           number of rows [required]\n"
+"  -d, --dim D           dimension of a row [required]\n"
+"  -c, --classes C       number of classes [required]\n"
+"      --seed S          random seed, 0 to 2^64 - 1 [1]\n"
+"      --spread X        noise norm relative to the unit centres [0.9]\n"
+"\n"
+"Logging:\n"
+"  -q, --quiet           only errors on stderr [off]\n"
+"  -v, --verbose         more on stderr [off]\n"
+"  -h, --help            this text\n"
+"\n"
+"Example:\n"
 "  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n", f);
 }

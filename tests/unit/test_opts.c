@@ -1,11 +1,15 @@
 /*
  * test_opts.c - command-line parsing (opts.h): the defaults of SPEC.md,
- * every option in each of its spellings, and the usage errors, which must
- * return TM_EUSAGE (exit status 2) with a message naming the option.
+ * every option in each of its spellings, the usage errors, which must
+ * return TM_EUSAGE (exit status 2) with a message naming the option, and
+ * the --help texts, checked against the parsers' own option tables.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+
 #include <math.h>
 #include <string.h>
 
+#include "opts_table.h"
 #include "tm_unit.h"
 #include "tripminer/log.h"
 #include "tripminer/opts.h"
@@ -547,24 +551,293 @@ END_TEST
 
 /* ---- help texts ----------------------------------------------------------- */
 
-/* The help of mine must mention every option that the parser accepts. */
-START_TEST(test_usage_mentions_every_option)
+/*
+ * The --help of each command is checked against the table its parser walks
+ * (opts_table.h): every option accepted is listed once, with its short form,
+ * its value and a default in [brackets]; nothing else is listed; and each
+ * default that is a plain value, given explicitly, changes nothing.
+ */
+
+/* The commands whose options come from a table, with their --help. */
+static const struct help_cmd {
+    const char *name;
+    void (*usage)(FILE *f);
+} help_cmds[] = {
+    {"mine", tm_usage_mine},
+    {"synth", tm_usage_synth},
+};
+
+#define N_HELP_CMDS ((int)(sizeof help_cmds / sizeof help_cmds[0]))
+#define MAX_ENTRIES 64
+
+/* The text that usage prints, NUL-terminated; free() it. */
+static char *usage_text(void (*usage)(FILE *f))
 {
-    FILE *f = tmpfile();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     ck_assert(f != NULL);
-    tm_usage_mine(f);
-    long len = ftell(f);
-    ck_assert(len > 0);
-    char *text = tm_unit_alloc((size_t)len + 1);
-    rewind(f);
-    ck_assert(fread(text, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    for (int i = 0; i < N_MINE_CASES; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "--%s", mine_cases[i].lng);
-        ck_assert_msg(strstr(text, name) != NULL, "mine --help does not mention %s", name);
+    usage(f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert(text != NULL && len > 0);
+    return text;
+}
+
+/* The line after the one at p (or the end of the text). */
+static const char *next_line(const char *p)
+{
+    const char *eol = strchr(p, '\n');
+    return eol != NULL ? eol + 1 : p + strlen(p);
+}
+
+/* One option entry of a help text. */
+typedef struct entry {
+    char shrt;         /* 'x' for "-x, --name", or 0 */
+    char lng[64];      /* the long name, without the dashes */
+    int has_value;     /* a metavariable follows the name: "--name VALUE" */
+    const char *start; /* the entry's first line */
+    const char *end;   /* just past its last continuation line */
+} entry_t;
+
+/*
+ * If the line at p is an option entry, "  -x, --name ..." or
+ * "      --name ...", fill e and return 1; otherwise return 0. The lines
+ * indented by 8 spaces or more that follow it belong to the entry.
+ */
+static int parse_entry(const char *p, entry_t *e)
+{
+    const char *q = p;
+    memset(e, 0, sizeof *e);
+    e->start = p;
+    while (*q == ' ')
+        q++;
+    size_t indent = (size_t)(q - p);
+    if (indent < 2 || indent > 6 || q[0] != '-')
+        return 0;
+    if (q[1] != '-') {
+        if (q[1] == '\0' || q[2] != ',' || q[3] != ' ')
+            return 0;
+        e->shrt = q[1];
+        q += 4;
     }
-    ck_assert(strstr(text, "--help") != NULL);
+    if (q[0] != '-' || q[1] != '-')
+        return 0;
+    q += 2;
+    size_t n = 0;
+    while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-') {
+        ck_assert(n + 1 < sizeof e->lng);
+        e->lng[n++] = *q++;
+    }
+    e->lng[n] = '\0';
+    if (n == 0 || (*q != ' ' && *q != '\n'))
+        return 0;
+    /* One space and a capital: a metavariable; more spaces: the description. */
+    e->has_value = q[0] == ' ' && q[1] >= 'A' && q[1] <= 'Z';
+    e->end = next_line(q);
+    while (strncmp(e->end, "        ", 8) == 0)
+        e->end = next_line(e->end);
+    return 1;
+}
+
+/* The entries of text, in order; returns how many. */
+static int entries_of(const char *text, entry_t *out)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        entry_t e;
+        if (parse_entry(p, &e)) {
+            ck_assert_int_lt(n, MAX_ENTRIES);
+            out[n++] = e;
+            p = e.end;
+        } else {
+            p = next_line(p);
+        }
+    }
+    return n;
+}
+
+/* The entry of --lng, or NULL; fails if there are several. */
+static const entry_t *find_entry(const char *cmd, const entry_t *ent, int n, const char *lng)
+{
+    const entry_t *found = NULL;
+    for (int j = 0; j < n; j++) {
+        if (strcmp(ent[j].lng, lng) == 0) {
+            ck_assert_msg(found == NULL, "%s --help lists --%s twice", cmd, lng);
+            found = &ent[j];
+        }
+    }
+    return found;
+}
+
+/* Copy the content of the entry's last "[...]" to buf; 0 if it has none. */
+static int entry_default(const entry_t *e, char *buf, size_t size)
+{
+    const char *open = NULL;
+    for (const char *p = e->start; p < e->end; p++)
+        if (*p == '[')
+            open = p;
+    if (open == NULL)
+        return 0;
+    const char *close = memchr(open, ']', (size_t)(e->end - open));
+    if (close == NULL || (size_t)(close - open) > size)
+        return 0;
+    memcpy(buf, open + 1, (size_t)(close - open - 1));
+    buf[close - open - 1] = '\0';
+    return 1;
+}
+
+/* At most 80 columns of ASCII, and one example. */
+static void check_layout(const char *cmd, const char *text)
+{
+    int line = 1;
+    for (const char *p = text; *p != '\0'; line++) {
+        const char *q = next_line(p);
+        size_t len = (size_t)(q - p) - (q[-1] == '\n');
+        ck_assert_msg(len <= 80, "%s --help: line %d is %zu columns wide, more than 80", cmd,
+                      line, len);
+        for (const char *c = p; c < q; c++)
+            ck_assert_msg((unsigned char)*c < 0x80, "%s --help: line %d is not ASCII", cmd, line);
+        p = q;
+    }
+    ck_assert_msg(text[strlen(text) - 1] == '\n', "%s --help: no final newline", cmd);
+    const char *ex = strstr(text, "\nExample:\n");
+    ck_assert_msg(ex != NULL && strstr(ex + 1, "\nExample:\n") == NULL,
+                  "%s --help: needs one 'Example:' section", cmd);
+}
+
+/* "-x", or "no short form". */
+static const char *short_name(char c, char buf[3])
+{
+    if (c == 0)
+        return "no short form";
+    buf[0] = '-';
+    buf[1] = c;
+    buf[2] = '\0';
+    return buf;
+}
+
+/* Loop index: one command of help_cmds. */
+START_TEST(test_usage_lists_every_option)
+{
+    const struct help_cmd *c = &help_cmds[_i];
+    size_t ndefs = 0;
+    const tm_optdef_t *defs = tm_opts_table(c->name, &ndefs);
+    ck_assert_msg(defs != NULL && ndefs > 0, "no option table for %s", c->name);
+    char *text = usage_text(c->usage);
+    entry_t ent[MAX_ENTRIES];
+    int nent = entries_of(text, ent);
+
+    for (size_t k = 0; k < ndefs; k++) {
+        const tm_optdef_t *d = &defs[k];
+        const entry_t *e = find_entry(c->name, ent, nent, d->lng);
+        ck_assert_msg(e != NULL, "%s --help does not list --%s, which its parser accepts",
+                      c->name, d->lng);
+        char s1[3], s2[3], def[128];
+        ck_assert_msg(e->shrt == d->shrt, "%s --help lists --%s with %s, the parser has %s",
+                      c->name, d->lng, short_name(e->shrt, s1), short_name(d->shrt, s2));
+        ck_assert_msg(e->has_value == d->has_value,
+                      "%s --help lists --%s %s a value, the parser takes %s", c->name, d->lng,
+                      e->has_value ? "with" : "without", d->has_value ? "one" : "none");
+        ck_assert_msg(strcmp(d->lng, "help") == 0 || entry_default(e, def, sizeof def),
+                      "%s --help gives no default in [brackets] for --%s", c->name, d->lng);
+    }
+    for (int j = 0; j < nent; j++) {
+        int known = 0;
+        for (size_t k = 0; k < ndefs; k++)
+            known |= strcmp(ent[j].lng, defs[k].lng) == 0;
+        ck_assert_msg(known, "%s --help lists --%s, which its parser does not accept", c->name,
+                      ent[j].lng);
+    }
+    check_layout(c->name, text);
+    free(text);
+}
+END_TEST
+
+/*
+ * Loop index: one command of help_cmds. A default that is one plain value
+ * ("[0.2]", "[hard]"), given on the command line, must leave the options as
+ * the defaults set them; words such as [required], [auto] or [none] and
+ * descriptions are not values.
+ */
+START_TEST(test_usage_defaults)
+{
+    static const char *const mine_base[] = {"-i", "in.h5", "-o", "out.h5", NULL};
+    static const char *const synth_base[] = {"-o", "s.h5", "-n", "10", "-d", "3", "-c", "2", NULL};
+    static const char *const words[] = {"required", "auto", "none", "off"};
+    const struct help_cmd *c = &help_cmds[_i];
+    int is_mine = strcmp(c->name, "mine") == 0;
+    const char *const *base = is_mine ? mine_base : synth_base;
+    size_t ndefs = 0;
+    const tm_optdef_t *defs = tm_opts_table(c->name, &ndefs);
+    ck_assert(defs != NULL);
+    char *text = usage_text(c->usage);
+    entry_t ent[MAX_ENTRIES];
+    int nent = entries_of(text, ent);
+    int checked = 0;
+
+    for (size_t k = 0; k < ndefs; k++) {
+        const tm_optdef_t *d = &defs[k];
+        const entry_t *e = find_entry(c->name, ent, nent, d->lng);
+        char def[128];
+        if (!d->has_value || e == NULL || !entry_default(e, def, sizeof def))
+            continue; /* test_usage_lists_every_option reports these */
+        int plain = def[0] != '\0' && strchr(def, ' ') == NULL;
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            plain = plain && strcmp(def, words[w]) != 0;
+        if (!plain)
+            continue;
+        char name[80], ctx[256];
+        snprintf(name, sizeof name, "--%s", d->lng);
+        snprintf(ctx, sizeof ctx, "%s --help says [%s] for %s", c->name, def, name);
+        const char *args[MAX_ARGS + 1];
+        int n = 0;
+        while (base[n] != NULL) {
+            args[n] = base[n];
+            n++;
+        }
+        args[n++] = name;
+        args[n++] = def;
+        args[n] = NULL;
+        tm_err_t err;
+        int rc;
+        if (is_mine) {
+            tm_mine_opts_t got, want;
+            ck_assert_int_eq(parse_mine(base, &want, &err), 0);
+            rc = parse_mine(args, &got, &err);
+            ck_assert_msg(rc == 0, "%s, which the parser refuses: %s", ctx, err.msg);
+            expect_mine(&got, &want, ctx);
+        } else {
+            tm_synth_opts_t got, want;
+            ck_assert_int_eq(parse_synth(base, &want, &err), 0);
+            rc = parse_synth(args, &got, &err);
+            ck_assert_msg(rc == 0, "%s, which the parser refuses: %s", ctx, err.msg);
+            expect_synth(&got, &want, ctx);
+        }
+        checked++;
+    }
+    /* Not vacuous: mine has a dozen such defaults, synth two. */
+    ck_assert_int_ge(checked, 2);
+    free(text);
+}
+END_TEST
+
+/* tripminer --help: its two options, the commands and the layout. */
+START_TEST(test_usage_main)
+{
+    char *text = usage_text(tm_usage_main);
+    entry_t ent[MAX_ENTRIES];
+    int nent = entries_of(text, ent);
+    const entry_t *help = find_entry("tripminer", ent, nent, "help");
+    const entry_t *version = find_entry("tripminer", ent, nent, "version");
+    ck_assert_msg(help != NULL && help->shrt == 'h', "tripminer --help does not list -h, --help");
+    ck_assert_msg(version != NULL, "tripminer --help does not list --version");
+    ck_assert_int_eq(nent, 2);
+    static const char *const cmds[] = {"\n  mine ", "\n  synth ", "\n  inspect "};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        ck_assert_msg(strstr(text, cmds[i]) != NULL, "tripminer --help does not list '%s'",
+                      cmds[i] + 3);
+    check_layout("tripminer", text);
     free(text);
 }
 END_TEST
@@ -583,7 +856,12 @@ static Suite *opts_suite(void)
     tcase_add_test(tc, test_mine_help);
     tcase_add_test(tc, test_synth_option_forms);
     tcase_add_test(tc, test_mine_edge_values);
-    tcase_add_test(tc, test_usage_mentions_every_option);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("help");
+    tcase_add_loop_test(tc, test_usage_lists_every_option, 0, N_HELP_CMDS);
+    tcase_add_loop_test(tc, test_usage_defaults, 0, N_HELP_CMDS);
+    tcase_add_test(tc, test_usage_main);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

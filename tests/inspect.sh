@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# Tests of `tripminer inspect`: the text, JSON and SVG reports of outputs of
+# every strategy and of an empty output, checked against numbers computed
+# independently by tm_h5stats; the refusals (exit 1, one error line) and the
+# usage errors (exit 2); --svg never replacing a file without --force; and
+# inspect started on several MPI ranks.
+#
+# Usage: inspect.sh
+#
+# Environment:
+#   TRIPMINER, TM_H5STATS, TM_H5MANGLE  paths of the binaries (required)
+#   MPIEXEC            the MPI launcher (default: mpirun)
+#   MPIEXEC_PREFLAGS   extra launcher flags, e.g. "--oversubscribe"
+#   PYTHON             a python3 for the checks (default: python3; standard
+#                      library only: json and xml.etree)
+#   TM_ONLY            optional extended regex: run only the matching cases
+#   TM_KEEP=1          keep the work directory (its path is printed)
+#   TM_TIMEOUT         seconds before a run counts as a hang (default 60)
+#
+# The last line is "N passed, N failed"; the status is 1 if anything failed.
+
+set -u
+
+usage_exit() {
+    echo "inspect.sh: $*" >&2
+    exit 2
+}
+
+for var in TRIPMINER TM_H5STATS TM_H5MANGLE; do
+    val=${!var:-}
+    [[ -n $val && -x $val ]] || usage_exit "$var must name an executable (got '$val')"
+done
+MPIEXEC=${MPIEXEC:-mpirun}
+PYTHON=${PYTHON:-python3}
+TIMEOUT=${TM_TIMEOUT:-60}
+read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+command -v "$PYTHON" >/dev/null || usage_exit "no $PYTHON on PATH (the checks need python3)"
+
+SCRIPT=$(readlink -f "$0")
+CHECK=$(dirname "$SCRIPT")/inspect_check.py
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-inspect.XXXXXX") || exit 1
+# Called by the EXIT trap, which ShellCheck 0.9 does not see.
+# shellcheck disable=SC2317
+cleanup() {
+    if [[ ${TM_KEEP:-0} == 1 ]]; then
+        echo "work directory kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+# A session directory per script run: parallel mpiruns (ctest -j) can race
+# on creating a shared one.
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$WORK}
+
+passed=0
+failed=0
+
+quote() {
+    local s
+    s=$(printf '%q ' "$@")
+    printf '%s' "${s% }"
+}
+
+selected() {
+    [[ -z ${TM_ONLY:-} || $1 =~ $TM_ONLY ]]
+}
+
+rerun_cmd() {
+    printf 'TRIPMINER=%q TM_H5STATS=%q TM_H5MANGLE=%q ' "$TRIPMINER" "$TM_H5STATS" "$TM_H5MANGLE"
+    printf 'MPIEXEC=%q MPIEXEC_PREFLAGS=%q TM_ONLY=%q TM_KEEP=1 bash %q\n' \
+        "$MPIEXEC" "${MPIEXEC_PREFLAGS:-}" "^$1\$" "$SCRIPT"
+}
+
+# Usage: fail NAME WHY [DETAIL-FILE]
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL  $1: $2"
+    echo "      command: $(quote "${LAST_CMD[@]}")"
+    if [[ -n ${3:-} && -s $3 ]]; then
+        head -n 20 "$3" | sed 's/^/      | /'
+    fi
+    echo "      rerun:   $(rerun_cmd "$1")"
+}
+
+pass() {
+    passed=$((passed + 1))
+    echo "ok    $1${2:+: $2}"
+}
+
+# Runs tripminer (on one process, or on N ranks with NRANKS=N) with
+# stdout and stderr in $OUT and $ERR; sets RC. Usage: run ARGS...
+run() {
+    if [[ -n ${NRANKS:-} ]]; then
+        LAST_CMD=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n "$NRANKS" "${PREFLAGS[@]}" "$TRIPMINER"
+            "$@")
+    else
+        LAST_CMD=(timeout -k 10 "$TIMEOUT" "$TRIPMINER" "$@")
+    fi
+    "${LAST_CMD[@]}" >"$OUT" 2>"$ERR"
+    RC=$?
+}
+
+# Number of lines of $ERR that are error lines.
+error_lines() {
+    grep -c '^tripminer: error:' "$ERR"
+}
+
+# Checks the last run's exit status and, for a failure, that stderr has
+# exactly one error line matching every pattern (extended regexps, case
+# insensitive). Returns 0 if so, after reporting nothing; 1 after fail.
+# Usage: expect NAME STATUS [PATTERN...]
+expect() {
+    local name=$1 want=$2 n line pattern
+    shift 2
+    if ((RC == 124 || RC == 137)); then
+        fail "$name" "HANG: killed by timeout after $TIMEOUT s" "$ERR"
+        return 1
+    fi
+    if ((RC != want)); then
+        fail "$name" "exit status $RC, expected $want" "$ERR"
+        return 1
+    fi
+    ((want == 0)) && return 0
+    n=$(error_lines)
+    if ((n != 1)); then
+        fail "$name" "$n lines start with 'tripminer: error:', expected exactly 1" "$ERR"
+        return 1
+    fi
+    line=$(grep '^tripminer: error:' "$ERR")
+    LAST_LINE=${line#tripminer: error: }
+    line=${line//"$WORK"/WORKDIR}
+    for pattern in "$@"; do
+        if ! grep -Eiq -e "$pattern" <<<"$line"; then
+            fail "$name" "the error line does not match /$pattern/: $line"
+            return 1
+        fi
+    done
+    if ! grep -Eq '\([^()]+\)$' <<<"$line"; then
+        fail "$name" "the error line does not end with '(WHERE)': $line"
+        return 1
+    fi
+    return 0
+}
+
+# Runs the Python checker; fails NAME with its report. Usage: pycheck NAME ARGS...
+pycheck() {
+    local name=$1
+    shift
+    if ! "$PYTHON" "$CHECK" "$@" >"$WORK/check.out" 2>&1; then
+        fail "$name" "$(quote "$PYTHON" "$CHECK" "$@") found problems" "$WORK/check.out"
+        return 1
+    fi
+    return 0
+}
+
+OUT=$WORK/stdout
+ERR=$WORK/stderr
+LAST_CMD=()
+echo "tripminer inspect tests, work directory $WORK"
+
+# ---- inputs: one embedding set, an output of every strategy, an empty one ----
+D=$WORK/data
+mkdir -p "$D"
+setup() {
+    run "$@"
+    if ((RC != 0)); then
+        echo "inspect.sh: cannot make test data: $(quote "${LAST_CMD[@]}")" >&2
+        cat "$ERR" >&2
+        exit 1
+    fi
+}
+setup synth -o "$D/in.h5" -n 500 -d 8 -c 12 --seed 5 -q
+setup mine -i "$D/in.h5" -o "$D/hard.h5" -q
+# On two ranks, so that the ranks attribute is not always 1.
+NRANKS=2 setup mine -i "$D/in.h5" -o "$D/semihard.h5" -q -s semihard --positives 4
+setup mine -i "$D/in.h5" -o "$D/topk.h5" -q -s topk --negatives 3 -m cosine --margin 0.3
+# No negative is 100 away in squared Euclidean distance on the unit sphere
+# (at most 4): every anchor has an empty N(a), is skipped, and M = 0.
+setup mine -i "$D/in.h5" -o "$D/empty.h5" -q --neg-min-dist 100
+for s in hard semihard topk empty; do
+    if ! "$TM_H5STATS" "$D/$s.h5" --values >"$D/$s.stats.json" 2>"$ERR"; then
+        echo "inspect.sh: tm_h5stats failed on $s.h5" >&2
+        cat "$ERR" >&2
+        exit 1
+    fi
+done
+
+# ---- reports of each output ------------------------------------------------
+for s in hard semihard topk empty; do
+    F=$D/$s.h5
+    cp "$F" "$WORK/$s.before"
+
+    if selected "text-$s"; then
+        run inspect "$F"
+        if expect "text-$s" 0 && pycheck "text-$s" text "$OUT" "$D/$s.stats.json"; then
+            if [[ -s $ERR ]]; then
+                fail "text-$s" "unexpected stderr" "$ERR"
+            else
+                pass "text-$s" "$(grep -E '^  triplets ' "$OUT" | tr -s ' ')"
+            fi
+        fi
+    fi
+
+    if selected "json-$s"; then
+        run inspect "$F" --json
+        if expect "json-$s" 0; then
+            if ! "$PYTHON" -c 'import json,sys; json.load(sys.stdin)' <"$OUT" \
+                >"$WORK/check.out" 2>&1; then
+                fail "json-$s" "stdout is not one JSON document" "$WORK/check.out"
+            elif [[ $(wc -l <"$OUT") != 1 ]]; then
+                fail "json-$s" "the JSON object is not one line" "$OUT"
+            elif pycheck "json-$s" json "$OUT" "$D/$s.stats.json"; then
+                pass "json-$s"
+            fi
+        fi
+    fi
+
+    if selected "svg-$s"; then
+        mkdir -p "$WORK/svg-$s"
+        SVG=$WORK/svg-$s/picture.svg
+        run inspect "$F" --svg "$SVG" -q
+        empty=()
+        [[ $s == empty ]] && empty=(--empty)
+        if expect "svg-$s" 0; then
+            if [[ ! -s $SVG ]]; then
+                fail "svg-$s" "exit 0 but no SVG file"
+            elif [[ $(find "$WORK/svg-$s" -mindepth 1 | wc -l) != 1 ]]; then
+                fail "svg-$s" "files left beside the SVG: $(find "$WORK/svg-$s" -mindepth 1 -printf "%f ")"
+            elif ! grep -q '^tripminer inspect: ' "$OUT"; then
+                fail "svg-$s" "no text report on stdout with --svg" "$OUT"
+            elif command -v xmllint >/dev/null && ! xmllint --noout "$SVG" 2>"$WORK/check.out"; then
+                fail "svg-$s" "xmllint: not well-formed" "$WORK/check.out"
+            elif pycheck "svg-$s" svg "$SVG" "${empty[@]}"; then
+                pass "svg-$s"
+            fi
+        fi
+    fi
+
+    # inspect only reads.
+    if selected "unchanged-$s"; then
+        LAST_CMD=(cmp "$F" "$WORK/$s.before")
+        if cmp -s "$F" "$WORK/$s.before"; then
+            pass "unchanged-$s"
+        else
+            fail "unchanged-$s" "inspect changed the file it read"
+        fi
+    fi
+done
+
+# ---- --svg onto an existing file ---------------------------------------------
+if selected svg-exists; then
+    mkdir -p "$WORK/exists"
+    SVG=$WORK/exists/old.svg
+    echo "an existing file that must survive" >"$SVG"
+    cp "$SVG" "$WORK/exists.expected"
+    run inspect "$D/hard.h5" --svg "$SVG"
+    if expect svg-exists 1 'old\.svg' 'exist' 'force'; then
+        if ! cmp -s "$SVG" "$WORK/exists.expected"; then
+            fail svg-exists "the existing file was changed"
+        elif [[ -s $OUT ]]; then
+            fail svg-exists "a report was printed although the command failed" "$OUT"
+        elif [[ $(find "$WORK/exists" -mindepth 1 | wc -l) != 1 ]]; then
+            fail svg-exists "files left beside the SVG: $(find "$WORK/exists" -mindepth 1 -printf "%f ")"
+        else
+            pass svg-exists "$LAST_LINE"
+        fi
+    fi
+fi
+if selected svg-force; then
+    mkdir -p "$WORK/force"
+    SVG=$WORK/force/old.svg
+    echo "an existing file to replace" >"$SVG"
+    run inspect "$D/topk.h5" --svg "$SVG" --force --json
+    if expect svg-force 0 && pycheck svg-force svg "$SVG"; then
+        if ! "$PYTHON" -c 'import json,sys; json.load(sys.stdin)' <"$OUT" >/dev/null 2>&1; then
+            fail svg-force "stdout is not JSON with --json --svg" "$OUT"
+        else
+            pass svg-force
+        fi
+    fi
+fi
+if selected svg-no-directory; then
+    run inspect "$D/hard.h5" --svg "$WORK/nodir/x.svg"
+    expect svg-no-directory 1 'nodir' && pass svg-no-directory "$LAST_LINE"
+fi
+
+# ---- several ranks: rank 0 reads and prints, all leave with its status --------
+if selected mpi-report; then
+    NRANKS=2 run inspect "$D/semihard.h5"
+    if expect mpi-report 0; then
+        n=$(grep -c '^tripminer inspect: ' "$OUT")
+        if ((n != 1)); then
+            fail mpi-report "the report was printed $n times, expected once" "$OUT"
+        elif ! grep -Eq '^  ranks +2$' "$OUT"; then
+            fail mpi-report "no 'ranks 2' line for an output mined on 2 ranks" "$OUT"
+        else
+            pass mpi-report
+        fi
+    fi
+fi
+if selected mpi-error; then
+    NRANKS=2 run inspect "$D/in.h5"
+    expect mpi-error 1 'triplets' && pass mpi-error "$LAST_LINE"
+fi
+if selected mpi-usage; then
+    NRANKS=2 run inspect
+    expect mpi-usage 2 'file' && pass mpi-usage "$LAST_LINE"
+fi
+
+# ---- files that are not tripminer outputs -------------------------------------
+BAD=$WORK/bad
+mkdir -p "$BAD"
+echo "this is not an HDF5 file" >"$BAD/notes.txt"
+mkdir -p "$BAD/adir.h5"
+head -c "$(($(stat -c %s "$D/hard.h5") / 2))" "$D/hard.h5" >"$BAD/trunc.h5"
+
+# Usage: mangled NAME ACTION ARGS... : a copy of hard.h5 damaged by tm_h5mangle.
+mangled() {
+    local name=$1
+    shift
+    cp "$D/hard.h5" "$BAD/$name.h5"
+    if ! "$TM_H5MANGLE" "$BAD/$name.h5" "$@" 2>"$ERR"; then
+        echo "inspect.sh: tm_h5mangle $* failed" >&2
+        cat "$ERR" >&2
+        exit 1
+    fi
+}
+M_HARD=$(sed -E 's/^\{"m": ([0-9]+),.*/\1/' "$D/hard.stats.json")
+mangled no-loss drop loss
+mangled no-d_an drop d_an
+mangled no-triplets drop triplets
+mangled no-margin drop-attr margin
+mangled no-version drop-attr version
+mangled str-count attr-string num_triplets
+mangled short-d_ap resize d_ap $((M_HARD - 1))
+mangled int-d_an retype d_an
+mangled two-cols triplets-cols 2
+mangled empty-loss resize loss 0
+
+# Usage: refuse NAME FILE PATTERN...
+refuse() {
+    local name=$1 file=$2
+    shift 2
+    selected "$name" || return 0
+    run inspect "$file" --svg "$BAD/$name.svg"
+    if expect "$name" 1 "$@"; then
+        if [[ -e $BAD/$name.svg ]]; then
+            fail "$name" "an SVG was written for a refused file"
+        elif [[ -s $OUT ]]; then
+            fail "$name" "a report was printed for a refused file" "$OUT"
+        else
+            pass "$name" "$LAST_LINE"
+        fi
+    fi
+}
+refuse missing-file "$BAD/nonexistent.h5" 'nonexistent\.h5' 'no such file'
+refuse text-file "$BAD/notes.txt" 'notes\.txt' 'hdf5'
+refuse directory "$BAD/adir.h5" 'adir\.h5' 'directory'
+refuse truncated "$BAD/trunc.h5" 'trunc\.h5'
+refuse input-set "$D/in.h5" 'in\.h5' "triplets" 'missing|not a tripminer'
+refuse no-loss "$BAD/no-loss.h5" "'loss'" 'missing'
+refuse no-d_an "$BAD/no-d_an.h5" "'d_an'" 'missing'
+refuse no-triplets "$BAD/no-triplets.h5" "'triplets'" 'missing'
+refuse no-margin "$BAD/no-margin.h5" "'margin'" 'missing'
+refuse no-version "$BAD/no-version.h5" "'version'" 'missing'
+refuse str-count "$BAD/str-count.h5" "'num_triplets'" 'string' 'integer'
+refuse short-d_ap "$BAD/short-d_ap.h5" 'd_ap' 'length|rows'
+refuse int-d_an "$BAD/int-d_an.h5" "'d_an'" 'integer' 'float'
+refuse two-cols "$BAD/two-cols.h5" "'triplets'" 'shape' '\(M, 3\)'
+refuse empty-loss "$BAD/empty-loss.h5" 'loss' 'length|rows'
+
+# ---- usage errors ------------------------------------------------------------
+# Usage: usage_case NAME PATTERN -- ARGS...
+usage_case() {
+    local name=$1 pattern=$2
+    shift 3
+    selected "$name" || return 0
+    run inspect "$@"
+    expect "$name" 2 "$pattern" && pass "$name" "$LAST_LINE"
+}
+usage_case no-file 'file' --
+usage_case unknown-option 'bogus' -- "$D/hard.h5" --bogus
+usage_case two-files 'unexpected|one file' -- "$D/hard.h5" "$D/topk.h5"
+usage_case bins-zero 'bins' -- "$D/hard.h5" --bins 0
+usage_case bins-word 'bins' -- "$D/hard.h5" --bins many
+usage_case svg-no-value 'svg' -- "$D/hard.h5" --svg
+usage_case json-value 'json' -- "$D/hard.h5" --json=yes
+usage_case only-options 'file' -- --json --force
+
+# ---- help ----------------------------------------------------------------------
+if selected help; then
+    run inspect --help
+    if expect help 0; then
+        missing=""
+        for word in '--svg FILE' '--force' '--bins N' '--json' '--quiet' '--verbose' '--help' \
+            '[20]' '[none]' '[off]' 'example' 'linear interpolation'; do
+            grep -qF -- "$word" "$OUT" || missing="$missing '$word'"
+        done
+        if [[ -n $missing ]]; then
+            fail help "the usage text lacks:$missing" "$OUT"
+        else
+            pass help
+        fi
+    fi
+fi
+if selected main-help; then
+    run --help
+    if expect main-help 0; then
+        if grep -Eq '^ +inspect ' "$OUT"; then
+            pass main-help
+        else
+            fail main-help "tripminer --help does not list inspect" "$OUT"
+        fi
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,368 @@
+/*
+ * test_inspect.c - the statistics and options of "tripminer inspect"
+ * (inspect.h): quantiles on hand-worked values, round steps, histogram
+ * layouts and bin choice at the edges, option parsing and the usage text.
+ */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tm_unit.h"
+#include "tripminer/inspect.h"
+
+#define EPS 1e-12
+
+static void assert_near(double got, double want, const char *what)
+{
+    ck_assert_msg(fabs(got - want) <= EPS * fmax(1.0, fabs(want)), "%s: got %.17g, want %.17g",
+                  what, got, want);
+}
+
+/* ---- quantiles ------------------------------------------------------------- */
+
+START_TEST(test_quantile_five)
+{
+    /* h = 4 p: q(0.01) = 1 + 0.04, q(0.99) = 4 + 0.96. */
+    const double x[] = {1, 2, 3, 4, 5};
+    ck_assert(tm_inspect_quantile_f64(x, 5, 0.0) == 1.0);
+    assert_near(tm_inspect_quantile_f64(x, 5, 0.01), 1.04, "q(0.01)");
+    ck_assert(tm_inspect_quantile_f64(x, 5, 0.5) == 3.0);
+    assert_near(tm_inspect_quantile_f64(x, 5, 0.99), 4.96, "q(0.99)");
+    ck_assert(tm_inspect_quantile_f64(x, 5, 1.0) == 5.0);
+    ck_assert(tm_inspect_quantile_f64(x, 5, 0.25) == 2.0);
+}
+END_TEST
+
+START_TEST(test_quantile_even_and_uneven)
+{
+    /* h = 3 p: the median lies halfway between 2 and 10. */
+    const double x[] = {1, 2, 10, 20};
+    ck_assert(tm_inspect_quantile_f64(x, 4, 0.5) == 6.0);
+    assert_near(tm_inspect_quantile_f64(x, 4, 0.25), 1.75, "q(0.25)");
+    assert_near(tm_inspect_quantile_f64(x, 4, 0.9), 17.0, "q(0.9)");
+    /* Ties and negatives. */
+    const double y[] = {-3, -3, -3, 7};
+    ck_assert(tm_inspect_quantile_f64(y, 4, 0.5) == -3.0);
+    assert_near(tm_inspect_quantile_f64(y, 4, 0.99), -3.0 + 0.97 * 10.0, "q(0.99)");
+}
+END_TEST
+
+START_TEST(test_quantile_edge_cases)
+{
+    const double one[] = {42.5};
+    for (int k = 0; k < TM_INSPECT_NQ; k++)
+        ck_assert(tm_inspect_quantile_f64(one, 1, tm_inspect_q_levels[k]) == 42.5);
+    ck_assert(isnan(tm_inspect_quantile_f64(one, 0, 0.5)));
+    ck_assert(isnan(tm_inspect_quantile_f64(one, 1, -0.1)));
+    ck_assert(isnan(tm_inspect_quantile_f64(one, 1, 1.5)));
+    ck_assert(isnan(tm_inspect_quantile_f64(one, 1, NAN)));
+    ck_assert(tm_inspect_q_levels[0] == 0.0 && tm_inspect_q_levels[1] == 0.01 &&
+              tm_inspect_q_levels[2] == 0.5 && tm_inspect_q_levels[3] == 0.99 &&
+              tm_inspect_q_levels[4] == 1.0);
+}
+END_TEST
+
+START_TEST(test_quantile_f32_matches_f64)
+{
+    /* The float version interpolates the same values in double. */
+    tm_rng_t r = tm_rng_make(11);
+    enum { N = 257 };
+    float xf[N];
+    double xd[N];
+    xf[0] = 0.0f;
+    for (int i = 1; i < N; i++)
+        xf[i] = xf[i - 1] + (float)tm_rng_unit(&r);
+    for (int i = 0; i < N; i++)
+        xd[i] = xf[i];
+    const double ps[] = {0.0, 0.01, 0.1, 0.333, 0.5, 0.99, 1.0};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++)
+        ck_assert(tm_inspect_quantile_f32(xf, N, ps[k]) == tm_inspect_quantile_f64(xd, N, ps[k]));
+    const float f[] = {0.5f, 1.5f};
+    ck_assert(tm_inspect_quantile_f32(f, 2, 0.5) == 1.0);
+    ck_assert(isnan(tm_inspect_quantile_f32(f, 0, 0.5)));
+}
+END_TEST
+
+/* ---- round steps ------------------------------------------------------------ */
+
+START_TEST(test_nice_step)
+{
+    ck_assert(tm_inspect_nice_step(1.0) == 1.0);
+    ck_assert(tm_inspect_nice_step(0.1) == 0.1);
+    ck_assert(tm_inspect_nice_step(0.107) == 0.2);
+    ck_assert(tm_inspect_nice_step(0.11) == 0.2);
+    ck_assert(tm_inspect_nice_step(0.21) == 0.25);
+    ck_assert(tm_inspect_nice_step(0.024) == 0.025); /* the double nearest 0.025 */
+    ck_assert(tm_inspect_nice_step(0.3) == 0.5);
+    ck_assert(tm_inspect_nice_step(0.6) == 1.0);
+    ck_assert(tm_inspect_nice_step(7.0) == 10.0);
+    ck_assert(tm_inspect_nice_step(12.0) == 20.0);
+    ck_assert(tm_inspect_nice_step(2.0e6) == 2.0e6);
+    ck_assert(tm_inspect_nice_step(1e-5) == 1e-5);
+    ck_assert(tm_inspect_nice_step(3e-7) == 5e-7);
+    /* Nothing sensible asked: 1. */
+    ck_assert(tm_inspect_nice_step(0.0) == 1.0);
+    ck_assert(tm_inspect_nice_step(-2.0) == 1.0);
+    ck_assert(tm_inspect_nice_step(INFINITY) == 1.0);
+    ck_assert(tm_inspect_nice_step(NAN) == 1.0);
+    /* Always at least what was asked for, at most twice. */
+    tm_rng_t r = tm_rng_make(3);
+    for (int i = 0; i < 1000; i++) {
+        double raw = pow(10.0, 12.0 * tm_rng_unit(&r) - 6.0);
+        double s = tm_inspect_nice_step(raw);
+        ck_assert_msg(s >= raw && s <= 2.0 * raw * (1 + 1e-12), "raw %.17g step %.17g", raw, s);
+    }
+}
+END_TEST
+
+/* ---- histograms ----------------------------------------------------------- */
+
+START_TEST(test_hist_unit_bins)
+{
+    /* [0, 10], 10 bins aimed at: width 1, edges 0 .. 10, the anchor 0 first. */
+    tm_inspect_hist_t h;
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 0.0, 10.0, 0.0, 10), 0);
+    ck_assert_int_eq(h.nbins, 10);
+    ck_assert(h.width == 1.0);
+    for (int i = 0; i <= 10; i++)
+        ck_assert(h.edges[i] == (double)i);
+    ck_assert_int_eq(h.anchor_edge, 0);
+    const double v[] = {0.0, 0.5, 1.0, 9.99, 10.0};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        tm_inspect_hist_add(&h, v[i]);
+    ck_assert_int_eq(h.counts[0], 2); /* 0 and 0.5 */
+    ck_assert_int_eq(h.counts[1], 1); /* 1: the lower edge belongs to the bin */
+    ck_assert_int_eq(h.counts[9], 2); /* 9.99 and 10: the last bin is closed */
+    ck_assert_int_eq(h.total, 5);
+    /* Outside values are clamped to the end bins. */
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, -5.0), 0);
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, 100.0), 9);
+    tm_inspect_hist_free(&h);
+    ck_assert(h.edges == NULL && h.counts == NULL && h.nbins == 0);
+}
+END_TEST
+
+START_TEST(test_hist_anchor_at_margin)
+{
+    /*
+     * [-1, 1] around a margin of 0.25, 4 bins aimed at: raw 0.5 / sqrt 2
+     * rounds to 0.5; edges 0.25 + 0.5 k from k = -3 (-1.25) to k = 2
+     * (1.25): 5 bins, the margin is edge 3.
+     */
+    tm_inspect_hist_t h;
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, -1.0, 1.0, 0.25, 4), 0);
+    ck_assert_int_eq(h.nbins, 5);
+    ck_assert(h.width == 0.5);
+    const double want[] = {-1.25, -0.75, -0.25, 0.25, 0.75, 1.25};
+    for (int i = 0; i <= 5; i++)
+        ck_assert_msg(h.edges[i] == want[i], "edge %d: %.17g", i, h.edges[i]);
+    ck_assert_int_eq(h.anchor_edge, 3);
+    ck_assert(h.edges[h.anchor_edge] == 0.25);
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, 0.25), 3);      /* at the margin: not below */
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, 0.2499999), 2); /* just below: active */
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, -1.0), 0);
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, 1.0), 4);
+    tm_inspect_hist_free(&h);
+}
+END_TEST
+
+START_TEST(test_hist_properties)
+{
+    /* Random ranges and anchors: the layout covers the values, has a round
+     * width, about the bins aimed at, and the anchor as an edge when inside. */
+    tm_rng_t r = tm_rng_make(5);
+    for (int it = 0; it < 2000; it++) {
+        double scale = pow(10.0, 6.0 * tm_rng_unit(&r) - 3.0);
+        double a = scale * tm_rng_sym(&r), b = scale * tm_rng_sym(&r);
+        double lo = fmin(a, b), hi = fmax(a, b);
+        double anchor = scale * 2.0 * tm_rng_sym(&r);
+        int target = 1 + (int)tm_rng_below(&r, 40);
+        tm_inspect_hist_t h;
+        ck_assert_int_eq(tm_inspect_hist_layout(&h, lo, hi, anchor, target), 0);
+        ck_assert(h.edges[0] <= lo && h.edges[h.nbins] >= hi);
+        ck_assert(h.width == tm_inspect_nice_step(h.width));
+        ck_assert_msg(h.nbins >= 1 && h.nbins <= (int64_t)ceil(1.42 * target) + 2,
+                      "%lld bins for %d", (long long)h.nbins, target);
+        for (int64_t i = 0; i < h.nbins; i++)
+            ck_assert(h.edges[i + 1] > h.edges[i]);
+        if (anchor >= h.edges[0] && anchor <= h.edges[h.nbins])
+            ck_assert_msg(h.anchor_edge >= 0 && h.edges[h.anchor_edge] == anchor,
+                          "anchor %.17g not an edge", anchor);
+        else
+            ck_assert_int_eq(h.anchor_edge, -1);
+        /* Each value lands in the bin its edges say. */
+        for (int k = 0; k < 20; k++) {
+            double x = lo + (hi - lo) * tm_rng_unit(&r);
+            int64_t i = tm_inspect_hist_bin(&h, x);
+            ck_assert(h.edges[i] <= x && (x < h.edges[i + 1] || i == h.nbins - 1));
+        }
+        tm_inspect_hist_free(&h);
+    }
+}
+END_TEST
+
+START_TEST(test_hist_degenerate)
+{
+    tm_inspect_hist_t h;
+    /* One value repeated: one bin or a few, holding it. */
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 5.0, 5.0, 0.0, 20), 0);
+    ck_assert(h.nbins >= 1 && h.edges[0] <= 5.0 && 5.0 <= h.edges[h.nbins]);
+    tm_inspect_hist_add(&h, 5.0);
+    ck_assert_int_eq(h.counts[tm_inspect_hist_bin(&h, 5.0)], 1);
+    tm_inspect_hist_free(&h);
+    /* All zero, anchor zero: [0, 0.05], one bin, the anchor its lower edge. */
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 0.0, 0.0, 0.0, 20), 0);
+    ck_assert_int_eq(h.nbins, 1);
+    ck_assert(h.edges[0] == 0.0 && h.edges[1] == 0.05);
+    ck_assert_int_eq(h.anchor_edge, 0);
+    tm_inspect_hist_free(&h);
+    /* A far anchor is no edge of the layout, and no reason for tiny bins. */
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 0.0, 1.0, 1000.0, 10), 0);
+    ck_assert_int_eq(h.anchor_edge, -1);
+    ck_assert(h.width == 0.1);
+    ck_assert(h.nbins >= 10 && h.nbins <= 12);
+    tm_inspect_hist_free(&h);
+    /* A non-finite anchor counts as 0. */
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, -1.0, 1.0, NAN, 4), 0);
+    ck_assert(h.anchor_edge >= 0 && h.edges[h.anchor_edge] == 0.0);
+    tm_inspect_hist_free(&h);
+    /* Refused: reversed or non-finite ranges, no bins. */
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 1.0, 0.0, 0.0, 20), TM_EINTERNAL);
+    ck_assert(h.edges == NULL && h.nbins == 0);
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, NAN, 1.0, 0.0, 20), TM_EINTERNAL);
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 0.0, INFINITY, 0.0, 20), TM_EINTERNAL);
+    ck_assert_int_eq(tm_inspect_hist_layout(&h, 0.0, 1.0, 0.0, 0), TM_EINTERNAL);
+    ck_assert_int_eq(tm_inspect_hist_bin(&h, 0.5), -1);
+}
+END_TEST
+
+/* ---- options ------------------------------------------------------------------ */
+
+static int parse(const char *const *args, tm_inspect_opts_t *o, tm_err_t *err)
+{
+    char *argv[16];
+    int argc = 0;
+    while (args[argc] != NULL) {
+        ck_assert_int_lt(argc, 15);
+        argv[argc] = (char *)args[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    tm_err_clear(err);
+    return tm_inspect_opts_parse(argc, argv, o, err);
+}
+
+START_TEST(test_opts_valid)
+{
+    tm_inspect_opts_t o;
+    tm_err_t err;
+    const char *a1[] = {"out.h5", NULL};
+    ck_assert_int_eq(parse(a1, &o, &err), 0);
+    ck_assert_str_eq(o.file, "out.h5");
+    ck_assert(o.svg == NULL && !o.json && !o.force && !o.help);
+    ck_assert_int_eq(o.bins, TM_INSPECT_BINS_DEFAULT);
+    ck_assert_int_eq(o.bins, 20);
+
+    const char *a2[] = {"--svg", "p.svg", "out.h5", "--force", "--json", "--bins", "7", "-q",
+                        NULL};
+    ck_assert_int_eq(parse(a2, &o, &err), 0);
+    ck_assert_str_eq(o.file, "out.h5");
+    ck_assert_str_eq(o.svg, "p.svg");
+    ck_assert(o.force && o.json && o.bins == 7 && o.verbosity == 0);
+
+    const char *a3[] = {"--svg=q.svg", "--bins=1000", "-v", "--", "-odd.h5", NULL};
+    ck_assert_int_eq(parse(a3, &o, &err), 0);
+    ck_assert_str_eq(o.svg, "q.svg");
+    ck_assert_str_eq(o.file, "-odd.h5");
+    ck_assert_int_eq(o.bins, 1000);
+
+    /* --help needs no file. */
+    const char *a4[] = {"--help", NULL};
+    ck_assert_int_eq(parse(a4, &o, &err), 0);
+    ck_assert(o.help);
+    const char *a5[] = {"-h", NULL};
+    ck_assert_int_eq(parse(a5, &o, &err), 0);
+    ck_assert(o.help);
+}
+END_TEST
+
+START_TEST(test_opts_usage_errors)
+{
+    static const char *const cases[][6] = {
+        {NULL},                              /* no file */
+        {"a.h5", "b.h5", NULL},              /* two files */
+        {"a.h5", "--bogus", NULL},
+        {"a.h5", "-x", NULL},
+        {"a.h5", "--bins", "0", NULL},
+        {"a.h5", "--bins", "1001", NULL},
+        {"a.h5", "--bins", "12x", NULL},
+        {"a.h5", "--svg", NULL},             /* no value */
+        {"a.h5", "--svg", "", NULL},
+        {"a.h5", "--json=1", NULL},
+        {"", NULL},
+        {"--json", "--force", NULL},
+    };
+    static const char *const word[] = {"file", "unexpected", "bogus", "-x", "bins", "bins",
+                                       "bins", "svg", "svg", "json", "empty", "file"};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tm_inspect_opts_t o;
+        tm_err_t err;
+        ck_assert_int_eq(parse(cases[k], &o, &err), TM_EUSAGE);
+        ck_assert_msg(strstr(err.msg, word[k]) != NULL, "case %zu: '%s' lacks '%s'", k, err.msg,
+                      word[k]);
+        ck_assert_msg(strstr(err.msg, "(inspect") != NULL, "case %zu: '%s' lacks WHERE", k,
+                      err.msg);
+    }
+}
+END_TEST
+
+START_TEST(test_usage_text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert(f != NULL);
+    tm_usage_inspect(f);
+    fclose(f);
+    static const char *const words[] = {"usage: tripminer inspect", "--svg FILE", "--force",
+                                        "--bins N", "[20]", "--json", "-q, --quiet",
+                                        "-v, --verbose", "-h, --help", "example:",
+                                        "linear interpolation", "x[j+1]"};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        ck_assert_msg(strstr(buf, words[k]) != NULL, "usage lacks '%s'", words[k]);
+    free(buf);
+}
+END_TEST
+
+static Suite *inspect_suite(void)
+{
+    Suite *s = suite_create("inspect");
+    TCase *tc = tcase_create("quantile");
+    tcase_add_test(tc, test_quantile_five);
+    tcase_add_test(tc, test_quantile_even_and_uneven);
+    tcase_add_test(tc, test_quantile_edge_cases);
+    tcase_add_test(tc, test_quantile_f32_matches_f64);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("hist");
+    tcase_add_test(tc, test_nice_step);
+    tcase_add_test(tc, test_hist_unit_bins);
+    tcase_add_test(tc, test_hist_anchor_at_margin);
+    tcase_add_test(tc, test_hist_properties);
+    tcase_add_test(tc, test_hist_degenerate);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("opts");
+    tcase_add_test(tc, test_opts_valid);
+    tcase_add_test(tc, test_opts_usage_errors);
+    tcase_add_test(tc, test_usage_text);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    return tm_unit_run(inspect_suite(), "unit_inspect", argv[0], 0);
+}
