@@ -18,7 +18,9 @@
 
 static int finish(int rc, const tm_err_t *err, int rank)
 {
-    if (rc != 0 && rank == 0)
+    if (rc == TM_ESTOPPED && rank == 0)
+        fprintf(stderr, "tripminer: stopped: %s\n", err->msg);
+    else if (rc != 0 && rank == 0)
         tm_log_error(err->msg[0] ? err->msg : tm_strerror(rc));
     return tm_err_exit_status(rc);
 }

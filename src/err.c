@@ -19,6 +19,7 @@ const char *tm_strerror(int code)
     case TM_EEXIST: return "output exists";
     case TM_EINTERNAL: return "internal error";
     case TM_ENOTSUP: return "not supported";
+    case TM_ESTOPPED: return "stopped after a checkpoint";
     default: return "unknown error";
     }
 }
@@ -92,5 +93,7 @@ int tm_err_exit_status(int rc)
         return 0;
     if (rc == TM_EUSAGE)
         return 2;
+    if (rc == TM_ESTOPPED)
+        return 75; /* EX_TEMPFAIL: stopped, resumable */
     return 1;
 }

@@ -18,6 +18,7 @@
 #include <hdf5.h>
 
 #include "h5util.h"
+#include "tripminer/fault.h"
 #include "tripminer/exact.h"
 #include "tripminer/log.h"
 
@@ -236,9 +237,13 @@ static int alloc_shard(const tm_h5in_req_t *req, const input_t *in, int rank, in
     s->dim = in->dim;
     tm_shard_range(in->n, nranks, rank, &s->lo, &s->n);
 
-    /* Sizes come from the file: check every product before allocating. */
+    /*
+     * Sizes come from the file: check every product before allocating,
+     * the shard's whole size n (4 dim + 16) included (its float part alone
+     * can fit when the sum does not).
+     */
     int64_t n = s->n, dim = s->dim;
-    if (n > 0 && dim > INT64_MAX / 4 / n)
+    if (n > 0 && dim > (INT64_MAX / n - 16) / 4)
         return tm_err_set(err, TM_ENOMEM, "a shard of %lld x %lld floats overflows (%s)",
                           (long long)n, (long long)dim, req->path);
     int64_t bytes = n * dim * 4 + n * 16;
@@ -371,6 +376,8 @@ int tm_h5in_read(const tm_h5in_req_t *req, MPI_Comm comm, tm_shard_t *shard, tm_
     }
     if (rc == 0) {
         rc = read_shard(req, &in, rank, shard, err);
+        if (rc == 0)
+            rc = tm_fault_at("read", rank, err);
         rc = tm_err_agree(rc, err, comm);
     }
     /* Every rank reaches the collective close, whatever happened above. */

@@ -16,6 +16,7 @@
 #include <hdf5.h>
 
 #include "h5util.h"
+#include "tripminer/fault.h"
 
 /* The directory part of path, in buf ("." when there is none). */
 static void dir_of(const char *path, char *buf, size_t len)
@@ -146,9 +147,15 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
     int rank_dims = cols > 0 ? 2 : 1;
     hsize_t dims[2] = {(hsize_t)n_global, (hsize_t)(cols > 0 ? cols : 1)};
     hid_t fsp = H5Screate_simple(rank_dims, dims, NULL);
-    hid_t dset = fsp >= 0 ? H5Dcreate2((hid_t)of->file, name, (hid_t)file_type, fsp, H5P_DEFAULT,
-                                       H5P_DEFAULT, H5P_DEFAULT)
-                          : H5I_INVALID_HID;
+    /* No modification times: the same run gives the same bytes. */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0)
+        H5Pset_obj_track_times(dcpl, 0);
+    hid_t dset = fsp >= 0 && dcpl >= 0
+                     ? H5Dcreate2((hid_t)of->file, name, (hid_t)file_type, fsp, H5P_DEFAULT, dcpl,
+                                  H5P_DEFAULT)
+                     : H5I_INVALID_HID;
+    tm_h5_close(dcpl);
     int rc = 0;
     if (dset < 0)
         rc = tm_err_set(err, TM_EIO, "cannot create dataset '%s' (%s)", name, of->path);
@@ -181,6 +188,11 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
     }
     tm_h5_close(dset);
     tm_h5_close(fsp);
+    if (rc == 0) {
+        int rank = 0;
+        MPI_Comm_rank(comm, &rank);
+        rc = tm_fault_at("write", rank, err);
+    }
     return tm_err_agree(rc, err, comm);
 }
 
@@ -281,6 +293,8 @@ int tm_outfile_commit(tm_outfile_t *of, const tm_out_meta_t *meta, MPI_Comm comm
     if (H5Fclose((hid_t)of->file) < 0)
         rc = tm_err_set(err, TM_EIO, "closing the output failed (%s)", of->path);
     of->file = -1;
+    if (rc == 0)
+        rc = tm_fault_at("commit", rank, err);
     rc = tm_err_agree(rc, err, comm);
     if (rc == 0 && rank == 0) {
         if (meta != NULL && write_meta(of->tmp, meta) != 0) {

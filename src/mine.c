@@ -4,25 +4,33 @@
  *   read shard -> rounds of candidate blocks -> per-anchor choices
  *   -> triplets and losses -> collective write -> summary on rank 0
  */
+#define _POSIX_C_SOURCE 200809L /* st_mtim */
+
 #include "tripminer/mine.h"
 
 #include <cblas.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <omp.h>
 
 #include "tm_version.h"
+#include "tripminer/ckpt.h"
 #include "tripminer/exchange.h"
+#include "tripminer/fault.h"
 #include "tripminer/h5in.h"
 #include "tripminer/h5out.h"
 #include "tripminer/kern.h"
 #include "tripminer/log.h"
 #include "tripminer/loss.h"
 #include "tripminer/select.h"
+
+#include "miner.h"
 
 /* Tile shape: anchors x candidates per sgemm call. */
 #define TM_TILE_ANCHORS 128
@@ -70,89 +78,6 @@ static int scratch_init(sweep_scratch_t *s, int nthreads)
         }
     }
     return 0;
-}
-
-/* The selection state of the chosen rule. */
-typedef enum { RULE_HARD, RULE_NEAREST, RULE_SEMI } rule_kind_t;
-
-typedef struct miner {
-    rule_kind_t kind;
-    int pass;             /* 1, or 2 for semihard's second pass */
-    tm_metric_t metric;
-    tm_kern_bound_t bound;
-    tm_hard_t hard;       /* plain batch-hard */
-    tm_nearest_t nearest; /* topk, and batch-hard with negative filters */
-    tm_semi_t semi;       /* semihard */
-} miner_t;
-
-static int miner_passes(const miner_t *mn)
-{
-    return mn->kind == RULE_SEMI ? 2 : 1;
-}
-
-static int miner_needs_tiles(const miner_t *mn)
-{
-    return !(mn->kind == RULE_SEMI && mn->pass == 1 && !tm_semi_pass1_needs_tiles(&mn->semi));
-}
-
-static void miner_update(miner_t *mn, const tm_rows_t *anch, int64_t a0, int64_t a1,
-                         const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
-                         double *scratch)
-{
-    switch (mn->kind) {
-    case RULE_HARD:
-        tm_hard_update(&mn->hard, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G, scratch);
-        break;
-    case RULE_NEAREST:
-        tm_nearest_update(&mn->nearest, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G,
-                          scratch);
-        break;
-    case RULE_SEMI:
-        if (mn->pass == 1)
-            tm_semi_update1(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G);
-        else
-            tm_semi_update2(&mn->semi, mn->metric, mn->bound, anch, a0, a1, cand, c0, c1, G,
-                            scratch);
-        break;
-    }
-}
-
-static int miner_init(miner_t *mn, const tm_mine_opts_t *o, int64_t n, int64_t dim,
-                      int64_t budget)
-{
-    memset(mn, 0, sizeof *mn);
-    mn->pass = 1;
-    mn->metric = o->metric;
-    mn->bound = tm_kern_bound(dim);
-    tm_negfilter_t f = {o->has_neg_min_dist, o->neg_min_dist, o->neg_skip};
-    if (o->strategy == TM_STRATEGY_SEMIHARD) {
-        mn->kind = RULE_SEMI;
-        return tm_semi_init(&mn->semi, n, o->positives, f, budget);
-    }
-    if (o->strategy == TM_STRATEGY_TOPK || f.has_min_dist || f.skip > 0) {
-        mn->kind = RULE_NEAREST;
-        return tm_nearest_init(&mn->nearest, n, o->strategy == TM_STRATEGY_TOPK ? o->negatives : 1,
-                               f);
-    }
-    mn->kind = RULE_HARD;
-    return tm_hard_init(&mn->hard, n);
-}
-
-static void miner_free(miner_t *mn)
-{
-    tm_hard_free(&mn->hard);
-    tm_nearest_free(&mn->nearest);
-    tm_semi_free(&mn->semi);
-}
-
-static int miner_finish(const miner_t *mn, const int64_t *gid, tm_triplets_t *out)
-{
-    switch (mn->kind) {
-    case RULE_HARD: return tm_hard_finish(&mn->hard, gid, out);
-    case RULE_NEAREST: return tm_nearest_finish(&mn->nearest, gid, out);
-    case RULE_SEMI: return tm_semi_finish(&mn->semi, gid, out);
-    }
-    return TM_EINTERNAL;
 }
 
 /*
@@ -283,14 +208,137 @@ static int64_t mem_budget(const tm_mine_opts_t *o, MPI_Comm comm)
     return (int64_t)pages * page / 2 / local;
 }
 
-/* Stream every candidate past every local anchor once. */
-static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep_scratch_t *scr,
-                     float *kadd, float *kmul, MPI_Comm comm, tm_err_t *err)
+/* Checkpoints of this run. */
+typedef struct ckctx {
+    const char *dir;      /* NULL: no checkpoints */
+    double every;         /* seconds between saves */
+    double last;          /* when the last save (or the start) was */
+    tm_ckpt_info_t info;  /* generation, position, dependencies */
+    int64_t rounds_done;  /* over all passes (the fault hooks count them) */
+} ckctx_t;
+
+/*
+ * What the state depends on, as key=value lines: the same text on every
+ * rank (rank 0 looks at the input file). NULL if out of memory.
+ */
+static char *make_deps(const tm_mine_opts_t *o, const tm_shard_t *s, int nranks, int64_t chunk,
+                       MPI_Comm comm)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int len = 0;
+    char *text = NULL;
+    if (rank == 0) {
+        struct stat st;
+        long long size = -1, sec = -1;
+        long nsec = 0;
+        if (stat(o->input, &st) == 0) {
+            size = (long long)st.st_size;
+            sec = (long long)st.st_mtim.tv_sec;
+            nsec = st.st_mtim.tv_nsec;
+        }
+        char mind[64] = "none";
+        if (o->has_neg_min_dist)
+            snprintf(mind, sizeof mind, "%a", o->neg_min_dist);
+        const char *fmt = "input=%s\ninput_size=%lld\ninput_mtime=%lld.%09ld\nembeddings=%s\n"
+                          "labels=%s\nnum_embeddings=%lld\ndim=%lld\nranks=%d\nchunk=%lld\n"
+                          "strategy=%s\nmetric=%s\nnormalize=%d\nloss=%s\nmargin=%a\n"
+                          "positives=%lld\nnegatives=%lld\nneg_skip=%lld\nneg_min_dist=%s\n";
+#define DEPS_ARGS                                                                                  \
+    o->input, size, sec, nsec, o->emb_name, o->lab_name, (long long)s->n_global,                   \
+        (long long)s->dim, nranks, (long long)chunk, tm_strategy_name(o->strategy),                \
+        tm_metric_name(o->metric), o->normalize, tm_loss_name(o->loss), o->margin,                 \
+        (long long)o->positives, (long long)o->negatives, (long long)o->neg_skip, mind
+        len = snprintf(NULL, 0, fmt, DEPS_ARGS) + 1;
+        text = malloc((size_t)len);
+        if (text != NULL)
+            snprintf(text, (size_t)len, fmt, DEPS_ARGS);
+        else
+            len = 0;
+#undef DEPS_ARGS
+    }
+    MPI_Bcast(&len, 1, MPI_INT, 0, comm);
+    if (len == 0)
+        return NULL;
+    if (rank != 0)
+        text = malloc((size_t)len);
+    int ok = text != NULL;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+    if (!ok) {
+        free(text);
+        return NULL;
+    }
+    MPI_Bcast(text, len, MPI_CHAR, 0, comm);
+    return text;
+}
+
+/* The value of --chunk a checkpoint was made with (0 if absent). */
+static int64_t deps_chunk(const char *deps)
+{
+    const char *p = strstr(deps, "\nchunk=");
+    return p != NULL ? strtoll(p + 7, NULL, 10) : 0;
+}
+
+/*
+ * Between rounds: the fault hooks, then (with checkpoints) the ranks agree
+ * whether to save (the interval has passed on rank 0's clock) or to stop
+ * (a signal reached any rank), and do it. Returns 0 to go on, TM_ESTOPPED
+ * after a save that ends the run, or an error. Collective over comm.
+ */
+static int boundary(miner_t *mn, ckctx_t *ck, int64_t next, int64_t rounds, MPI_Comm comm,
+                    tm_err_t *err)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (tm_fault_at("round", rank, err) != 0)
+        fatal_in_rounds(err, comm);
+    tm_fault_after_round(rank, ++ck->rounds_done);
+    if (ck->dir == NULL)
+        return 0;
+    int want = tm_ckpt_signalled() ? 2 : 0;
+    if (rank == 0 && MPI_Wtime() - ck->last >= ck->every)
+        want |= 1;
+    MPI_Allreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_BOR, comm);
+    if (want == 0 || (next == rounds && mn->pass == miner_passes(mn)))
+        return 0; /* nothing to do, or nothing left to save for */
+    tm_buf_t state = {0, 0, 0, 0, 0};
+    miner_save(mn, &state);
+    ck->info.pos = (tm_ckpt_pos_t){mn->pass, next};
+    int rc = tm_ckpt_save(ck->dir, &ck->info, &state, comm, err);
+    tm_buf_free(&state);
+    ck->last = MPI_Wtime();
+    if (rc != 0 && !(want & 2)) {
+        /* The previous checkpoint still stands: say so and go on. */
+        if (rank == 0)
+            fprintf(stderr, "tripminer: warning: checkpoint not saved, the previous one stands: "
+                    "%s\n", err->msg);
+        tm_err_clear(err);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    tm_log(TM_LOG_DEBUG, "checkpoint %lld saved: pass %d, round %lld of %lld",
+           (long long)ck->info.generation, mn->pass, (long long)next, (long long)rounds);
+    if (want & 2)
+        return tm_err_set(err, TM_ESTOPPED, "stopped by a signal after saving pass %d, round "
+                          "%lld of %lld to %s; run the same command with --resume to continue",
+                          mn->pass, (long long)next, (long long)rounds, ck->dir);
+    return 0;
+}
+
+/*
+ * Stream every candidate past every local anchor once, from round first.
+ * Returns 0, TM_ESTOPPED or an error from a checkpoint (with every round
+ * started also completed, so the ranks can leave together).
+ */
+static int run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep_scratch_t *scr,
+                    float *kadd, float *kmul, ckctx_t *ck, int64_t first, MPI_Comm comm,
+                    tm_err_t *err)
 {
     const int64_t rounds = tm_exchange_rounds(x);
-    if (rounds > 0 && tm_exchange_start(x, 0, err) != 0)
+    if (first < rounds && tm_exchange_start(x, first, err) != 0)
         fatal_in_rounds(err, comm);
-    for (int64_t r = 0; r < rounds; r++) {
+    for (int64_t r = first; r < rounds; r++) {
         tm_rows_t cand;
         if (tm_exchange_wait(x, r, &cand, err) != 0)
             fatal_in_rounds(err, comm);
@@ -300,7 +348,16 @@ static void run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep
         cand.kadd = kadd;
         cand.kmul = kmul;
         sweep(mn, anch, &cand, scr, x);
+        int rc = boundary(mn, ck, r + 1, rounds, comm, err);
+        if (rc != 0) {
+            tm_err_t ignore;
+            tm_err_clear(&ignore);
+            if (r + 1 < rounds && tm_exchange_wait(x, r + 1, &cand, &ignore) != 0)
+                fatal_in_rounds(&ignore, comm);
+            return rc;
+        }
     }
+    return 0;
 }
 
 int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, tm_err_t *err)
@@ -311,23 +368,39 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     MPI_Comm_size(comm, &nranks);
     memset(sum, 0, sizeof *sum);
 
-    if (o->checkpoint_dir != NULL)
-        return tm_err_set(err, TM_ENOTSUP,
-                          "--checkpoint is not available in this version (mine --checkpoint)");
-
     int rc = tm_outfile_check(o->output, o->force, comm, err);
     if (rc != 0)
         return rc;
     const int64_t budget = mem_budget(o, comm);
 
+    /* Checkpoints: the saved state first, so a bad one fails fast. */
+    ckctx_t ck = {o->checkpoint_dir, o->checkpoint_every, t0, {0, {1, 0}, 0, NULL}, 0};
+    tm_buf_t saved = {0, 0, 0, 0, 0};
+    if (ck.dir != NULL) {
+        if (o->resume) {
+            rc = tm_ckpt_load(ck.dir, &ck.info, &saved, comm, err);
+        } else if (tm_ckpt_exists(ck.dir, comm)) {
+            rc = tm_err_set(err, TM_EEXIST, "%s already holds a checkpoint: add --resume to "
+                            "continue it, or remove %s/manifest to start over (--checkpoint)",
+                            ck.dir, ck.dir);
+        }
+        if (rc != 0)
+            return rc;
+        tm_ckpt_catch_signals();
+    }
+
     /* Threads come from our own loop; BLAS inside each thread runs alone. */
     openblas_set_num_threads(1);
 
     tm_shard_t shard;
-    tm_h5in_req_t req = {o->input, o->emb_name, o->lab_name, o->normalize, o->mem_limit};
+    /* The shard alone must fit the budget (--mem-limit or the default). */
+    tm_h5in_req_t req = {o->input, o->emb_name, o->lab_name, o->normalize, budget};
     rc = tm_h5in_read(&req, comm, &shard, err);
-    if (rc != 0)
+    if (rc != 0) {
+        tm_ckpt_info_free(&ck.info);
+        tm_buf_free(&saved);
         return rc;
+    }
     double t_read = MPI_Wtime();
 
     miner_t mn;
@@ -339,8 +412,26 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     columns_t col = {NULL, NULL, NULL};
     float *kadd = NULL, *kmul = NULL;
 
-    int64_t chunk = choose_chunk(o, &shard, nranks, budget, err);
+    /* A resumed run keeps the rounds it was cut into. */
+    int64_t chunk = o->resume && o->chunk == 0 ? deps_chunk(ck.info.deps)
+                                               : choose_chunk(o, &shard, nranks, budget, err);
     rc = chunk < 0 ? TM_ENOMEM : 0;
+    char *deps = NULL;
+    if (ck.dir != NULL) {
+        deps = make_deps(o, &shard, nranks, chunk > 0 ? chunk : 0, comm);
+        if (deps == NULL && rc == 0)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot describe the checkpoint (rank %d)", rank);
+    }
+    if (rc == 0 && o->resume) {
+        char what[400];
+        if (tm_ckpt_deps_differ(ck.info.deps, deps, what, sizeof what))
+            rc = tm_err_set(err, TM_EINPUT, "cannot resume from %s: it was made for another run "
+                            "(%s) (--resume)", ck.dir, what);
+    }
+    if (ck.dir != NULL) {
+        free(ck.info.deps);
+        ck.info.deps = deps;
+    }
     if (rc == 0 && (miner_init(&mn, o, shard.n, shard.dim, budget / 2) != 0 ||
                     anchors_init(&anch, &shard) != 0 || scratch_init(&scr, o->threads) != 0))
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
@@ -354,6 +445,16 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
         if (kadd == NULL || kmul == NULL)
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the candidate keys (rank %d)", rank);
     }
+    if (rc == 0)
+        rc = tm_fault_at("alloc", rank, err);
+    if (rc == 0 && o->resume) {
+        mn.pass = ck.info.pos.pass;
+        int lr = miner_load(&mn, &saved);
+        if (lr != 0)
+            rc = tm_err_set(err, lr, "the checkpoint state of rank %d in %s does not fit this "
+                            "run (--resume)", rank, ck.dir);
+    }
+    tm_buf_free(&saved);
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
         goto done;
@@ -363,8 +464,10 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
            nranks, (long long)chunk, (long long)tm_exchange_rounds(x), miner_passes(&mn),
            o->threads);
 
-    for (mn.pass = 1; mn.pass <= miner_passes(&mn); mn.pass++) {
-        if (mn.pass == 2) {
+    const int first_pass = o->resume ? ck.info.pos.pass : 1;
+    for (mn.pass = first_pass; mn.pass <= miner_passes(&mn); mn.pass++) {
+        const int resumed = o->resume && mn.pass == first_pass;
+        if (mn.pass == 2 && !resumed) {
             /* Between the passes of semihard: every rank's positives fit? */
             if (mn.semi.overflow)
                 rc = tm_err_set(err, TM_ENOMEM,
@@ -379,7 +482,10 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
             if (rc != 0)
                 goto done;
         }
-        run_pass(&mn, x, &anch.rows, &scr, kadd, kmul, comm, err);
+        rc = run_pass(&mn, x, &anch.rows, &scr, kadd, kmul, &ck, resumed ? ck.info.pos.round : 0,
+                      comm, err);
+        if (rc != 0)
+            goto done;
     }
     double t_mine = MPI_Wtime();
 
@@ -424,8 +530,12 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     sum->seconds = t_end - t0;
     tm_log(TM_LOG_DEBUG, "read %.3f s, mine %.3f s, write %.3f s", t_read - t0, t_mine - t_read,
            t_end - t_mine);
+    /* The output is in place: the checkpoint has served its purpose. */
+    if (rc == 0 && ck.dir != NULL && ck.info.generation > 0)
+        tm_ckpt_remove(ck.dir, &ck.info, comm);
 
 done:
+    tm_ckpt_info_free(&ck.info);
     free(kadd);
     free(kmul);
     free(col.d_ap);
@@ -439,82 +549,4 @@ done:
     miner_free(&mn);
     tm_shard_free(&shard);
     return rc;
-}
-
-/* Write v with the fewest digits that read back as the same double. */
-static void json_num(FILE *f, double v)
-{
-    char buf[40];
-    if (!isfinite(v)) {
-        fputs("null", f); /* JSON has no infinity */
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, f);
-}
-
-/* Write s as a JSON string literal. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-void tm_mine_print_summary(const tm_mine_opts_t *o, const tm_mine_summary_t *s, FILE *f)
-{
-    if (o->json) {
-        fprintf(f, "{\"strategy\": ");
-        json_str(f, tm_strategy_name(o->strategy));
-        fprintf(f, ", \"metric\": ");
-        json_str(f, tm_metric_name(o->metric));
-        fprintf(f, ", \"loss\": ");
-        json_str(f, tm_loss_name(o->loss));
-        fprintf(f, ", \"input\": ");
-        json_str(f, o->input);
-        fprintf(f, ", \"version\": ");
-        json_str(f, TM_VERSION);
-        fprintf(f, ", \"margin\": ");
-        json_num(f, o->margin);
-        fprintf(f, ", \"loss_sum\": ");
-        json_num(f, s->loss_sum);
-        fprintf(f, ", \"loss_mean\": ");
-        json_num(f, s->loss_mean);
-        fprintf(f, ", \"loss_mean_active\": ");
-        json_num(f, s->loss_mean_active);
-        fprintf(f, ", \"normalize\": %d, \"num_embeddings\": %" PRId64 ", \"dim\": %" PRId64
-                   ", \"num_triplets\": %" PRId64 ", \"active_triplets\": %" PRId64
-                   ", \"skipped_anchors\": %" PRId64 ", \"ranks\": %d, \"seconds\": ",
-                o->normalize, s->num_embeddings, s->dim, s->num_triplets, s->active_triplets,
-                s->skipped_anchors, s->ranks);
-        json_num(f, s->seconds);
-        fputs("}\n", f);
-    } else {
-        fprintf(f, "tripminer mine: %s triplets, %s distance, %s loss (margin %g)%s\n",
-                tm_strategy_name(o->strategy), tm_metric_name(o->metric), tm_loss_name(o->loss),
-                o->margin, o->normalize ? ", normalized" : "");
-        fprintf(f, "  embeddings       %" PRId64 " x %" PRId64 " on %d rank%s, %d thread%s each\n",
-                s->num_embeddings, s->dim, s->ranks, s->ranks == 1 ? "" : "s", o->threads,
-                o->threads == 1 ? "" : "s");
-        fprintf(f, "  triplets         %" PRId64 " (%" PRId64 " active, loss > 0)\n",
-                s->num_triplets, s->active_triplets);
-        fprintf(f, "  skipped anchors  %" PRId64 " (no positive or no negative)\n",
-                s->skipped_anchors);
-        fprintf(f, "  loss             sum %.6g, mean %.6g, mean over active %.6g\n", s->loss_sum,
-                s->loss_mean, s->loss_mean_active);
-        fprintf(f, "  output           %s\n", o->output);
-        fprintf(f, "  time             %.3f s\n", s->seconds);
-    }
-    fflush(f);
 }

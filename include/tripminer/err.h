@@ -22,7 +22,8 @@ enum {
     TM_EMPI = -5,     /* an MPI call failed */
     TM_EEXIST = -6,   /* output exists and --force was not given */
     TM_EINTERNAL = -7, /* a bug: an invariant did not hold */
-    TM_ENOTSUP = -8    /* a valid request this version cannot serve yet */
+    TM_ENOTSUP = -8,   /* a valid request this version cannot serve yet */
+    TM_ESTOPPED = -9   /* stopped by a signal after a checkpoint: exit status 75 */
 };
 
 /* Longest message kept, including the terminating NUL. */
@@ -57,7 +58,7 @@ int tm_err_set(tm_err_t *err, int code, const char *fmt, ...)
  */
 int tm_err_agree(int rc, tm_err_t *err, MPI_Comm comm);
 
-/* Map a return code to the process exit status (0, 1 or 2). Local. */
+/* Map a return code to the process exit status (0, 1, 2 or 75). Local. */
 int tm_err_exit_status(int rc);
 
 #endif

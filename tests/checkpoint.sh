@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# Checkpoints, resume and injected failures of `tripminer mine`.
+#
+# Usage: checkpoint.sh
+#
+# Environment:
+#   TRIPMINER          path of the binary (required)
+#   MPIEXEC            the MPI launcher (default: mpirun)
+#   MPIEXEC_PREFLAGS   extra launcher flags, e.g. "--oversubscribe"
+#   TM_ONLY            optional extended regex: run only the matching cases
+#   TM_KEEP=1          keep the work directory (its path is printed)
+#
+# Every run is under `timeout` (a hang fails the case). The runs of a case
+# slow down with TRIPMINER_FAULT=delay=... (see include/tripminer/fault.h)
+# so that a signal lands in the middle of the rounds. Cases:
+#   stop-*      SIGTERM to every rank (as Slurm does at the time limit), or
+#               SIGUSR1 to mpirun (which forwards it), in pass 1 or 2:
+#               exit 75, one "tripminer: stopped:" line, a manifest, no
+#               output; --resume then finishes with an output identical
+#               (cmp) to an uninterrupted run and removes the checkpoint
+#   kill9       rank 1 killed with SIGKILL after some rounds: the job fails
+#               within the timeout, the last checkpoint is intact and
+#               resuming gives the identical output
+#   bad-*       a truncated or damaged state file, a damaged or missing
+#               manifest, other options, another rank count, a touched
+#               input, a fresh run over an existing checkpoint: exit 1 with
+#               one "tripminer: error:" line naming the problem, no output,
+#               and the checkpoint still resumes afterwards
+#   fail-*      TRIPMINER_FAULT=fail=RANK:STEP at every step: every rank
+#               exits within the timeout, status 1, no output and no
+#               temporary file; a failed periodic save is only a warning
+
+set -u
+
+[[ -n ${TRIPMINER:-} && -x $TRIPMINER ]] || {
+    echo "checkpoint.sh: TRIPMINER must name an executable" >&2
+    exit 2
+}
+MPIEXEC=${MPIEXEC:-mpirun}
+read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-ckpt.XXXXXX") || exit 1
+# shellcheck disable=SC2317
+cleanup() {
+    if [[ ${TM_KEEP:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$WORK}
+cd "$WORK" || exit 1
+
+passed=0
+failed=0
+fail() {
+    echo "FAIL $case: $*"
+    [[ -f err ]] && sed 's/^/    stderr: /' err | head -20
+    failed=$((failed + 1))
+    ok=0
+}
+selected() { [[ -z ${TM_ONLY:-} || $1 =~ $TM_ONLY ]]; }
+
+# mine NP ARGS...: one run under timeout; stderr in ./err, status in $rc.
+mine() {
+    local np=$1
+    shift
+    timeout 120 "$MPIEXEC" -n "$np" "${PREFLAGS[@]}" "$TRIPMINER" mine "$@" >out.txt 2>err
+    rc=$?
+}
+
+# The number of stderr lines starting with $1.
+lines() { grep -c "^$1" err; }
+
+# expect_error STATUS REGEX: the last run failed with one error line matching.
+expect_error() {
+    [[ $rc == 124 ]] && { fail "HANG (timeout)"; return; }
+    [[ $rc == "$1" ]] || fail "exit status $rc, expected $1"
+    [[ $(lines "tripminer: error:") == 1 ]] || fail "$(lines "tripminer: error:") error lines, expected 1"
+    grep -Eiq "^tripminer: error:.*($2)" err || fail "error line does not match /$2/"
+}
+
+"$TRIPMINER" synth -o in.h5 -n 3000 -d 16 -c 40 --seed 5 -q >/dev/null 2>&1 || {
+    echo "checkpoint.sh: synth failed" >&2
+    exit 1
+}
+# 15 rounds per pass on 2 ranks.
+COMMON=(-i in.h5 --chunk 100 -q --force)
+
+# Uninterrupted references.
+declare -A REF
+for s in hard semihard topk; do
+    extra=()
+    [[ $s == topk ]] && extra=(--negatives 3)
+    mine 2 "${COMMON[@]}" -s "$s" "${extra[@]}" -o "ref-$s.h5"
+    [[ $rc == 0 ]] || { echo "checkpoint.sh: reference run of $s failed" >&2; cat err >&2; exit 1; }
+    REF[$s]="ref-$s.h5"
+done
+
+# wait_for FILE SECONDS: true once FILE exists.
+wait_for() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# The PIDs of the tripminer ranks started from $WORK (not mpirun itself).
+rank_pids() { pgrep -x tripminer | while read -r p; do
+    [[ $(readlink "/proc/$p/cwd" 2>/dev/null) == "$WORK" ]] && echo "$p"
+done; }
+
+# stop_case NAME STRATEGY SIGNAL TARGET AFTER: run with checkpoints, deliver
+# SIGNAL to TARGET (ranks|mpirun) AFTER seconds past the first manifest,
+# then resume and compare.
+stop_case() {
+    case=$1
+    local s=$2 sig=$3 target=$4 after=$5 extra=()
+    selected "$case" || return
+    ok=1
+    [[ $s == topk ]] && extra=(--negatives 3)
+    rm -rf ck out.h5
+    TRIPMINER_FAULT=delay=0.1 timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine \
+        "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck --checkpoint-every 0.3 \
+        >out.txt 2>err &
+    local launcher=$!
+    if wait_for ck/manifest 60; then
+        sleep "$after"
+        if [[ $target == mpirun ]]; then
+            # $launcher is timeout; mpirun is its child.
+            kill "-$sig" "$(pgrep -P "$launcher")"
+        else
+            # shellcheck disable=SC2046
+            kill "-$sig" $(rank_pids) 2>/dev/null
+        fi
+    else
+        fail "no manifest appeared"
+    fi
+    wait "$launcher"
+    rc=$?
+    [[ $rc == 75 ]] || fail "exit status $rc after SIG$sig, expected 75"
+    [[ $(lines "tripminer: stopped:") == 1 ]] || fail "expected one 'tripminer: stopped:' line"
+    grep -q -- "--resume" err || fail "the stop message does not say how to resume"
+    [[ $(lines "tripminer: error:") == 0 ]] || fail "an error line on a clean stop"
+    [[ -e out.h5 ]] && fail "an output after a stop"
+    [[ -f ck/manifest ]] || fail "no manifest after the stop"
+    local where
+    where=$(sed -n 's/^pass \([0-9]*\)$/pass \1/p; s/^round \([0-9]*\)$/round \1/p' ck/manifest |
+        tr '\n' ' ')
+    mine 2 "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck --resume
+    [[ $rc == 0 ]] || fail "resume: exit status $rc"
+    cmp -s out.h5 "${REF[$s]}" || fail "the resumed output differs from the uninterrupted one"
+    [[ -e ck/manifest || -n $(ls ck/state-* 2>/dev/null) ]] && fail "checkpoint left after success"
+    [[ $ok == 1 ]] && { echo "ok   $case (stopped at $where)"; passed=$((passed + 1)); }
+}
+
+stop_case stop-hard-term hard TERM ranks 0.3
+stop_case stop-topk-usr1 topk USR1 mpirun 0.3
+stop_case stop-semihard-pass1 semihard TERM ranks 0.2
+stop_case stop-semihard-pass2 semihard USR1 mpirun 2.0
+
+# A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good).
+make_stopped() {
+    rm -rf ck ck.good out.h5
+    TRIPMINER_FAULT=delay=0.1 timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine \
+        "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck --checkpoint-every 0.2 >out.txt 2>err &
+    local launcher=$!
+    wait_for ck/manifest 60 && sleep 0.3
+    # shellcheck disable=SC2046
+    kill -TERM $(rank_pids) 2>/dev/null
+    wait "$launcher"
+    [[ $? == 75 && -f ck/manifest ]] || { echo "checkpoint.sh: cannot make a stopped run" >&2; exit 1; }
+    cp -a ck ck.good
+}
+
+# bad_case NAME STATUS REGEX SETUP [MINE ARGS...]: damage a copy, resume.
+bad_case() {
+    case=$1
+    local status=$2 re=$3 setup=$4
+    shift 4
+    selected "$case" || return
+    ok=1
+    rm -rf ck out.h5
+    cp -a ck.good ck
+    eval "$setup"
+    mine 2 "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck "$@"
+    expect_error "$status" "$re"
+    [[ -e out.h5 ]] && fail "an output after a refused resume"
+    # The genuine checkpoint still resumes to the same result.
+    rm -rf ck
+    cp -a ck.good ck
+    touch -r ck.good/in.stamp in.h5 2>/dev/null
+    mine 2 "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck --resume
+    [[ $rc == 0 ]] && cmp -s out.h5 "${REF[hard]}" || fail "the good checkpoint no longer resumes"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+}
+
+make_stopped
+touch -r in.h5 ck.good/in.stamp
+state1=$(ls ck.good/state-*-1.bin)
+state1=${state1#ck.good/}
+bad_case bad-truncated-state 1 'truncated|bytes' "truncate -s -9 ck/$state1" --resume
+bad_case bad-flipped-state 1 'damaged|hash' \
+    "printf 'X' | dd of=ck/$state1 bs=1 seek=60 conv=notrunc status=none" --resume
+bad_case bad-missing-state 1 "$state1|cannot open|no such" "rm ck/$state1" --resume
+bad_case bad-flipped-manifest 1 'manifest.*(damaged|hash)' "sed -i 's/^round /round 1/' ck/manifest" \
+    --resume
+bad_case bad-truncated-manifest 1 'manifest.*(damaged|truncated|hash)' "truncate -s -20 ck/manifest" \
+    --resume
+bad_case bad-no-manifest 1 'no checkpoint|manifest' "rm ck/manifest" --resume
+bad_case bad-other-metric 1 'another run.*metric was sqeuclidean, is cosine' ":" --resume -m cosine
+bad_case bad-other-margin 1 'another run.*margin' ":" --resume --margin 0.5
+bad_case bad-other-chunk 1 'another run.*chunk was 100, is 50' ":" --resume --chunk 50
+bad_case bad-touched-input 1 'another run.*input_mtime' "touch -d '2001-01-01' in.h5" --resume
+bad_case bad-fresh-over-checkpoint 1 'already holds a checkpoint.*--resume' ":"
+
+case=bad-other-ranks
+if selected "$case"; then
+    ok=1
+    rm -rf ck out.h5
+    cp -a ck.good ck
+    mine 3 "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck --resume
+    expect_error 1 'made on 2 ranks.*3'
+    [[ -e out.h5 ]] && fail "an output after a refused resume"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+fi
+
+case=kill9
+if selected "$case"; then
+    ok=1
+    rm -rf ck out.h5
+    TRIPMINER_FAULT=delay=0.1,kill=1:7 timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" \
+        mine "${COMMON[@]}" -s semihard -o out.h5 --checkpoint ck --checkpoint-every 0.001 \
+        >out.txt 2>err
+    rc=$?
+    [[ $rc == 124 ]] && fail "HANG after a rank was killed"
+    [[ $rc == 0 ]] && fail "the job succeeded although a rank was killed"
+    [[ -e out.h5 ]] && fail "an output after a rank was killed"
+    grep -q '^round 6$' ck/manifest || fail "the last checkpoint is not the one of round 6"
+    mine 2 "${COMMON[@]}" -s semihard -o out.h5 --checkpoint ck --resume
+    [[ $rc == 0 ]] || fail "resume after kill -9: exit status $rc"
+    cmp -s out.h5 "${REF[semihard]}" || fail "the resumed output differs"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+fi
+
+# fail_case STEP RANK REGEX [MINE ARGS...]: an injected failure at STEP.
+fail_case() {
+    case=fail-$1-rank$2
+    local step=$1 r=$2 re=$3
+    shift 3
+    selected "$case" || return
+    ok=1
+    rm -rf ck out.h5 .out.h5.tmp-*
+    local t0=$SECONDS
+    TRIPMINER_FAULT=fail=$r:$step mine 2 "${COMMON[@]}" -s hard -o out.h5 "$@"
+    expect_error 1 "$re"
+    ((SECONDS - t0 > 60)) && fail "took $((SECONDS - t0)) s"
+    [[ -e out.h5 || -n $(ls -A . | grep '^\.out') ]] && fail "an output or temporary file left"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+}
+
+fail_case read 1 "injected.*read.*rank 1"
+fail_case alloc 0 "injected.*alloc.*rank 0"
+fail_case alloc 1 "injected.*alloc.*rank 1"
+fail_case round 1 "injected.*round.*rank 1"
+fail_case write 0 "injected.*write.*rank 0"
+fail_case write 1 "injected.*write.*rank 1"
+fail_case commit 1 "injected.*commit.*rank 1"
+cp -a ck.good ck.load
+fail_case load 1 "injected.*load.*rank 1" --checkpoint ck.load --resume
+
+# A periodic save that fails is a warning; the run still finishes, exactly.
+case=fail-save-periodic
+if selected "$case"; then
+    ok=1
+    rm -rf ck out.h5
+    TRIPMINER_FAULT=fail=1:save mine 2 "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck \
+        --checkpoint-every 0.001
+    [[ $rc == 0 ]] || fail "exit status $rc"
+    grep -q "warning: checkpoint not saved.*injected" err || fail "no warning"
+    cmp -s out.h5 "${REF[hard]}" || fail "output differs"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+fi
+
+# A save that fails when a signal asked to stop: exit 1, not 75.
+case=fail-save-on-stop
+if selected "$case"; then
+    ok=1
+    rm -rf ck out.h5
+    TRIPMINER_FAULT=delay=0.1,fail=1:save timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" \
+        "$TRIPMINER" mine "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck \
+        --checkpoint-every 1000 >out.txt 2>err &
+    launcher=$!
+    sleep 1.5
+    # shellcheck disable=SC2046
+    kill -TERM $(rank_pids) 2>/dev/null
+    wait "$launcher"
+    rc=$?
+    expect_error 1 "injected.*save.*rank 1"
+    [[ -e ck/manifest || -e out.h5 ]] && fail "a manifest or output after a failed save"
+    [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
