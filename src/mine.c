@@ -28,6 +28,7 @@
 #include "tripminer/kern.h"
 #include "tripminer/log.h"
 #include "tripminer/loss.h"
+#include "tripminer/progress.h"
 #include "tripminer/select.h"
 
 #include "miner.h"
@@ -208,13 +209,15 @@ static int64_t mem_budget(const tm_mine_opts_t *o, MPI_Comm comm)
     return (int64_t)pages * page / 2 / local;
 }
 
-/* Checkpoints of this run. */
+/* What the round loop keeps besides the selection: checkpoints, progress, times. */
 typedef struct ckctx {
     const char *dir;      /* NULL: no checkpoints */
     double every;         /* seconds between saves */
     double last;          /* when the last save (or the start) was */
     tm_ckpt_info_t info;  /* generation, position, dependencies */
     int64_t rounds_done;  /* over all passes (the fault hooks count them) */
+    tm_progress_t prog;
+    tm_phase_times_t times;
 } ckctx_t;
 
 /*
@@ -340,14 +343,19 @@ static int run_pass(miner_t *mn, tm_exchange_t *x, const tm_rows_t *anch, sweep_
         fatal_in_rounds(err, comm);
     for (int64_t r = first; r < rounds; r++) {
         tm_rows_t cand;
+        double t0 = MPI_Wtime();
         if (tm_exchange_wait(x, r, &cand, err) != 0)
             fatal_in_rounds(err, comm);
         if (r + 1 < rounds && tm_exchange_start(x, r + 1, err) != 0)
             fatal_in_rounds(err, comm);
+        double t1 = MPI_Wtime();
         tm_rows_keys(mn->metric, &cand, kadd, kmul);
         cand.kadd = kadd;
         cand.kmul = kmul;
         sweep(mn, anch, &cand, scr, x);
+        ck->times.wait += t1 - t0;
+        ck->times.compute += MPI_Wtime() - t1;
+        tm_progress_round(&ck->prog);
         int rc = boundary(mn, ck, r + 1, rounds, comm, err);
         if (rc != 0) {
             tm_err_t ignore;
@@ -374,7 +382,12 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
     const int64_t budget = mem_budget(o, comm);
 
     /* Checkpoints: the saved state first, so a bad one fails fast. */
-    ckctx_t ck = {o->checkpoint_dir, o->checkpoint_every, t0, {0, {1, 0}, 0, NULL}, 0};
+    ckctx_t ck;
+    memset(&ck, 0, sizeof ck);
+    ck.dir = o->checkpoint_dir;
+    ck.every = o->checkpoint_every;
+    ck.last = t0;
+    ck.info.pos.pass = 1;
     tm_buf_t saved = {0, 0, 0, 0, 0};
     if (ck.dir != NULL) {
         if (o->resume) {
@@ -465,6 +478,11 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
            o->threads);
 
     const int first_pass = o->resume ? ck.info.pos.pass : 1;
+    const int64_t rounds = tm_exchange_rounds(x);
+    tm_progress_start(&ck.prog, rank, o->verbosity, rounds, miner_passes(&mn), shard.n_global,
+                      shard.dim);
+    if (o->resume)
+        tm_progress_skip(&ck.prog, (first_pass - 1) * rounds + ck.info.pos.round);
     for (mn.pass = first_pass; mn.pass <= miner_passes(&mn); mn.pass++) {
         const int resumed = o->resume && mn.pass == first_pass;
         if (mn.pass == 2 && !resumed) {
@@ -487,6 +505,7 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
         if (rc != 0)
             goto done;
     }
+    tm_progress_end(&ck.prog);
     double t_mine = MPI_Wtime();
 
     tm_loss_stats_t local, total;
@@ -528,13 +547,16 @@ int tm_mine_run(const tm_mine_opts_t *o, MPI_Comm comm, tm_mine_summary_t *sum, 
                                  col.loss, &meta, comm, err);
     double t_end = MPI_Wtime();
     sum->seconds = t_end - t0;
-    tm_log(TM_LOG_DEBUG, "read %.3f s, mine %.3f s, write %.3f s", t_read - t0, t_mine - t_read,
-           t_end - t_mine);
+    ck.times.read = t_read - t0;
+    ck.times.write = t_end - t_mine;
+    if (o->verbosity >= TM_LOG_DEBUG)
+        tm_phase_times_report(&ck.times, comm);
     /* The output is in place: the checkpoint has served its purpose. */
     if (rc == 0 && ck.dir != NULL && ck.info.generation > 0)
         tm_ckpt_remove(ck.dir, &ck.info, comm);
 
 done:
+    tm_progress_end(&ck.prog);
     tm_ckpt_info_free(&ck.info);
     free(kadd);
     free(kmul);
