@@ -4,7 +4,8 @@
 # touch apt at all.
 #
 #   scripts/install-deps.sh            # toolchain, MPI, parallel HDF5, BLAS, Check,
-#                                      # h5py and NumPy (the output test)
+#                                      # h5py and NumPy (the output test), valgrind
+#                                      # and clang with libFuzzer (scripts/test.sh)
 #   scripts/install-deps.sh --slurm    # also Slurm + munge (for the jobs/ tests)
 #   scripts/install-deps.sh --bench    # also FAISS and GNU time (bench/)
 #
@@ -27,12 +28,16 @@ die() { echo "install-deps.sh: error: $*" >&2; exit 1; }
 # libhdf5-openmpi-dev is the parallel HDF5; the serial libhdf5-dev is not
 # wanted (CMake prefers parallel anyway, see CMakeLists.txt). The test
 # tests/h5py_output.py reads real outputs with Debian's own python3 (not a
-# virtualenv or pyenv one), h5py and NumPy.
+# virtualenv or pyenv one), h5py and NumPy. scripts/test.sh also runs the
+# valgrind tests and the libFuzzer targets (fuzz/), built with clang: its
+# sanitizer and libFuzzer run-times (libclang-rt-dev), its OpenMP (libomp-dev)
+# and llvm-symbolizer (llvm) for readable sanitizer reports.
 pkgs=(build-essential pkg-config cmake
       libopenmpi-dev openmpi-bin
       libhdf5-openmpi-dev hdf5-tools
       check libsubunit-dev libopenblas-dev
-      python3-h5py python3-numpy)
+      python3-h5py python3-numpy
+      valgrind clang libclang-rt-dev libomp-dev llvm)
 [ "$want_slurm" -eq 1 ] && pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)
 # bench/run.sh compares with FAISS through the same python3 and measures
 # peak memory with GNU time.
@@ -63,7 +68,7 @@ else
   rm -f "$log"
 fi
 
-for b in mpicc mpirun cmake pkg-config h5dump; do
+for b in mpicc mpirun cmake pkg-config h5dump valgrind clang llvm-symbolizer; do
   command -v "$b" >/dev/null || die "$b is not on PATH after the install"
 done
 [ -f /usr/include/hdf5/openmpi/H5FDmpio.h ] || die "parallel HDF5 headers are missing"

@@ -90,10 +90,12 @@ done
 if grep -rlF -e "$TM_SOURCE_DIR" -e "$TM_BUILD_DIR" "$pkgdir" >"$WORK/paths" 2>/dev/null; then
     fail "the CMake package names the source or build tree: $(tr '\n' ' ' <"$WORK/paths")"
 fi
-for j in "$TM_SOURCE_DIR"/jobs/*; do
+for j in "$TM_SOURCE_DIR"/jobs/*.sbatch; do
     [[ -x $PREFIX/$DATADIR/tripminer/jobs/${j##*/} ]] ||
         fail "$DATADIR/tripminer/jobs/${j##*/} is missing or not executable"
 done
+[[ -f $PREFIX/$DATADIR/tripminer/jobs/README.md ]] ||
+    fail "$DATADIR/tripminer/jobs/README.md is missing"
 [[ -x $PREFIX/$DATADIR/tripminer/jobs/mine.sbatch ]] ||
     fail "$DATADIR/tripminer/jobs/mine.sbatch is missing"
 ok "installed into $PREFIX ($nh headers)"

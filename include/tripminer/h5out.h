@@ -12,10 +12,19 @@
 
 #include "tripminer/err.h"
 
+/*
+ * Room for the temporary name, including its NUL: Linux's PATH_MAX. A
+ * number of our own, because PATH_MAX is POSIX, not C17: <limits.h> has it
+ * only where the includer turned the POSIX interfaces on (gcc's -fopenmp
+ * does so by accident through -pthread, clang's does not), and the struct
+ * must have one layout in every file that includes this header.
+ */
+#define TM_OUTFILE_TMP_MAX 4096
+
 /* An output file being written. */
 typedef struct tm_outfile {
     const char *path;       /* the final name */
-    char tmp[PATH_MAX];     /* the temporary name (same directory) */
+    char tmp[TM_OUTFILE_TMP_MAX]; /* the temporary name (same directory) */
     int force;              /* replace an existing final file */
     int64_t file;           /* HDF5 file id (hid_t), or -1 */
 } tm_outfile_t;

@@ -137,9 +137,25 @@ START_TEST(test_stats_simple_sums)
 }
 END_TEST
 
+/*
+ * Whether long double arithmetic has its 64-bit significand when the test
+ * runs: valgrind emulates the x87 unit with 53 bits, and the references
+ * below are exact only with the full 64.
+ */
+static int long_double_is_extended(void)
+{
+    volatile long double one = 1.0L, tiny = 0x1p-63L;
+    return one + tiny != one;
+}
+
 /* Sums compared with an exact long-double reference. */
 START_TEST(test_stats_vs_long_double)
 {
+    if (!long_double_is_extended()) {
+        fprintf(stderr, "test_stats_vs_long_double: skipped, long double has no 64-bit "
+                        "significand here (valgrind?)\n");
+        return;
+    }
     /* 1 + 3 * 2^-24 + 2^-30 * 1.5 + 2^-40: exact in double. */
     static const float a[6] = {1.0f, 0x1p-24f, 0x1p-24f, 0x1p-24f, 0x1.8p-30f, 0x1p-40f};
     tm_loss_stats_t s;

@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# slurm-local.sh - a real one-host Slurm cluster on this machine, for the
+# jobs/ tests: its own munged, slurmctld and slurmd, from Debian's packages
+# (scripts/install-deps.sh --slurm), with every file in one state directory.
+#
+#   scripts/slurm-local.sh start    # generate slurm.conf, start the daemons,
+#                                   # wait until the node takes jobs
+#   scripts/slurm-local.sh stop     # cancel the jobs, stop the daemons it
+#                                   # started (by PID)
+#   scripts/slurm-local.sh status   # exit 0 when the three daemons run and the
+#                                   # node is idle or busy (not down/drained)
+#   scripts/slurm-local.sh env      # print "export SLURM_CONF=...", for eval
+#
+# Nothing outside the state directory is written or started: the Slurm
+# commands find the cluster through SLURM_CONF=$TM_SLURM_DIR/slurm.conf (a
+# system-wide /etc/slurm/slurm.conf is never touched), munged has its own key
+# and socket there, and the ports are not Slurm's default ones, so a site's
+# own Slurm or munged on the same machine is left alone. start and stop
+# need root (slurmd starts job steps as the submitting user): a non-root
+# caller goes through `sudo -n` (never a password prompt); its jobs then
+# run as itself.
+#
+# Environment (all optional):
+#   TM_SLURM_DIR      state directory (default /var/tmp/tripminer-slurm):
+#                     slurm.conf, logs, pid files, the munge key and socket
+#   TM_SLURM_PORT     slurmctld's port; slurmd uses the next one (default 16817)
+#   TM_SLURM_TIMEOUT  seconds to wait for a daemon or the node (default 60)
+#
+# The cluster: one node with the CPUs, sockets, cores and memory slurmd -C
+# finds on this machine; one partition "tm" (default, no time limit); no
+# cgroups (proctrack/linuxproc, task/none), so it runs in a container too;
+# select/cons_tres with cores and memory as consumable resources;
+# MpiDefault=pmix (Debian's Open MPI is launched by srun through PMIx);
+# JobRequeue=1 (batch jobs may be requeued, as jobs/mine.sbatch does);
+# no accounting (sacct does not work: read jobs with scontrol show job).
+set -euo pipefail
+
+dir=${TM_SLURM_DIR:-/var/tmp/tripminer-slurm}
+port=${TM_SLURM_PORT:-16817}
+timeout=${TM_SLURM_TIMEOUT:-60}
+conf=$dir/slurm.conf
+export SLURM_CONF=$conf
+
+say() { echo "[slurm-local] $*"; }
+die() { echo "[slurm-local] error: $*" >&2; exit 1; }
+
+if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] || [ "$port" -gt 65534 ]; then
+  die "TM_SLURM_PORT must be a port number from 1024 to 65534, not '$port'"
+fi
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || die "TM_SLURM_TIMEOUT must be a positive integer, not '$timeout'"
+
+# alive PID NAME: the process PID runs (a zombie does not count) and its
+# command name is NAME, so a stale pid file whose number was reused by
+# another program is never taken for ours.
+alive() {
+  local pid=$1 name=$2 state
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
+  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# pid_of NAME: the PID this script recorded for daemon NAME, if it still runs.
+pid_of() {
+  local f=$dir/$1.pid pid
+  [ -r "$f" ] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  alive "$pid" "$1" || return 1
+  echo "$pid"
+}
+
+# wait_for SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds;
+# fail after SECONDS.
+wait_for() {
+  local n=$(($1 * 5))
+  shift
+  while [ "$n" -gt 0 ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+    n=$((n - 1))
+  done
+  return 1
+}
+
+need() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root (slurmd starts job steps as their user)"
+  local b
+  for b in munged mungekey slurmctld slurmd scontrol sinfo squeue scancel; do
+    command -v "$b" >/dev/null ||
+      die "$b not found: install Slurm and munge with scripts/install-deps.sh --slurm"
+  done
+}
+
+# node_line: sets NODE, CPUS, MEM and NODE_LINE (slurm.conf's node) to the
+# node as slurmd sees it: a node configured with more CPUs, cores or memory
+# than it has is drained at once. RealMemory is what slurmd -C reports, less
+# 2 %: the figure moves a little with the kernel's own use.
+node_line() {
+  local hw topo
+  NODE=$(hostname -s)
+  [ -n "$NODE" ] || die "hostname -s is empty"
+  hw=$(slurmd -C 2>/dev/null | head -n 1) || true
+  CPUS=$(sed -n 's/.*\bCPUs=\([0-9]*\).*/\1/p' <<<"$hw")
+  MEM=$(sed -n 's/.*\bRealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
+  [ -n "$CPUS" ] || die "slurmd -C did not report the CPUs: '$hw'"
+  MEM=$((${MEM:-1} * 98 / 100))
+  [ "$MEM" -ge 1 ] || MEM=1
+  topo=$(tr ' ' '\n' <<<"$hw" |
+    grep -E '^(CPUs|Boards|SocketsPerBoard|CoresPerSocket|ThreadsPerCore)=' | tr '\n' ' ')
+  NODE_LINE="NodeName=$NODE NodeAddr=127.0.0.1 ${topo}RealMemory=$MEM State=UNKNOWN"
+}
+
+write_conf() {
+  node_line
+  cat >"$conf.new" <<EOF
+# Generated by scripts/slurm-local.sh on every start: edit that script, not
+# this file. A one-host test cluster; every path is under $dir.
+ClusterName=tripminer
+SlurmctldHost=localhost
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+# A requeued job may start again cred_expire + 1 s after the requeue
+# (default 120 s): 20 s keeps the requeue test short.
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=20
+StateSaveLocation=$dir/ctld
+SlurmdSpoolDir=$dir/slurmd
+SlurmctldPidFile=$dir/run/slurmctld.pid
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd.log
+# No cgroups: processes are tracked through /proc, tasks are not bound.
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=$((MEM / CPUS))
+MpiDefault=pmix
+JobRequeue=1
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+# A node that comes back after a restart takes jobs again at once.
+ReturnToService=2
+# Schedule a batch job when it is submitted, not up to 3 s later, and look
+# at pending jobs (a requeued one waiting for its begin time) every 5 s, not
+# every 60 s.
+SchedulerParameters=batch_sched_delay=0,sched_interval=5
+KillWait=10
+MailProg=/bin/true
+$NODE_LINE
+PartitionName=tm Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+EOF
+  mv "$conf.new" "$conf"
+}
+
+# start_daemon NAME COMMAND...: start COMMAND (which must stay in the
+# foreground) in its own session, its output in $dir/NAME.out, and record
+# its PID in $dir/NAME.pid.
+start_daemon() {
+  local name=$1
+  shift
+  setsid "$@" </dev/null >>"$dir/$name.out" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  sleep 0.1
+  alive "$!" "$name" || {
+    tail -n 20 "$dir/$name.out" >&2 || true
+    die "$name exited at once (output: $dir/$name.out)"
+  }
+  say "started $name (pid $!)"
+}
+
+munge_ok() { munge -S "$dir/munge/munge.socket" -n </dev/null | unmunge -S "$dir/munge/munge.socket"; }
+ctld_ok() { scontrol ping | grep -q 'is UP'; }
+queue_empty() { [ -z "$(squeue -h -o %i 2>/dev/null)" ]; }
+node_state() { sinfo -h -N -o '%t' 2>/dev/null | head -n 1; }
+
+# The node is ready when slurmctld has heard from slurmd and it is idle
+# (or running jobs, if the cluster was already up).
+node_ready() {
+  case "$(node_state)" in
+    idle | mix | alloc | comp) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+cmd_start() {
+  need
+  local p
+  mkdir -p "$dir/run" "$dir/ctld" "$dir/slurmd" "$dir/munge"
+  # munged checks that nobody else may write where its key and socket are.
+  chmod 0755 "$dir" "$dir/run"
+  chmod 0755 "$dir/munge" # the key inside is 0400; clients need the socket
+
+  if p=$(pid_of munged); then
+    say "munged already running (pid $p)"
+  else
+    if [ ! -s "$dir/munge/munge.key" ]; then
+      mungekey --create --keyfile="$dir/munge/munge.key" >/dev/null ||
+        die "mungekey --create failed"
+    fi
+    chmod 0400 "$dir/munge/munge.key"
+    # --force: munged refuses to run as root otherwise, and to reuse the
+    # socket of a munged that was killed.
+    start_daemon munged munged --foreground --force \
+      --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+      --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
+      --seed-file="$dir/munge/munged.seed"
+  fi
+  wait_for "$timeout" munge_ok ||
+    die "munged does not answer on $dir/munge/munge.socket (log: $dir/munge/munged.log)"
+
+  if p=$(pid_of slurmctld); then
+    say "slurmctld already running (pid $p); slurm.conf kept"
+  else
+    # A new configuration when slurmctld starts; slurmd must be restarted
+    # with it.
+    if p=$(pid_of slurmd); then stop_pids "slurmd=$p"; fi
+    write_conf
+    say "wrote $conf ($(grep '^NodeName=' "$conf"))"
+    # -c: start with an empty queue, not with the jobs of an earlier run.
+    start_daemon slurmctld slurmctld -D -c -f "$conf"
+  fi
+  wait_for "$timeout" ctld_ok || {
+    tail -n 20 "$dir/slurmctld.log" >&2 || true
+    die "slurmctld does not answer (log: $dir/slurmctld.log)"
+  }
+
+  if p=$(pid_of slurmd); then
+    say "slurmd already running (pid $p)"
+  else
+    start_daemon slurmd slurmd -D -f "$conf" -N "$(hostname -s)"
+  fi
+  if ! wait_for "$timeout" node_ready; then
+    # A node left down or drained by an earlier run is brought back once.
+    scontrol update NodeName="$(hostname -s)" State=RESUME >/dev/null 2>&1 || true
+    wait_for 10 node_ready || {
+      sinfo -R >&2 || true
+      tail -n 20 "$dir/slurmd.log" >&2 || true
+      die "node $(hostname -s) is '$(node_state)', not idle (logs in $dir)"
+    }
+  fi
+  say "up: $(sinfo -h -o 'partition %P, %D node(s), %c CPUs, %m MB, state %t')"
+  say "use it with: export SLURM_CONF=$conf"
+}
+
+# stop_pids NAME=PID...: SIGTERM to each, up to 20 s for them to exit,
+# then SIGKILL to the ones left. By PID only.
+stop_pids() {
+  local a n left
+  for a in "$@"; do kill -TERM "${a#*=}" 2>/dev/null || true; done
+  for n in $(seq 100); do
+    left=0
+    for a in "$@"; do alive "${a#*=}" "${a%%=*}" && left=1; done
+    [ "$left" -eq 0 ] && break
+    sleep 0.2
+  done
+  for a in "$@"; do
+    if alive "${a#*=}" "${a%%=*}"; then
+      say "${a%%=*} (pid ${a#*=}) still runs 20 s after SIGTERM: SIGKILL"
+      kill -KILL "${a#*=}" 2>/dev/null || true
+    fi
+    rm -f "$dir/${a%%=*}.pid"
+    say "stopped ${a%%=*} (pid ${a#*=})"
+  done
+}
+
+cmd_stop() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root"
+  local p jobs
+  if pid_of slurmctld >/dev/null && [ -r "$conf" ]; then
+    jobs=$(squeue -h -o %i 2>/dev/null | tr '\n' ' ') || jobs=''
+    if [ -n "${jobs// /}" ]; then
+      say "cancelling jobs: $jobs"
+      # shellcheck disable=SC2086 # one word per job id
+      scancel $jobs 2>/dev/null || true
+      wait_for 30 queue_empty ||
+        say "jobs still listed after 30 s: $(squeue -h -o %i 2>/dev/null | tr '\n' ' ')"
+    fi
+  fi
+  if p=$(pid_of slurmd); then stop_pids "slurmd=$p"; fi
+  if p=$(pid_of slurmctld); then stop_pids "slurmctld=$p"; fi
+  if p=$(pid_of munged); then stop_pids "munged=$p"; fi
+  say "stopped (state and logs kept in $dir)"
+}
+
+cmd_status() {
+  local rc=0 d p
+  for d in munged slurmctld slurmd; do
+    if p=$(pid_of "$d"); then
+      say "$d running (pid $p)"
+    else
+      say "$d not running"
+      rc=1
+    fi
+  done
+  if [ "$rc" -eq 0 ]; then
+    say "node $(hostname -s): $(node_state)"
+    node_ready || rc=1
+  fi
+  return "$rc"
+}
+
+# start and stop as root, through sudo when needed.
+as_root() {
+  [ "$(id -u)" -eq 0 ] && return 0
+  command -v sudo >/dev/null || die "must run as root (no sudo here)"
+  exec sudo -n env TM_SLURM_DIR="$dir" TM_SLURM_PORT="$port" TM_SLURM_TIMEOUT="$timeout" \
+    bash "$0" "$@"
+}
+
+case "${1:-}" in
+  start) as_root "$@" && cmd_start ;;
+  stop) as_root "$@" && cmd_stop ;;
+  status) cmd_status ;;
+  env) echo "export SLURM_CONF=$(printf '%q' "$conf")" ;;
+  -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
+  *)
+    echo "usage: scripts/slurm-local.sh start|stop|status|env (--help for more)" >&2
+    exit 2
+    ;;
+esac
