@@ -92,8 +92,9 @@ for stage in "${stages[@]}"; do
         result=FAILED
         failed+=("$stage")
     fi
-    summary+=("$(printf '%-9s %-7s %5d s' "$stage" "$result" $((SECONDS - start)))")
-    echo "[test] stage $stage $result in $((SECONDS - start)) s"
+    elapsed=$((SECONDS - start))
+    summary+=("$(printf '%-9s %-7s %5d s' "$stage" "$result" "$elapsed")")
+    echo "[test] stage $stage $result in $elapsed s"
 done
 
 echo "[test] summary:"
