@@ -15,6 +15,7 @@
 
 #include "inspect_report.h"
 #include "svg.h"
+#include "json.h"
 #include "tripminer/log.h"
 #include "utf8.h"
 
@@ -338,47 +339,6 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
 
 /* ---- JSON report ----------------------------------------------------------- */
 
-/* The shortest %g form that reads back as v; null for what JSON cannot hold. */
-static void json_num(FILE *f, double v)
-{
-    if (!isfinite(v)) {
-        fputs("null", f);
-        return;
-    }
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, f);
-}
-
-/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp;
-        int len = tm_utf8_next(p, &cp);
-        if (len == 0) {
-            fputs("\\ufffd", f);
-            p++;
-        } else if (cp == '"' || cp == '\\') {
-            fprintf(f, "\\%c", (int)cp);
-            p++;
-        } else if (cp < 0x20) {
-            fprintf(f, "\\u%04x", (unsigned)cp);
-            p++;
-        } else {
-            fwrite(p, 1, (size_t)len, f);
-            p += len;
-        }
-    }
-    fputc('"', f);
-}
-
 static void json_quantiles(FILE *f, const char *name, const double *q, int have)
 {
     static const char *const key[TM_INSPECT_NQ] = {"min", "p1", "p50", "p99", "max"};
@@ -389,7 +349,7 @@ static void json_quantiles(FILE *f, const char *name, const double *q, int have)
     }
     for (int k = 0; k < TM_INSPECT_NQ; k++) {
         fprintf(f, "%s\"%s\": ", k ? ", " : "{", key[k]);
-        json_num(f, q[k]);
+        tm_json_num(f, q[k]);
     }
     fputc('}', f);
 }
@@ -398,25 +358,25 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
 {
     const tm_inspect_attrs_t *a = &r->attrs;
     fputs("{\"file\": ", f);
-    json_str(f, r->path);
+    tm_json_str(f, r->path);
     fputs(", \"attributes\": {\"strategy\": ", f);
-    json_str(f, a->strategy);
+    tm_json_str(f, a->strategy);
     fputs(", \"metric\": ", f);
-    json_str(f, a->metric);
+    tm_json_str(f, a->metric);
     fputs(", \"loss\": ", f);
-    json_str(f, a->loss);
+    tm_json_str(f, a->loss);
     fputs(", \"input\": ", f);
-    json_str(f, a->input);
+    tm_json_str(f, a->input);
     fputs(", \"version\": ", f);
-    json_str(f, a->version);
+    tm_json_str(f, a->version);
     fputs(", \"margin\": ", f);
-    json_num(f, a->margin);
+    tm_json_num(f, a->margin);
     fputs(", \"loss_sum\": ", f);
-    json_num(f, a->loss_sum);
+    tm_json_num(f, a->loss_sum);
     fputs(", \"loss_mean\": ", f);
-    json_num(f, a->loss_mean);
+    tm_json_num(f, a->loss_mean);
     fputs(", \"loss_mean_active\": ", f);
-    json_num(f, a->loss_mean_active);
+    tm_json_num(f, a->loss_mean_active);
     fprintf(f, ", \"normalize\": %lld, \"num_embeddings\": %lld, \"dim\": %lld, "
                "\"num_triplets\": %lld, \"active_triplets\": %lld, \"skipped_anchors\": %lld, "
                "\"ranks\": %lld}",
@@ -433,23 +393,23 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
 
     int64_t nl = r->m - r->loss_nonfinite;
     fputs(", \"loss\": {\"kind\": ", f);
-    json_str(f, a->loss);
+    tm_json_str(f, a->loss);
     fputs(", \"margin\": ", f);
-    json_num(f, a->margin);
+    tm_json_num(f, a->margin);
     fputs(", \"sum\": ", f);
-    json_num(f, a->loss_sum);
+    tm_json_num(f, a->loss_sum);
     fputs(", \"mean\": ", f);
-    json_num(f, a->loss_mean);
+    tm_json_num(f, a->loss_mean);
     fputs(", \"mean_active\": ", f);
-    json_num(f, a->loss_mean_active);
+    tm_json_num(f, a->loss_mean_active);
     fputs(", \"column_sum\": ", f);
-    json_num(f, r->loss_col_sum);
+    tm_json_num(f, r->loss_col_sum);
     fputs(", \"column_mean\": ", f);
-    json_num(f, nl > 0 ? r->loss_col_sum / (double)nl : NAN);
+    tm_json_num(f, nl > 0 ? r->loss_col_sum / (double)nl : NAN);
     fputs(", \"column_min\": ", f);
-    json_num(f, nl > 0 ? r->loss_col_min : NAN);
+    tm_json_num(f, nl > 0 ? r->loss_col_min : NAN);
     fputs(", \"column_max\": ", f);
-    json_num(f, nl > 0 ? r->loss_col_max : NAN);
+    tm_json_num(f, nl > 0 ? r->loss_col_max : NAN);
     fprintf(f, ", \"column_active\": %lld, \"column_non_finite\": %lld}",
             (long long)r->loss_active, (long long)r->loss_nonfinite);
 
@@ -459,7 +419,7 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
     for (int k = 0; k < TM_INSPECT_NQ; k++) {
         if (k)
             fputs(", ", f);
-        json_num(f, tm_inspect_q_levels[k]);
+        tm_json_num(f, tm_inspect_q_levels[k]);
     }
     fprintf(f, "], \"n\": %lld", (long long)r->n);
     json_quantiles(f, "d_ap", r->q_ap, r->n > 0);
@@ -469,14 +429,14 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
 
     const tm_inspect_hist_t *h = &r->hist;
     fputs(", \"histogram\": {\"of\": \"d_an - d_ap\", \"margin\": ", f);
-    json_num(f, a->margin);
+    tm_json_num(f, a->margin);
     fputs(", \"width\": ", f);
-    json_num(f, h->nbins > 0 ? h->width : NAN);
+    tm_json_num(f, h->nbins > 0 ? h->width : NAN);
     fprintf(f, ", \"margin_edge\": %lld, \"edges\": [", (long long)h->anchor_edge);
     for (int64_t i = 0; h->nbins > 0 && i <= h->nbins; i++) {
         if (i)
             fputs(", ", f);
-        json_num(f, h->edges[i]);
+        tm_json_num(f, h->edges[i]);
     }
     fputs("], \"counts\": [", f);
     for (int64_t i = 0; i < h->nbins; i++)

@@ -2,72 +2,39 @@
  * summary.c - the run's summary on rank 0: text or JSON.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "json.h"
 #include "tm_version.h"
 #include "tripminer/mine.h"
-
-/* Write v with the fewest digits that read back as the same double. */
-static void json_num(FILE *f, double v)
-{
-    char buf[40];
-    if (!isfinite(v)) {
-        fputs("null", f); /* JSON has no infinity */
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, f);
-}
-
-/* Write s as a JSON string literal. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 void tm_mine_print_summary(const tm_mine_opts_t *o, const tm_mine_summary_t *s, FILE *f)
 {
     if (o->json) {
         fprintf(f, "{\"strategy\": ");
-        json_str(f, tm_strategy_name(o->strategy));
+        tm_json_str(f, tm_strategy_name(o->strategy));
         fprintf(f, ", \"metric\": ");
-        json_str(f, tm_metric_name(o->metric));
+        tm_json_str(f, tm_metric_name(o->metric));
         fprintf(f, ", \"loss\": ");
-        json_str(f, tm_loss_name(o->loss));
+        tm_json_str(f, tm_loss_name(o->loss));
         fprintf(f, ", \"input\": ");
-        json_str(f, o->input);
+        tm_json_str(f, o->input);
         fprintf(f, ", \"version\": ");
-        json_str(f, TM_VERSION);
+        tm_json_str(f, TM_VERSION);
         fprintf(f, ", \"margin\": ");
-        json_num(f, o->margin);
+        tm_json_num(f, o->margin);
         fprintf(f, ", \"loss_sum\": ");
-        json_num(f, s->loss_sum);
+        tm_json_num(f, s->loss_sum);
         fprintf(f, ", \"loss_mean\": ");
-        json_num(f, s->loss_mean);
+        tm_json_num(f, s->loss_mean);
         fprintf(f, ", \"loss_mean_active\": ");
-        json_num(f, s->loss_mean_active);
+        tm_json_num(f, s->loss_mean_active);
         fprintf(f, ", \"normalize\": %d, \"num_embeddings\": %" PRId64 ", \"dim\": %" PRId64
                    ", \"num_triplets\": %" PRId64 ", \"active_triplets\": %" PRId64
                    ", \"skipped_anchors\": %" PRId64 ", \"ranks\": %d, \"seconds\": ",
                 o->normalize, s->num_embeddings, s->dim, s->num_triplets, s->active_triplets,
                 s->skipped_anchors, s->ranks);
-        json_num(f, s->seconds);
+        tm_json_num(f, s->seconds);
         fputs("}\n", f);
     } else {
         fprintf(f, "tripminer mine: %s triplets, %s distance, %s loss (margin %g)%s\n",
