@@ -16,42 +16,12 @@
 #include <hdf5.h>
 
 #include "h5util.h"
+#include "outpath.h"
 #include "tripminer/fault.h"
-
-/* The directory part of path, in buf ("." when there is none). */
-static void dir_of(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        snprintf(buf, len, ".");
-    else if (slash == path)
-        snprintf(buf, len, "/");
-    else
-        snprintf(buf, len, "%.*s", (int)(slash - path), path);
-}
 
 static int check_local(const char *path, int force, tm_err_t *err)
 {
-    char dir[PATH_MAX];
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return tm_err_set(err, TM_EIO, "output is a directory (%s)", path);
-        if (!force)
-            return tm_err_set(err, TM_EEXIST, "output exists; use --force to overwrite it (%s)",
-                              path);
-    }
-    dir_of(path, dir, sizeof dir);
-    if (stat(dir, &st) != 0)
-        return tm_err_set(err, TM_EIO, "cannot write output: directory '%s': %s (%s)", dir,
-                          strerror(errno), path);
-    if (!S_ISDIR(st.st_mode))
-        return tm_err_set(err, TM_EIO, "cannot write output: '%s' is not a directory (%s)", dir,
-                          path);
-    if (access(dir, W_OK | X_OK) != 0)
-        return tm_err_set(err, TM_EIO, "cannot write output: directory '%s': %s (%s)", dir,
-                          strerror(errno), path);
-    return 0;
+    return tm_outpath_check(path, force, "output", err);
 }
 
 int tm_outfile_check(const char *path, int force, MPI_Comm comm, tm_err_t *err)

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE /* renameat2 */
 #include "svg.h"
 
+#include "outpath.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,39 +47,9 @@
 
 /* ---- the file: checks, temporary name, rename -------------------------- */
 
-static void dir_part(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        snprintf(buf, len, ".");
-    else if (slash == path)
-        snprintf(buf, len, "/");
-    else
-        snprintf(buf, len, "%.*s", (int)(slash - path), path);
-}
-
 int tm_svg_check_target(const char *path, int force, tm_err_t *err)
 {
-    struct stat st;
-    char dir[PATH_MAX];
-    if (lstat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return tm_err_set(err, TM_EIO, "the SVG output is a directory (%s)", path);
-        if (!force)
-            return tm_err_set(err, TM_EEXIST,
-                              "SVG output exists; use --force to overwrite it (%s)", path);
-    }
-    dir_part(path, dir, sizeof dir);
-    if (stat(dir, &st) != 0)
-        return tm_err_set(err, TM_EIO, "cannot write the SVG: directory '%s': %s (%s)", dir,
-                          strerror(errno), path);
-    if (!S_ISDIR(st.st_mode))
-        return tm_err_set(err, TM_EIO, "cannot write the SVG: '%s' is not a directory (%s)", dir,
-                          path);
-    if (access(dir, W_OK | X_OK) != 0)
-        return tm_err_set(err, TM_EIO, "cannot write the SVG: directory '%s': %s (%s)", dir,
-                          strerror(errno), path);
-    return 0;
+    return tm_outpath_check(path, force, "SVG output", err);
 }
 
 /* Create DIR/.BASE.tmp-XXXXXX beside path, readable as umask allows. */
