@@ -39,8 +39,8 @@
 #include <mpi.h>
 
 #include "tripminer/err.h"
-#include "tripminer/h5in.h"
-#include "tripminer/shard.h"
+#include "io/h5in.h"
+#include "dist/shard.h"
 
 /* Stop with a message naming the broken property. */
 #define REQUIRE(cond)                                                              \

@@ -14,10 +14,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "select_util.h"
+#include "rules/util.h"
 #include "tm_unit.h"
-#include "tripminer/exact.h"
-#include "tripminer/kern.h"
+#include "core/exact.h"
+#include "core/kern.h"
 
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};

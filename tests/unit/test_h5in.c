@@ -21,7 +21,7 @@
 #include <hdf5.h>
 
 #include "tm_unit_mpi.h"
-#include "tripminer/h5in.h"
+#include "io/h5in.h"
 
 /* The temporary directory of this run (the same path on every rank). */
 static char tmp_dir[256];

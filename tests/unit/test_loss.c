@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tm_unit.h"
-#include "tripminer/loss.h"
+#include "core/loss.h"
 
 /* ln 2 to more digits than a long double holds. */
 #define LN2_L 0.693147180559945309417232121458176568L

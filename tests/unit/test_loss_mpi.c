@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tm_unit_mpi.h"
-#include "tripminer/loss.h"
+#include "core/loss.h"
 
 /* The losses of rank r: a deterministic mix of magnitudes and zeros. */
 static void fill_rank(tm_loss_stats_t *s, int r, int count)

@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "opts_table.h"
+#include "app/opts_table.h"
 #include "tm_unit.h"
-#include "tripminer/log.h"
+#include "base/log.h"
 #include "tripminer/opts.h"
 
 #define MAX_ARGS 16

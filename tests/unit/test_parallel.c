@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "tm_unit_mpi.h"
-#include "tripminer/exact.h"
-#include "tripminer/exchange.h"
-#include "tripminer/h5out.h"
+#include "core/exact.h"
+#include "dist/exchange.h"
+#include "io/h5out.h"
 
 /* A shard whose row i holds gid * 8 + k in column k and label gid % 5. */
 static void make_shard(tm_shard_t *s, int64_t n_global, int64_t dim)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "tm_unit.h"
-#include "tripminer/exact.h"
-#include "tripminer/kern.h"
-#include "tripminer/select.h"
+#include "core/exact.h"
+#include "core/kern.h"
+#include "rules/select.h"
 
 /* ---- hand-worked cases ---------------------------------------------- */
 

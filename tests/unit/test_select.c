@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "tm_unit.h"
-#include "tripminer/exact.h"
-#include "tripminer/kern.h"
-#include "tripminer/select.h"
+#include "core/exact.h"
+#include "core/kern.h"
+#include "rules/select.h"
 
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tm_unit.h"
-#include "tripminer/shard.h"
+#include "dist/shard.h"
 
 static void check_partition(int64_t n_global, int nranks)
 {

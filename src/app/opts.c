@@ -1,0 +1,524 @@
+/*
+ * opts.c - table-driven parsing of the command line.
+ *
+ * A small parser of our own rather than getopt_long: it keeps no global
+ * state (tests parse many command lines in one process) and says exactly
+ * which option or value was wrong.
+ */
+#include "tripminer/opts.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/opts_table.h"
+#include "base/log.h"
+
+const char *tm_strategy_name(tm_strategy_t s)
+{
+    switch (s) {
+    case TM_STRATEGY_HARD: return "hard";
+    case TM_STRATEGY_SEMIHARD: return "semihard";
+    case TM_STRATEGY_TOPK: return "topk";
+    }
+    return "?";
+}
+
+const char *tm_metric_name(tm_metric_t m)
+{
+    switch (m) {
+    case TM_METRIC_SQEUCLIDEAN: return "sqeuclidean";
+    case TM_METRIC_EUCLIDEAN: return "euclidean";
+    case TM_METRIC_COSINE: return "cosine";
+    }
+    return "?";
+}
+
+const char *tm_loss_name(tm_loss_kind_t l)
+{
+    switch (l) {
+    case TM_LOSS_HINGE: return "hinge";
+    case TM_LOSS_SOFTPLUS: return "softplus";
+    }
+    return "?";
+}
+
+void tm_mine_opts_default(tm_mine_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->emb_name = "embeddings";
+    o->lab_name = "labels";
+    o->strategy = TM_STRATEGY_HARD;
+    o->metric = TM_METRIC_SQEUCLIDEAN;
+    o->margin = 0.2;
+    o->loss = TM_LOSS_HINGE;
+    o->negatives = 1;
+    o->threads = 1;
+    o->checkpoint_every = 600.0;
+    o->verbosity = TM_LOG_INFO;
+}
+
+void tm_synth_opts_default(tm_synth_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->spread = 0.9;
+    o->verbosity = TM_LOG_INFO;
+}
+
+/* ---- value parsers ------------------------------------------------------- */
+
+static int parse_i64(const char *cmd, const char *name, const char *s,
+                     int64_t lo, int64_t hi, int64_t *out, tm_err_t *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno == ERANGE)
+        return tm_err_set(err, TM_EUSAGE, "%s expects a whole number, got '%s' (%s)",
+                          name, s, cmd);
+    if (v < lo || v > hi)
+        return tm_err_set(err, TM_EUSAGE, "%s must be between %lld and %lld, got %lld (%s)",
+                          name, (long long)lo, (long long)hi, v, cmd);
+    *out = v;
+    return 0;
+}
+
+static int parse_u64(const char *cmd, const char *name, const char *s,
+                     uint64_t *out, tm_err_t *err)
+{
+    char *end = NULL;
+    errno = 0;
+    if (s[0] == '-' || s[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "%s expects a non-negative whole number, got '%s' (%s)",
+                          name, s, cmd);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return tm_err_set(err, TM_EUSAGE, "%s expects a non-negative whole number, got '%s' (%s)",
+                          name, s, cmd);
+    *out = v;
+    return 0;
+}
+
+static int parse_dbl(const char *cmd, const char *name, const char *s,
+                     double lo, double *out, tm_err_t *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (s[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return tm_err_set(err, TM_EUSAGE, "%s expects a finite number, got '%s' (%s)",
+                          name, s, cmd);
+    if (v < lo)
+        return tm_err_set(err, TM_EUSAGE, "%s must be at least %g, got %s (%s)",
+                          name, lo, s, cmd);
+    *out = v;
+    return 0;
+}
+
+int tm_opts_parse_bytes(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (s[0] == '\0' || s[0] == '-')
+        return TM_EUSAGE;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno == ERANGE)
+        return TM_EUSAGE;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: return TM_EUSAGE;
+    }
+    if (*end == 'i' || *end == 'B') { /* accept KiB, KB, K */
+        if (*end == 'i')
+            end++;
+        if (*end == 'B')
+            end++;
+    }
+    if (*end != '\0' || v == 0 || v > ((unsigned long long)INT64_MAX >> shift))
+        return TM_EUSAGE;
+    *out = (int64_t)(v << shift);
+    return 0;
+}
+
+/* ---- the generic option walker ------------------------------------------ */
+
+/*
+ * Walk argv, calling handle(id, value) for each option; positional
+ * arguments are refused. Returns 0 or TM_EUSAGE.
+ */
+typedef int (*handler_fn)(void *ctx, int id, const char *name, const char *val,
+                          tm_err_t *err);
+
+static int walk(const char *cmd, int argc, char **argv, const tm_optdef_t *defs,
+                size_t ndefs, handler_fn handle, void *ctx, tm_err_t *err)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        const tm_optdef_t *d = NULL;
+        const char *val = NULL;
+        char name[64];
+
+        if (arg[0] == '-' && arg[1] == '-' && arg[2] != '\0') {
+            const char *body = arg + 2;
+            const char *eq = strchr(body, '=');
+            size_t len = eq ? (size_t)(eq - body) : strlen(body);
+            for (size_t k = 0; k < ndefs; k++)
+                if (strlen(defs[k].lng) == len && strncmp(defs[k].lng, body, len) == 0)
+                    d = &defs[k];
+            if (d == NULL)
+                return tm_err_set(err, TM_EUSAGE, "unknown option '%.*s' (%s; see 'tripminer %s --help')",
+                                  (int)(len + 2), arg, cmd, cmd);
+            if (eq != NULL) {
+                if (!d->has_value)
+                    return tm_err_set(err, TM_EUSAGE, "option '--%s' takes no value (%s)",
+                                      d->lng, cmd);
+                val = eq + 1;
+            }
+        } else if (arg[0] == '-' && arg[1] != '\0' && arg[1] != '-' && arg[2] == '\0') {
+            for (size_t k = 0; k < ndefs; k++)
+                if (defs[k].shrt == arg[1])
+                    d = &defs[k];
+            if (d == NULL)
+                return tm_err_set(err, TM_EUSAGE, "unknown option '%s' (%s; see 'tripminer %s --help')",
+                                  arg, cmd, cmd);
+        } else {
+            return tm_err_set(err, TM_EUSAGE, "unexpected argument '%s' (%s; see 'tripminer %s --help')",
+                              arg, cmd, cmd);
+        }
+        snprintf(name, sizeof name, "--%s", d->lng);
+        if (d->has_value && val == NULL) {
+            if (i + 1 >= argc)
+                return tm_err_set(err, TM_EUSAGE, "option '%s' needs a value (%s)", name, cmd);
+            val = argv[++i];
+        }
+        int rc = handle(ctx, d->id, name, val, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- mine ---------------------------------------------------------------- */
+
+enum {
+    M_INPUT, M_OUTPUT, M_EMB, M_LAB, M_STRATEGY, M_METRIC, M_NORMALIZE,
+    M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
+    M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_JSON,
+    M_QUIET, M_VERBOSE, M_FORCE, M_HELP
+};
+
+static const tm_optdef_t mine_defs[] = {
+    {"input", 'i', 1, M_INPUT},
+    {"output", 'o', 1, M_OUTPUT},
+    {"embeddings", 0, 1, M_EMB},
+    {"labels", 0, 1, M_LAB},
+    {"strategy", 's', 1, M_STRATEGY},
+    {"metric", 'm', 1, M_METRIC},
+    {"normalize", 0, 0, M_NORMALIZE},
+    {"margin", 0, 1, M_MARGIN},
+    {"loss", 0, 1, M_LOSS},
+    {"positives", 0, 1, M_POSITIVES},
+    {"negatives", 0, 1, M_NEGATIVES},
+    {"neg-min-dist", 0, 1, M_NEG_MIN_DIST},
+    {"neg-skip", 0, 1, M_NEG_SKIP},
+    {"chunk", 0, 1, M_CHUNK},
+    {"threads", 0, 1, M_THREADS},
+    {"mem-limit", 0, 1, M_MEM_LIMIT},
+    {"checkpoint", 0, 1, M_CKPT},
+    {"checkpoint-every", 0, 1, M_CKPT_EVERY},
+    {"resume", 0, 0, M_RESUME},
+    {"json", 0, 0, M_JSON},
+    {"quiet", 'q', 0, M_QUIET},
+    {"verbose", 'v', 0, M_VERBOSE},
+    {"force", 0, 0, M_FORCE},
+    {"help", 'h', 0, M_HELP},
+};
+
+/* Largest count accepted for --chunk and the K options: 2^40 rows. */
+#define TM_MAX_COUNT ((int64_t)1 << 40)
+
+static int mine_handle(void *ctx, int id, const char *name, const char *val,
+                       tm_err_t *err)
+{
+    tm_mine_opts_t *o = ctx;
+    const char *cmd = "mine";
+    switch (id) {
+    case M_INPUT: o->input = val; return 0;
+    case M_OUTPUT: o->output = val; return 0;
+    case M_EMB: o->emb_name = val; return 0;
+    case M_LAB: o->lab_name = val; return 0;
+    case M_STRATEGY:
+        if (strcmp(val, "hard") == 0) o->strategy = TM_STRATEGY_HARD;
+        else if (strcmp(val, "semihard") == 0) o->strategy = TM_STRATEGY_SEMIHARD;
+        else if (strcmp(val, "topk") == 0) o->strategy = TM_STRATEGY_TOPK;
+        else return tm_err_set(err, TM_EUSAGE,
+                               "unknown strategy '%s', expected hard, semihard or topk (%s %s)",
+                               val, cmd, name);
+        return 0;
+    case M_METRIC:
+        if (strcmp(val, "sqeuclidean") == 0) o->metric = TM_METRIC_SQEUCLIDEAN;
+        else if (strcmp(val, "euclidean") == 0) o->metric = TM_METRIC_EUCLIDEAN;
+        else if (strcmp(val, "cosine") == 0) o->metric = TM_METRIC_COSINE;
+        else return tm_err_set(err, TM_EUSAGE,
+                               "unknown metric '%s', expected sqeuclidean, euclidean or cosine (%s %s)",
+                               val, cmd, name);
+        return 0;
+    case M_NORMALIZE: o->normalize = 1; return 0;
+    case M_MARGIN: return parse_dbl(cmd, name, val, 0.0, &o->margin, err);
+    case M_LOSS:
+        if (strcmp(val, "hinge") == 0) o->loss = TM_LOSS_HINGE;
+        else if (strcmp(val, "softplus") == 0) o->loss = TM_LOSS_SOFTPLUS;
+        else return tm_err_set(err, TM_EUSAGE,
+                               "unknown loss '%s', expected hinge or softplus (%s %s)",
+                               val, cmd, name);
+        return 0;
+    case M_POSITIVES: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &o->positives, err);
+    case M_NEGATIVES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->negatives, err);
+    case M_NEG_MIN_DIST:
+        o->has_neg_min_dist = 1;
+        return parse_dbl(cmd, name, val, 0.0, &o->neg_min_dist, err);
+    case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &o->neg_skip, err);
+    case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->chunk, err);
+    case M_THREADS: {
+        int64_t t = 0;
+        int rc = parse_i64(cmd, name, val, 1, 4096, &t, err);
+        o->threads = (int)t;
+        return rc;
+    }
+    case M_MEM_LIMIT:
+        if (tm_opts_parse_bytes(val, &o->mem_limit) != 0)
+            return tm_err_set(err, TM_EUSAGE,
+                              "%s expects a positive byte count such as 4G or 512M, got '%s' (%s)",
+                              name, val, cmd);
+        return 0;
+    case M_CKPT: o->checkpoint_dir = val; return 0;
+    case M_CKPT_EVERY: {
+        int rc = parse_dbl(cmd, name, val, 0.0, &o->checkpoint_every, err);
+        if (rc == 0 && o->checkpoint_every <= 0.0)
+            rc = tm_err_set(err, TM_EUSAGE, "%s must be positive, got %s (%s)", name, val, cmd);
+        return rc;
+    }
+    case M_RESUME: o->resume = 1; return 0;
+    case M_JSON: o->json = 1; return 0;
+    case M_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
+    case M_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
+    case M_FORCE: o->force = 1; return 0;
+    case M_HELP: o->help = 1; return 0;
+    }
+    return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (%s)", name, cmd);
+}
+
+int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
+{
+    tm_mine_opts_default(o);
+    int rc = walk("mine", argc, argv, mine_defs, sizeof mine_defs / sizeof mine_defs[0],
+                  mine_handle, o, err);
+    if (rc != 0 || o->help)
+        return rc;
+    if (o->input == NULL)
+        return tm_err_set(err, TM_EUSAGE, "missing input: give -i FILE (mine)");
+    if (o->output == NULL)
+        return tm_err_set(err, TM_EUSAGE, "missing output: give -o FILE (mine)");
+    if (o->input[0] == '\0' || o->output[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "empty file name (mine -i/-o)");
+    if (o->emb_name[0] == '\0' || o->lab_name[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "empty dataset name (mine --embeddings/--labels)");
+    if (o->resume && o->checkpoint_dir == NULL)
+        return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (mine)");
+    return 0;
+}
+
+/* ---- synth --------------------------------------------------------------- */
+
+enum { S_OUTPUT, S_N, S_DIM, S_CLASSES, S_SEED, S_SPREAD, S_FORCE, S_QUIET,
+       S_VERBOSE, S_HELP };
+
+static const tm_optdef_t synth_defs[] = {
+    {"output", 'o', 1, S_OUTPUT},
+    {"num", 'n', 1, S_N},
+    {"dim", 'd', 1, S_DIM},
+    {"classes", 'c', 1, S_CLASSES},
+    {"seed", 0, 1, S_SEED},
+    {"spread", 0, 1, S_SPREAD},
+    {"force", 0, 0, S_FORCE},
+    {"quiet", 'q', 0, S_QUIET},
+    {"verbose", 'v', 0, S_VERBOSE},
+    {"help", 'h', 0, S_HELP},
+};
+
+static int synth_handle(void *ctx, int id, const char *name, const char *val,
+                        tm_err_t *err)
+{
+    tm_synth_opts_t *o = ctx;
+    const char *cmd = "synth";
+    switch (id) {
+    case S_OUTPUT: o->output = val; return 0;
+    case S_N: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->n, err);
+    case S_DIM: return parse_i64(cmd, name, val, 1, 1 << 20, &o->dim, err);
+    case S_CLASSES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->classes, err);
+    case S_SEED: return parse_u64(cmd, name, val, &o->seed, err);
+    case S_SPREAD: return parse_dbl(cmd, name, val, 0.0, &o->spread, err);
+    case S_FORCE: o->force = 1; return 0;
+    case S_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
+    case S_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
+    case S_HELP: o->help = 1; return 0;
+    }
+    return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (%s)", name, cmd);
+}
+
+const tm_optdef_t *tm_opts_table(const char *cmd, size_t *count)
+{
+    if (strcmp(cmd, "mine") == 0) {
+        *count = sizeof mine_defs / sizeof mine_defs[0];
+        return mine_defs;
+    }
+    if (strcmp(cmd, "synth") == 0) {
+        *count = sizeof synth_defs / sizeof synth_defs[0];
+        return synth_defs;
+    }
+    *count = 0;
+    return NULL;
+}
+
+int tm_synth_opts_parse(int argc, char **argv, tm_synth_opts_t *o, tm_err_t *err)
+{
+    tm_synth_opts_default(o);
+    int rc = walk("synth", argc, argv, synth_defs, sizeof synth_defs / sizeof synth_defs[0],
+                  synth_handle, o, err);
+    if (rc != 0 || o->help)
+        return rc;
+    if (o->output == NULL)
+        return tm_err_set(err, TM_EUSAGE, "missing output: give -o FILE (synth)");
+    if (o->n == 0)
+        return tm_err_set(err, TM_EUSAGE, "missing row count: give -n N (synth)");
+    if (o->dim == 0)
+        return tm_err_set(err, TM_EUSAGE, "missing dimension: give -d D (synth)");
+    if (o->classes == 0)
+        return tm_err_set(err, TM_EUSAGE, "missing class count: give -c CLASSES (synth)");
+    return 0;
+}
+
+
+/* ---- help texts ---------------------------------------------------------- */
+
+/*
+ * One entry per option of the tables above, in groups, each with its default
+ * in brackets (test_opts checks both against the tables), and one example.
+ */
+
+void tm_usage_main(FILE *f)
+{
+    fputs(
+"usage: tripminer COMMAND [options]\n"
+"       tripminer --help | --version\n"
+"\n"
+"Mine triplets for triplet-loss training from labelled embeddings in HDF5,\n"
+"exactly, on many MPI ranks.\n"
+"\n"
+"Commands:\n"
+"  mine      mine triplets (run under mpirun or srun; also works alone)\n"
+"  synth     write a synthetic labelled embedding set\n"
+"  inspect   summarise a mining output\n"
+"\n"
+"Options:\n"
+"  -h, --help      this text; 'tripminer COMMAND --help' lists the options\n"
+"                  of one command, with their defaults\n"
+"      --version   print 'tripminer VERSION (git REVISION)': the release and\n"
+"                  the commit it was built from ('-dirty' if the tree had\n"
+"                  uncommitted changes, 'unknown' outside a git checkout)\n"
+"\n"
+"Example:\n"
+"  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500\n"
+"  mpirun -n 2 tripminer mine -i sample.h5 -o triplets.h5\n", f);
+}
+
+void tm_usage_mine(FILE *f)
+{
+    fputs(
+"usage: tripminer mine -i IN.h5 -o OUT.h5 [options]\n"
+"\n"
+"Mine triplets (anchor, positive, negative) over the whole data set, on\n"
+"every rank of the MPI job. Defaults are in [brackets].\n"
+"\n"
+"Input/output:\n"
+"  -i, --input FILE          input HDF5 file [required]\n"
+"      --embeddings NAME     N x D floating-point dataset [embeddings]\n"
+"      --labels NAME         N or N x 1 integer dataset [labels]\n"
+"  -o, --output FILE         output HDF5 file, refused if it exists [required]\n"
+"      --force               overwrite an existing output [off]\n"
+"\n"
+"Mining:\n"
+"  -s, --strategy S          hard | semihard | topk [hard]\n"
+"  -m, --metric M            sqeuclidean | euclidean | cosine [sqeuclidean]\n"
+"      --normalize           L2-normalise every embedding on read [off]\n"
+"      --positives K         semihard: the K hardest positives per anchor,\n"
+"                            0 for all of them [0]\n"
+"      --negatives K         topk: the K nearest negatives per anchor [1]\n"
+"      --neg-min-dist X      ignore negatives closer than X [none]\n"
+"      --neg-skip R          then ignore the R nearest negatives [0]\n"
+"\n"
+"Loss:\n"
+"      --loss L              hinge | softplus [hinge]\n"
+"      --margin A            margin alpha of the loss, >= 0 [0.2]\n"
+"\n"
+"Performance:\n"
+"      --chunk ROWS          rows per rank in one exchange round [auto]\n"
+"      --threads T           compute threads per rank [1]\n"
+"      --mem-limit BYTES     memory budget per rank, suffix K, M, G or T\n"
+"                            [a share of the node's memory]\n"
+"\n"
+"Checkpoints (SIGTERM or SIGUSR1: save, then exit 75):\n"
+"      --checkpoint DIR      save resumable state in DIR [none]\n"
+"      --checkpoint-every S  seconds between saves [600]\n"
+"      --resume              continue from the state in --checkpoint DIR [off]\n"
+"\n"
+"Output and logging:\n"
+"      --json                print the summary as one JSON object on stdout\n"
+"                            [off: a text summary]\n"
+"  -q, --quiet               only errors on stderr, no progress [off]\n"
+"  -v, --verbose             also sizes, rounds and a time breakdown per rank\n"
+"                            on stderr [off]\n"
+"  -h, --help                this text\n"
+"\n"
+"Example:\n"
+"  mpirun -n 4 tripminer mine -i emb.h5 -o triplets.h5 -m cosine --margin 0.3\n", f);
+}
+
+void tm_usage_synth(FILE *f)
+{
+    fputs(
+"usage: tripminer synth -o OUT.h5 -n N -d D -c CLASSES [options]\n"
+"\n"
+"Write a synthetic labelled embedding set: CLASSES class centres drawn\n"
+"uniformly on the unit sphere, each row a centre plus Gaussian noise of\n"
+"expected norm SPREAD, projected back onto the unit sphere; labels drawn\n"
+"uniformly. The same seed gives the same file, on any number of ranks.\n"
+"Defaults are in [brackets].\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE     output HDF5 file, refused if it exists [required]\n"
+"      --force           overwrite an existing output [off]\n"
+"\n"
+"Data:\n"
+"  -n, --num N           number of rows [required]\n"
+"  -d, --dim D           dimension of a row [required]\n"
+"  -c, --classes C       number of classes [required]\n"
+"      --seed S          random seed, 0 to 2^64 - 1 [1]\n"
+"      --spread X        noise norm relative to the unit centres [0.9]\n"
+"\n"
+"Logging:\n"
+"  -q, --quiet           only errors on stderr [off]\n"
+"  -v, --verbose         more on stderr [off]\n"
+"  -h, --help            this text\n"
+"\n"
+"Example:\n"
+"  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n", f);
+}

@@ -1,0 +1,490 @@
+/*
+ * inspect.c - "tripminer inspect": options, the text and JSON reports,
+ * and the command itself. Reading the file is inspect_read.c's work, the
+ * statistics inspect_stats.c's and the picture svg.c's.
+ *
+ * Rank 0 does everything; the other ranks of an mpirun only wait for its
+ * verdict, so that all of them leave with the same exit status.
+ */
+#include "tripminer/inspect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect/report.h"
+#include "inspect/svg.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/utf8.h"
+
+/* ---- options --------------------------------------------------------------- */
+
+void tm_inspect_opts_default(tm_inspect_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->bins = TM_INSPECT_BINS_DEFAULT;
+    o->verbosity = TM_LOG_INFO;
+}
+
+enum { I_SVG, I_BINS, I_JSON, I_FORCE, I_QUIET, I_VERBOSE, I_HELP };
+
+typedef struct inspect_optdef {
+    const char *lng;
+    char shrt;
+    int has_value;
+    int id;
+} inspect_optdef_t;
+
+static const inspect_optdef_t inspect_defs[] = {
+    {"svg", 0, 1, I_SVG},
+    {"bins", 0, 1, I_BINS},
+    {"json", 0, 0, I_JSON},
+    {"force", 0, 0, I_FORCE},
+    {"quiet", 'q', 0, I_QUIET},
+    {"verbose", 'v', 0, I_VERBOSE},
+    {"help", 'h', 0, I_HELP},
+};
+#define N_INSPECT_DEFS (sizeof inspect_defs / sizeof inspect_defs[0])
+
+static int set_value(tm_inspect_opts_t *o, const inspect_optdef_t *d, const char *val,
+                     tm_err_t *err)
+{
+    switch (d->id) {
+    case I_SVG:
+        if (val[0] == '\0')
+            return tm_err_set(err, TM_EUSAGE, "empty file name (inspect --svg)");
+        o->svg = val;
+        return 0;
+    case I_BINS: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (val[0] == '\0' || *end != '\0' || errno == ERANGE)
+            return tm_err_set(err, TM_EUSAGE, "--bins expects a whole number, got '%s' (inspect)",
+                              val);
+        if (v < 1 || v > 1000)
+            return tm_err_set(err, TM_EUSAGE,
+                              "--bins must be between 1 and 1000, got %ld (inspect)", v);
+        o->bins = (int)v;
+        return 0;
+    }
+    case I_JSON: o->json = 1; return 0;
+    case I_FORCE: o->force = 1; return 0;
+    case I_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
+    case I_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
+    case I_HELP: o->help = 1; return 0;
+    }
+    return tm_err_set(err, TM_EINTERNAL, "unhandled option --%s (inspect)", d->lng);
+}
+
+static int set_file(tm_inspect_opts_t *o, const char *arg, tm_err_t *err)
+{
+    if (o->file != NULL)
+        return tm_err_set(err, TM_EUSAGE,
+                          "unexpected argument '%s': inspect takes one file (inspect; see "
+                          "'tripminer inspect --help')", arg);
+    if (arg[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "empty file name (inspect)");
+    o->file = arg;
+    return 0;
+}
+
+int tm_inspect_opts_parse(int argc, char **argv, tm_inspect_opts_t *o, tm_err_t *err)
+{
+    tm_inspect_opts_default(o);
+    int only_files = 0; /* after "--" */
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        const inspect_optdef_t *d = NULL;
+        const char *val = NULL;
+        int rc;
+        if (only_files || arg[0] != '-' || arg[1] == '\0') {
+            rc = set_file(o, arg, err);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_files = 1;
+            continue;
+        }
+        if (arg[1] == '-') {
+            const char *body = arg + 2;
+            const char *eq = strchr(body, '=');
+            size_t len = eq ? (size_t)(eq - body) : strlen(body);
+            for (size_t k = 0; k < N_INSPECT_DEFS; k++)
+                if (strlen(inspect_defs[k].lng) == len &&
+                    strncmp(inspect_defs[k].lng, body, len) == 0)
+                    d = &inspect_defs[k];
+            if (d == NULL)
+                return tm_err_set(err, TM_EUSAGE,
+                                  "unknown option '%.*s' (inspect; see 'tripminer inspect --help')",
+                                  (int)(len + 2), arg);
+            if (eq != NULL) {
+                if (!d->has_value)
+                    return tm_err_set(err, TM_EUSAGE, "option '--%s' takes no value (inspect)",
+                                      d->lng);
+                val = eq + 1;
+            }
+        } else {
+            if (arg[2] == '\0')
+                for (size_t k = 0; k < N_INSPECT_DEFS; k++)
+                    if (inspect_defs[k].shrt == arg[1])
+                        d = &inspect_defs[k];
+            if (d == NULL)
+                return tm_err_set(err, TM_EUSAGE,
+                                  "unknown option '%s' (inspect; see 'tripminer inspect --help')",
+                                  arg);
+        }
+        if (d->has_value && val == NULL) {
+            if (i + 1 >= argc)
+                return tm_err_set(err, TM_EUSAGE, "option '--%s' needs a value (inspect)", d->lng);
+            val = argv[++i];
+        }
+        rc = set_value(o, d, val, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (o->help)
+        return 0;
+    if (o->file == NULL)
+        return tm_err_set(err, TM_EUSAGE,
+                          "missing file: give the mining output, e.g. 'tripminer inspect "
+                          "triplets.h5' (inspect)");
+    return 0;
+}
+
+void tm_usage_inspect(FILE *f)
+{
+    fputs(
+"usage: tripminer inspect OUT.h5 [options]\n"
+"\n"
+"Summarise a mining output: the run (every root attribute), counts, loss\n"
+"statistics, quantiles (min, 1%, 50%, 99%, max) of d_ap, d_an and\n"
+"d_an - d_ap, and a text histogram of d_an - d_ap with the margin marked\n"
+"(the hinge loss is active where d_an - d_ap < margin). Reads only d_ap,\n"
+"d_an and loss, never the triplets. Runs on one process; under mpirun,\n"
+"rank 0 does the work.\n"
+"\n"
+"Quantile q(p) of the n sorted values x[0..n-1]: linear interpolation,\n"
+"h = (n-1) p, j = floor(h), q = x[j] + (h-j) (x[j+1] - x[j]), in double\n"
+"(numpy's default); q(0) is the minimum, q(1) the maximum. Rows with a\n"
+"non-finite distance are counted and left out.\n"
+"\n"
+"options:\n"
+"      --svg FILE    also draw the distributions as an SVG picture [none];\n"
+"                    refused if FILE exists\n"
+"      --force       overwrite an existing --svg FILE [off]\n"
+"      --bins N      histogram bins aimed at, 1 to 1000; bins have a round\n"
+"                    width and an edge at the margin [20]\n"
+"      --json        print the numbers as one JSON object on stdout [off]\n"
+"  -q, --quiet       less on stderr [off]\n"
+"  -v, --verbose     more on stderr [off]\n"
+"  -h, --help        this text\n"
+"\n"
+"exit status: 0 success, 1 not a tripminer output or unreadable, 2 usage\n"
+"\n"
+"example:\n"
+"  tripminer inspect triplets.h5 --svg triplets.svg\n", f);
+}
+
+/* ---- text report ----------------------------------------------------------- */
+
+/* A string from the file, with control characters shown as '?'. */
+static void text_str(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Significant digits that tell the histogram's edges apart. */
+static int edge_digits(const tm_inspect_hist_t *h)
+{
+    double big = fmax(fabs(h->edges[0]), fabs(h->edges[h->nbins]));
+    int d = big > h->width ? (int)ceil(log10(big / h->width)) + 2 : 3;
+    return d < 3 ? 3 : d > 17 ? 17 : d;
+}
+
+static void print_histogram(FILE *f, const tm_inspect_report_t *r)
+{
+    const tm_inspect_hist_t *h = &r->hist;
+    const int bar = 40;
+    int64_t top = 0;
+    for (int64_t i = 0; i < h->nbins; i++)
+        top = h->counts[i] > top ? h->counts[i] : top;
+    int prec = edge_digits(h);
+    char lo[40], hi[40];
+    int w = 0;
+    for (int64_t i = 0; i <= h->nbins; i++) {
+        int len = snprintf(lo, sizeof lo, "%.*g", prec, h->edges[i]);
+        w = len > w ? len : w;
+    }
+    int cw = snprintf(lo, sizeof lo, "%lld", (long long)top);
+    fprintf(f, "histogram of d_an - d_ap: %lld bins of width %g ([a, b) holds a <= x < b, "
+               "the last is [a, b])\n",
+            (long long)h->nbins, h->width);
+    fprintf(f, "  '#' scaled to the largest bin: %lld = %d #\n", (long long)top, bar);
+
+    /* The margin line goes before bin pos (after the last one if pos == nbins). */
+    double margin = r->attrs.margin;
+    int64_t pos = -1;
+    const char *where = "";
+    if (h->anchor_edge >= 0) {
+        pos = h->anchor_edge;
+        where = "is this edge";
+    } else if (isfinite(margin)) {
+        pos = margin < h->edges[0] ? 0 : h->nbins;
+        where = margin < h->edges[0] ? "is below every value" : "is above every value";
+    }
+    /* With softplus every loss is positive: the margin is only its midpoint. */
+    const char *why =
+        strcmp(r->attrs.loss, "hinge") == 0 ? "hinge loss active" : "inside the margin";
+    for (int64_t i = 0; i <= h->nbins; i++) {
+        if (i == pos)
+            fprintf(f, "  ---- margin %g %s; bins above this line have d_an - d_ap < margin "
+                       "(%s) ----\n", margin, where, why);
+        if (i == h->nbins)
+            break;
+        snprintf(lo, sizeof lo, "%.*g", prec, h->edges[i]);
+        snprintf(hi, sizeof hi, "%.*g", prec, h->edges[i + 1]);
+        int len = h->counts[i] > 0 ? (int)llround((double)h->counts[i] * bar / (double)top) : 0;
+        if (h->counts[i] > 0 && len == 0)
+            len = 1;
+        fprintf(f, "  [%*s, %*s%c %*lld%s", w, lo, w, hi, i == h->nbins - 1 ? ']' : ')', cw,
+                (long long)h->counts[i], len > 0 ? "  " : "");
+        for (int k = 0; k < len; k++)
+            fputc('#', f);
+        fputc('\n', f);
+    }
+    fprintf(f, "  margin %g: %lld of %lld triplets (%.1f %%) have d_an - d_ap < margin\n", margin,
+            (long long)r->below_margin, (long long)r->n, pct(r->below_margin, r->n));
+}
+
+static void print_quantile_row(FILE *f, const char *name, const double *q)
+{
+    fprintf(f, "  %-13s", name);
+    for (int k = 0; k < TM_INSPECT_NQ; k++)
+        fprintf(f, " %13.6g", q[k]);
+    fputc('\n', f);
+}
+
+static void print_text(FILE *f, const tm_inspect_report_t *r)
+{
+    const tm_inspect_attrs_t *a = &r->attrs;
+    fputs("tripminer inspect: ", f);
+    text_str(f, r->path);
+    fputs("\nrun (root attributes)\n", f);
+    const char *const sname[] = {"strategy", "metric", "loss", "input", "version"};
+    const char *const sval[] = {a->strategy, a->metric, a->loss, a->input, a->version};
+    for (int k = 0; k < 5; k++) {
+        fprintf(f, "  %-18s", sname[k]);
+        text_str(f, sval[k]);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-18s%.10g\n", "margin", a->margin);
+    fprintf(f, "  %-18s%.10g\n", "loss_sum", a->loss_sum);
+    fprintf(f, "  %-18s%.10g\n", "loss_mean", a->loss_mean);
+    fprintf(f, "  %-18s%.10g\n", "loss_mean_active", a->loss_mean_active);
+    const char *const iname[] = {"normalize", "num_embeddings", "dim", "num_triplets",
+                                 "active_triplets", "skipped_anchors", "ranks"};
+    const int64_t ival[] = {a->normalize, a->num_embeddings, a->dim, a->num_triplets,
+                            a->active_triplets, a->skipped_anchors, a->ranks};
+    for (int k = 0; k < 7; k++)
+        fprintf(f, "  %-18s%lld\n", iname[k], (long long)ival[k]);
+
+    fputs("counts\n", f);
+    fprintf(f, "  %-18s%lld\n", "triplets", (long long)r->m);
+    if (r->m == 0) {
+        fprintf(f, "  no triplets: every anchor was skipped (%lld of %lld embeddings had no "
+                   "positive or no negative)\n",
+                (long long)a->skipped_anchors, (long long)a->num_embeddings);
+        return;
+    }
+    fprintf(f, "  %-18s%lld (%.1f %%, loss > 0 in the loss column)\n", "active",
+            (long long)r->loss_active, pct(r->loss_active, r->m));
+    fprintf(f, "  %-18s%lld (%.1f %%, d_an - d_ap < margin)\n", "below margin",
+            (long long)r->below_margin, pct(r->below_margin, r->m));
+    fprintf(f, "  %-18s%lld of %lld embeddings (%.1f %%)\n", "skipped anchors",
+            (long long)a->skipped_anchors, (long long)a->num_embeddings,
+            pct(a->skipped_anchors, a->num_embeddings));
+    if (r->nonfinite > 0)
+        fprintf(f, "  %-18s%lld (rows with a non-finite d_ap or d_an, left out below)\n",
+                "non-finite", (long long)r->nonfinite);
+    if (r->loss_nonfinite > 0)
+        fprintf(f, "  %-18s%lld (left out of the loss statistics)\n", "non-finite loss",
+                (long long)r->loss_nonfinite);
+    int64_t nl = r->m - r->loss_nonfinite;
+    fputs("loss column\n", f);
+    fprintf(f, "  sum %.10g, mean %.6g, min %.6g, max %.6g\n", r->loss_col_sum,
+            nl > 0 ? r->loss_col_sum / (double)nl : 0.0, r->loss_col_min, r->loss_col_max);
+    if (r->n == 0) {
+        fputs("no finite distances: no quantiles, no histogram\n", f);
+        return;
+    }
+    fprintf(f, "quantiles (linear interpolation between order statistics, over %lld rows)\n",
+            (long long)r->n);
+    fprintf(f, "  %-13s %13s %13s %13s %13s %13s\n", "", "min", "1%", "50%", "99%", "max");
+    print_quantile_row(f, "d_ap", r->q_ap);
+    print_quantile_row(f, "d_an", r->q_an);
+    print_quantile_row(f, "d_an - d_ap", r->q_diff);
+    print_histogram(f, r);
+}
+
+/* ---- JSON report ----------------------------------------------------------- */
+
+static void json_quantiles(FILE *f, const char *name, const double *q, int have)
+{
+    static const char *const key[TM_INSPECT_NQ] = {"min", "p1", "p50", "p99", "max"};
+    fprintf(f, ", \"%s\": ", name);
+    if (!have) {
+        fputs("null", f);
+        return;
+    }
+    for (int k = 0; k < TM_INSPECT_NQ; k++) {
+        fprintf(f, "%s\"%s\": ", k ? ", " : "{", key[k]);
+        tm_json_num(f, q[k]);
+    }
+    fputc('}', f);
+}
+
+static void print_json(FILE *f, const tm_inspect_report_t *r)
+{
+    const tm_inspect_attrs_t *a = &r->attrs;
+    fputs("{\"file\": ", f);
+    tm_json_str(f, r->path);
+    fputs(", \"attributes\": {\"strategy\": ", f);
+    tm_json_str(f, a->strategy);
+    fputs(", \"metric\": ", f);
+    tm_json_str(f, a->metric);
+    fputs(", \"loss\": ", f);
+    tm_json_str(f, a->loss);
+    fputs(", \"input\": ", f);
+    tm_json_str(f, a->input);
+    fputs(", \"version\": ", f);
+    tm_json_str(f, a->version);
+    fputs(", \"margin\": ", f);
+    tm_json_num(f, a->margin);
+    fputs(", \"loss_sum\": ", f);
+    tm_json_num(f, a->loss_sum);
+    fputs(", \"loss_mean\": ", f);
+    tm_json_num(f, a->loss_mean);
+    fputs(", \"loss_mean_active\": ", f);
+    tm_json_num(f, a->loss_mean_active);
+    fprintf(f, ", \"normalize\": %lld, \"num_embeddings\": %lld, \"dim\": %lld, "
+               "\"num_triplets\": %lld, \"active_triplets\": %lld, \"skipped_anchors\": %lld, "
+               "\"ranks\": %lld}",
+            (long long)a->normalize, (long long)a->num_embeddings, (long long)a->dim,
+            (long long)a->num_triplets, (long long)a->active_triplets,
+            (long long)a->skipped_anchors, (long long)a->ranks);
+
+    fprintf(f, ", \"counts\": {\"triplets\": %lld, \"finite\": %lld, \"non_finite\": %lld, "
+               "\"active\": %lld, \"below_margin\": %lld, \"skipped_anchors\": %lld, "
+               "\"num_embeddings\": %lld}",
+            (long long)r->m, (long long)r->n, (long long)r->nonfinite,
+            (long long)r->loss_active, (long long)r->below_margin,
+            (long long)a->skipped_anchors, (long long)a->num_embeddings);
+
+    int64_t nl = r->m - r->loss_nonfinite;
+    fputs(", \"loss\": {\"kind\": ", f);
+    tm_json_str(f, a->loss);
+    fputs(", \"margin\": ", f);
+    tm_json_num(f, a->margin);
+    fputs(", \"sum\": ", f);
+    tm_json_num(f, a->loss_sum);
+    fputs(", \"mean\": ", f);
+    tm_json_num(f, a->loss_mean);
+    fputs(", \"mean_active\": ", f);
+    tm_json_num(f, a->loss_mean_active);
+    fputs(", \"column_sum\": ", f);
+    tm_json_num(f, r->loss_col_sum);
+    fputs(", \"column_mean\": ", f);
+    tm_json_num(f, nl > 0 ? r->loss_col_sum / (double)nl : NAN);
+    fputs(", \"column_min\": ", f);
+    tm_json_num(f, nl > 0 ? r->loss_col_min : NAN);
+    fputs(", \"column_max\": ", f);
+    tm_json_num(f, nl > 0 ? r->loss_col_max : NAN);
+    fprintf(f, ", \"column_active\": %lld, \"column_non_finite\": %lld}",
+            (long long)r->loss_active, (long long)r->loss_nonfinite);
+
+    fputs(", \"quantiles\": {\"definition\": \"linear interpolation: h = (n-1) p, "
+          "q = x[floor(h)] + (h - floor(h)) (x[floor(h)+1] - x[floor(h)])\", \"levels\": [",
+          f);
+    for (int k = 0; k < TM_INSPECT_NQ; k++) {
+        if (k)
+            fputs(", ", f);
+        tm_json_num(f, tm_inspect_q_levels[k]);
+    }
+    fprintf(f, "], \"n\": %lld", (long long)r->n);
+    json_quantiles(f, "d_ap", r->q_ap, r->n > 0);
+    json_quantiles(f, "d_an", r->q_an, r->n > 0);
+    json_quantiles(f, "d_an_minus_d_ap", r->q_diff, r->n > 0);
+    fputc('}', f);
+
+    const tm_inspect_hist_t *h = &r->hist;
+    fputs(", \"histogram\": {\"of\": \"d_an - d_ap\", \"margin\": ", f);
+    tm_json_num(f, a->margin);
+    fputs(", \"width\": ", f);
+    tm_json_num(f, h->nbins > 0 ? h->width : NAN);
+    fprintf(f, ", \"margin_edge\": %lld, \"edges\": [", (long long)h->anchor_edge);
+    for (int64_t i = 0; h->nbins > 0 && i <= h->nbins; i++) {
+        if (i)
+            fputs(", ", f);
+        tm_json_num(f, h->edges[i]);
+    }
+    fputs("], \"counts\": [", f);
+    for (int64_t i = 0; i < h->nbins; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", (long long)h->counts[i]);
+    fputs("]}}\n", f);
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+static int inspect_local(const tm_inspect_opts_t *o, FILE *out, tm_err_t *err)
+{
+    /* Refuse an existing picture before reading anything. */
+    if (o->svg != NULL) {
+        int rc = tm_svg_check_target(o->svg, o->force, err);
+        if (rc != 0)
+            return rc;
+    }
+    tm_inspect_report_t r;
+    int rc = tm_inspect_report_load(o->file, o->bins, &r, err);
+    if (rc == 0)
+        tm_log(TM_LOG_DEBUG, "read %lld rows of d_ap, d_an and loss (%lld finite), %lld "
+                             "histogram bins (%s)",
+               (long long)r.m, (long long)r.n, (long long)r.hist.nbins, o->file);
+    if (rc == 0) {
+        if (o->json)
+            print_json(out, &r);
+        else
+            print_text(out, &r);
+        if (fflush(out) != 0 || ferror(out))
+            rc = tm_err_set(err, TM_EIO, "cannot write the report: %s (standard output)",
+                            strerror(errno));
+    }
+    if (rc == 0 && o->svg != NULL) {
+        rc = tm_svg_write_report(&r, o->svg, o->force, err);
+        if (rc == 0)
+            tm_log(TM_LOG_INFO, "wrote %s", o->svg);
+    }
+    tm_inspect_report_free(&r);
+    return rc;
+}
+
+int tm_inspect_run(const tm_inspect_opts_t *o, MPI_Comm comm, FILE *out, tm_err_t *err)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int rc = 0;
+    if (rank == 0)
+        rc = inspect_local(o, out, err);
+    /* The other ranks learn rank 0's verdict and leave with it. */
+    return tm_err_agree(rc, err, comm);
+}

@@ -1,0 +1,329 @@
+/*
+ * h5out.c - collective output with temporary name and atomic rename.
+ */
+#define _GNU_SOURCE /* renameat2 */
+#include "io/h5out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "io/h5util.h"
+#include "base/outpath.h"
+#include "base/fault.h"
+
+static int check_local(const char *path, int force, tm_err_t *err)
+{
+    return tm_outpath_check(path, force, "output", err);
+}
+
+int tm_outfile_check(const char *path, int force, MPI_Comm comm, tm_err_t *err)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int rc = rank == 0 ? check_local(path, force, err) : 0;
+    return tm_err_agree(rc, err, comm);
+}
+
+/* A temporary name beside path: DIR/.BASE.tmp-XXXXXXXXXXXX. -1 if too long. */
+static int make_tmp_name(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0; /* keeps the '/' */
+    const char *base = slash ? slash + 1 : path;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long x = ((unsigned long long)getpid() << 32) ^ (unsigned long long)ts.tv_nsec ^
+                           ((unsigned long long)ts.tv_sec << 20);
+    /* splitmix64 finaliser: spread the bits. */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    char tail[32];
+    snprintf(tail, sizeof tail, ".tmp-%012llx", x & 0xffffffffffffULL);
+    size_t need = dirlen + 1 + strlen(base) + strlen(tail) + 1;
+    if (need > len)
+        return -1;
+    memcpy(buf, path, dirlen);
+    buf[dirlen] = '.';
+    strcpy(buf + dirlen + 1, base);
+    strcat(buf, tail);
+    return 0;
+}
+
+int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm comm,
+                      tm_err_t *err)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    memset(of, 0, sizeof *of);
+    of->path = path;
+    of->force = force;
+    of->file = -1;
+
+    int rc = 0;
+    if (rank == 0 && make_tmp_name(path, of->tmp, sizeof of->tmp) != 0)
+        rc = tm_err_set(err, TM_EIO, "output path is too long (%s)", path);
+    rc = tm_err_agree(rc, err, comm);
+    if (rc != 0)
+        return rc;
+    if (MPI_Bcast(of->tmp, (int)sizeof of->tmp, MPI_CHAR, 0, comm) != MPI_SUCCESS)
+        return tm_err_set(err, TM_EMPI, "MPI_Bcast of the temporary name failed (%s)", path);
+
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+        rc = tm_err_set(err, TM_EIO, "cannot set up MPI-IO for the output (%s)", path);
+    } else {
+        /* EXCL: never clobber or follow anything already at that name. */
+        hid_t f = H5Fcreate(of->tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+        if (f < 0) {
+            char why[256];
+            tm_h5_last_error(why, sizeof why);
+            rc = tm_err_set(err, TM_EIO, "cannot create the output file %s: %s (%s)", of->tmp,
+                            why[0] ? why : "create failed", path);
+        }
+        of->file = f;
+    }
+    tm_h5_close(fapl);
+    /* If creation failed anywhere, the file is not usable anywhere. */
+    int ok = of->file >= 0, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_SUM, comm);
+    int nranks = 1;
+    MPI_Comm_size(comm, &nranks);
+    if (all != 0 && all != nranks) {
+        fprintf(stderr, "tripminer: error: the output was created on some ranks only (%s)\n",
+                path);
+        MPI_Abort(comm, 1);
+    }
+    rc = tm_err_agree(rc, err, comm);
+    if (rc != 0 && rank == 0 && all == nranks)
+        unlink(of->tmp);
+    return rc;
+}
+
+int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
+                          int64_t mem_type, int64_t n_global, int64_t cols, int64_t lo,
+                          int64_t n, const void *buf, MPI_Comm comm, tm_err_t *err)
+{
+    int rank_dims = cols > 0 ? 2 : 1;
+    hsize_t dims[2] = {(hsize_t)n_global, (hsize_t)(cols > 0 ? cols : 1)};
+    hid_t fsp = H5Screate_simple(rank_dims, dims, NULL);
+    /* No modification times: the same run gives the same bytes. */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0)
+        H5Pset_obj_track_times(dcpl, 0);
+    hid_t dset = fsp >= 0 && dcpl >= 0
+                     ? H5Dcreate2((hid_t)of->file, name, (hid_t)file_type, fsp, H5P_DEFAULT, dcpl,
+                                  H5P_DEFAULT)
+                     : H5I_INVALID_HID;
+    tm_h5_close(dcpl);
+    int rc = 0;
+    if (dset < 0)
+        rc = tm_err_set(err, TM_EIO, "cannot create dataset '%s' (%s)", name, of->path);
+    /* All ranks know n_global: an empty dataset needs no write at all. */
+    if (rc == 0 && n_global > 0) {
+        hsize_t start[2] = {(hsize_t)lo, 0};
+        hsize_t count[2] = {(hsize_t)n, dims[1]};
+        hsize_t mdim = (hsize_t)(n > 0 ? n * (int64_t)dims[1] : 1);
+        hid_t msp = H5Screate_simple(1, &mdim, NULL);
+        hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+        herr_t hr = msp >= 0 && dxpl >= 0 ? 0 : -1;
+        if (hr >= 0)
+            hr = n > 0 ? H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL)
+                       : H5Sselect_none(fsp);
+        if (hr >= 0 && n == 0)
+            hr = H5Sselect_none(msp);
+        if (hr >= 0)
+            hr = H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+        static const int64_t dummy[3];
+        if (hr >= 0)
+            hr = H5Dwrite(dset, (hid_t)mem_type, msp, fsp, dxpl, n > 0 ? buf : (const void *)dummy);
+        if (hr < 0) {
+            char why[256];
+            tm_h5_last_error(why, sizeof why);
+            rc = tm_err_set(err, TM_EIO, "writing dataset '%s' failed: %s (%s)", name,
+                            why[0] ? why : "write failed", of->path);
+        }
+        tm_h5_close(dxpl);
+        tm_h5_close(msp);
+    }
+    tm_h5_close(dset);
+    tm_h5_close(fsp);
+    if (rc == 0) {
+        int rank = 0;
+        MPI_Comm_rank(comm, &rank);
+        rc = tm_fault_at("write", rank, err);
+    }
+    return tm_err_agree(rc, err, comm);
+}
+
+/* ---- attributes, written by rank 0 alone -------------------------------- */
+
+static int attr_write(hid_t obj, const char *name, hid_t type, const void *val)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = sp >= 0 ? H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int rc = a >= 0 && H5Awrite(a, type, val) >= 0 ? 0 : -1;
+    tm_h5_close(a);
+    tm_h5_close(sp);
+    return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *val)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    int rc = -1;
+    if (t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
+        rc = attr_write(obj, name, t, &val);
+    tm_h5_close(t);
+    return rc;
+}
+
+static int attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+static int attr_i64(hid_t obj, const char *name, int64_t v)
+{
+    return attr_write(obj, name, H5T_NATIVE_INT64, &v);
+}
+
+static int write_meta(const char *tmp, const tm_out_meta_t *m)
+{
+    hid_t f = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0)
+        return -1;
+    int bad = 0;
+    bad |= attr_str(f, "strategy", m->strategy);
+    bad |= attr_str(f, "metric", m->metric);
+    bad |= attr_str(f, "loss", m->loss);
+    bad |= attr_str(f, "input", m->input);
+    bad |= attr_str(f, "version", m->version);
+    bad |= attr_f64(f, "margin", m->margin);
+    bad |= attr_f64(f, "loss_sum", m->loss_sum);
+    bad |= attr_f64(f, "loss_mean", m->loss_mean);
+    bad |= attr_f64(f, "loss_mean_active", m->loss_mean_active);
+    bad |= attr_i64(f, "normalize", m->normalize);
+    bad |= attr_i64(f, "num_embeddings", m->num_embeddings);
+    bad |= attr_i64(f, "dim", m->dim);
+    bad |= attr_i64(f, "num_triplets", m->num_triplets);
+    bad |= attr_i64(f, "active_triplets", m->active_triplets);
+    bad |= attr_i64(f, "skipped_anchors", m->skipped_anchors);
+    bad |= attr_i64(f, "ranks", m->ranks);
+    if (H5Fclose(f) < 0)
+        bad = -1;
+    return bad ? -1 : 0;
+}
+
+/* Rank 0: move the finished file into place. */
+static int publish(const tm_outfile_t *of, tm_err_t *err)
+{
+    if (of->force) {
+        if (rename(of->tmp, of->path) != 0)
+            return tm_err_set(err, TM_EIO, "cannot rename %s to the output: %s (%s)", of->tmp,
+                              strerror(errno), of->path);
+        return 0;
+    }
+    /* Without --force, never replace a file that appeared meanwhile. */
+    if (renameat2(AT_FDCWD, of->tmp, AT_FDCWD, of->path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return tm_err_set(err, TM_EEXIST, "output exists; use --force to overwrite it (%s)",
+                          of->path);
+    if (errno == EINVAL || errno == ENOSYS) {
+        /* A file system without renameat2: link fails if the name exists. */
+        if (link(of->tmp, of->path) == 0) {
+            unlink(of->tmp);
+            return 0;
+        }
+        if (errno == EEXIST)
+            return tm_err_set(err, TM_EEXIST, "output exists; use --force to overwrite it (%s)",
+                              of->path);
+    }
+    return tm_err_set(err, TM_EIO, "cannot rename %s to the output: %s (%s)", of->tmp,
+                      strerror(errno), of->path);
+}
+
+int tm_outfile_commit(tm_outfile_t *of, const tm_out_meta_t *meta, MPI_Comm comm,
+                      tm_err_t *err)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int rc = 0;
+    if (H5Fclose((hid_t)of->file) < 0)
+        rc = tm_err_set(err, TM_EIO, "closing the output failed (%s)", of->path);
+    of->file = -1;
+    if (rc == 0)
+        rc = tm_fault_at("commit", rank, err);
+    rc = tm_err_agree(rc, err, comm);
+    if (rc == 0 && rank == 0) {
+        if (meta != NULL && write_meta(of->tmp, meta) != 0) {
+            char why[256];
+            tm_h5_last_error(why, sizeof why);
+            rc = tm_err_set(err, TM_EIO, "writing the attributes failed: %s (%s)",
+                            why[0] ? why : "write failed", of->path);
+        }
+        if (rc == 0)
+            rc = publish(of, err);
+    }
+    rc = tm_err_agree(rc, err, comm);
+    if (rc != 0 && rank == 0)
+        unlink(of->tmp);
+    return rc;
+}
+
+void tm_outfile_abort(tm_outfile_t *of, MPI_Comm comm)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (of->file >= 0)
+        H5Fclose((hid_t)of->file);
+    of->file = -1;
+    if (rank == 0 && of->tmp[0] != '\0')
+        unlink(of->tmp);
+}
+
+int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_t *triplets,
+                            const float *d_ap, const float *d_an, const float *loss,
+                            const tm_out_meta_t *meta, MPI_Comm comm, tm_err_t *err)
+{
+    int64_t lo = 0, total = 0;
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (MPI_Exscan(&m, &lo, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(&m, &total, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+        return tm_err_set(err, TM_EMPI, "computing the output offsets failed (%s)", path);
+    if (rank == 0)
+        lo = 0; /* MPI_Exscan leaves rank 0's result undefined */
+
+    tm_outfile_t of;
+    int rc = tm_outfile_create(&of, path, force, comm, err);
+    if (rc != 0)
+        return rc;
+    rc = tm_outfile_write_rows(&of, "triplets", H5T_STD_I64LE, H5T_NATIVE_INT64, total, 3, lo, m,
+                               triplets, comm, err);
+    if (rc == 0)
+        rc = tm_outfile_write_rows(&of, "d_ap", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
+                                   d_ap, comm, err);
+    if (rc == 0)
+        rc = tm_outfile_write_rows(&of, "d_an", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
+                                   d_an, comm, err);
+    if (rc == 0)
+        rc = tm_outfile_write_rows(&of, "loss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
+                                   loss, comm, err);
+    if (rc != 0) {
+        tm_outfile_abort(&of, comm);
+        return rc;
+    }
+    return tm_outfile_commit(&of, meta, comm, err);
+}

@@ -1,0 +1,281 @@
+/*
+ * select_keys.c - the float32 prefilter of the selection rules.
+ *
+ * For one anchor a and the candidates c of a tile, the key
+ *
+ *     t = kadd_c + kmul_c * g        (g the float32 dot product a.c)
+ *
+ * is one float32 multiply-add, eight lanes at a time, and the exact
+ * fast-space distance d satisfies |d - (alpha + beta t)| <= err with
+ * per-anchor constants: alpha = |a|^2, beta = 1 for the euclidean metrics
+ * (t = |c|^2 - 2g), alpha = 1, beta = 1/|a| for cosine (t = -g/|c|).
+ *
+ * err, from the bound of kern.h plus the float32 rounding of the key:
+ *
+ *   euclidean  |kadd - |c|^2| <= u|c|^2, |t - (kadd - 2g)| <= u(kadd + 2|g|)
+ *              (-2g is exact), |g| <= |a||c|(1 + gamma) + tiny, u = 2^-24:
+ *              err = 2 gamma |a| C + slack (|a|^2 + Q) + 2u(1 + u) Q
+ *                    + 2u(1 + gamma) |a| C + 2 tiny (1 + u) + 3 2^-150
+ *   cosine     t = -g fl(1/|c|) (1 + d2), two roundings of u, and
+ *              |g|/(|a||c|) <= 1 + gamma + tiny/(|a||c|):
+ *              err = gamma + slack + T + (2u + u^2)(1 + gamma + T)
+ *                    + 2^-149/|a|,  T = tiny I/|a|
+ *
+ * with C, Q, I the largest |c|, |c|^2 and 1/|c| of the tile; both are
+ * enlarged by 2^-20 relative and 2^-140 absolute for the double arithmetic
+ * that evaluates them. The keys are used only while every |c|^2 and
+ * |a|^2 is at most 2^120 (then no key or dot product overflows) and, for
+ * cosine, every non-zero |c| is at least 2^-60; otherwise the rules fall
+ * back to double intervals.
+ */
+#include <float.h>
+#include <math.h>
+
+#include "rules/util.h"
+
+void tm_rows_keys(tm_metric_t metric, const tm_rows_t *rows, float *kadd, float *kmul)
+{
+    for (int64_t j = 0; j < rows->n; j++) {
+        if (metric == TM_METRIC_COSINE) {
+            kadd[j] = 0.0f;
+            kmul[j] = rows->norm[j] > 0.0 ? (float)(-1.0 / rows->norm[j]) : 0.0f;
+        } else {
+            kadd[j] = (float)rows->sqnorm[j];
+            kmul[j] = -2.0f;
+        }
+    }
+}
+
+#define KEY_MAX_SQ 0x1p120
+#define KEY_MIN_NORM 0x1p-60
+
+void tm_tilekeys(tm_metric_t metric, const tm_rows_t *cand, int64_t c0, int64_t c1,
+                 tm_tilekeys_t *tk)
+{
+    double mc = 0.0, mq = 0.0, mi = 0.0;
+    int ok = cand->kadd != NULL;
+    for (int64_t c = c0; c < c1 && ok; c++) {
+        const double q = cand->sqnorm[c], r = cand->norm[c];
+        mq = q > mq ? q : mq;
+        mc = r > mc ? r : mc;
+        if (metric == TM_METRIC_COSINE && r > 0.0) {
+            if (r < KEY_MIN_NORM)
+                ok = 0;
+            const double i = 1.0 / r;
+            mi = i > mi ? i : mi;
+        }
+    }
+    tk->ok = ok && mq <= KEY_MAX_SQ;
+    tk->max_norm = mc;
+    tk->max_sq = mq;
+    tk->max_inv = mi;
+}
+
+/* First index in [lo, hi) whose value is not below v (ascending arrays). */
+static int64_t lower_bound(const int64_t *x, int64_t lo, int64_t hi, int64_t v)
+{
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* First index in [lo, hi) whose value is above v. */
+static int64_t upper_bound(const int64_t *x, int64_t lo, int64_t hi, int64_t v)
+{
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (x[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void tm_label_range(const tm_rows_t *cand, int64_t c0, int64_t c1, int64_t lab, int64_t *p0,
+                    int64_t *p1)
+{
+    *p0 = lower_bound(cand->labels, c0, c1, lab);
+    *p1 = upper_bound(cand->labels, *p0, c1, lab);
+}
+
+void tm_keyrow(tm_metric_t metric, tm_kern_bound_t b, const tm_tilekeys_t *tk,
+               const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0, int64_t c1,
+               tm_keyrow_t *kr)
+{
+    const double u = 0x1p-24;
+    const double na = anch->sqnorm[a], ra = anch->norm[a];
+    const int64_t lab = anch->labels[a], self = anch->gid[a];
+    kr->ok = tk->ok && na <= KEY_MAX_SQ;
+    double err;
+    if (metric == TM_METRIC_COSINE) {
+        const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
+        const double T = b.tiny * ia * tk->max_inv;
+        err = b.gamma + b.slack + T + (2.0 * u + u * u) * (1.0 + b.gamma + T) + 0x1p-149 * ia;
+        kr->alpha = 1.0;
+        kr->beta = ia;
+    } else {
+        const double C = tk->max_norm, Q = tk->max_sq;
+        err = 2.0 * b.gamma * ra * C + b.slack * (na + Q) + 2.0 * u * (1.0 + u) * Q +
+              2.0 * u * (1.0 + b.gamma) * ra * C + 2.0 * b.tiny * (1.0 + u) + 3.0 * 0x1p-150;
+        kr->alpha = na;
+        kr->beta = 1.0;
+    }
+    kr->err = err * (1.0 + 0x1p-20) + 0x1p-140;
+
+    int64_t p0, p1;
+    tm_label_range(cand, c0, c1, lab, &p0, &p1);
+    kr->p0 = p0 - c0;
+    kr->p1 = p1 - c0;
+    const int64_t s = lower_bound(cand->gid, p0, p1, self);
+    kr->self = s < p1 && cand->gid[s] == self ? s - c0 : -1;
+}
+
+/* Rounding allowance of a few double operations on these magnitudes. */
+static inline double pad(double x, double y, double z)
+{
+    return (fabs(x) + fabs(y) + fabs(z)) * 0x1p-50;
+}
+
+double tm_key_hi(const tm_keyrow_t *kr, float t)
+{
+    const double bt = kr->beta * (double)t;
+    return kr->alpha + bt + kr->err + pad(kr->alpha, bt, kr->err);
+}
+
+double tm_key_lo(const tm_keyrow_t *kr, float t)
+{
+    const double bt = kr->beta * (double)t;
+    return kr->alpha + bt - kr->err - pad(kr->alpha, bt, kr->err);
+}
+
+static inline float float_up(double y)
+{
+    if (isnan(y))
+        return INFINITY;
+    float f = (float)y;
+    return (double)f < y ? nextafterf(f, INFINITY) : f;
+}
+
+static inline float float_down(double y)
+{
+    if (isnan(y))
+        return -INFINITY;
+    float f = (float)y;
+    return (double)f > y ? nextafterf(f, -INFINITY) : f;
+}
+
+float tm_key_thr_le(const tm_keyrow_t *kr, double d)
+{
+    if (d == INFINITY)
+        return INFINITY;
+    double x = d - kr->alpha + kr->err;
+    x += pad(d, kr->alpha, kr->err);
+    if (kr->beta == 0.0)
+        return x >= 0.0 ? INFINITY : -INFINITY;
+    double y = x / kr->beta;
+    return float_up(y + fabs(y) * 0x1p-50);
+}
+
+float tm_key_thr_ge(const tm_keyrow_t *kr, double d)
+{
+    if (d == -INFINITY)
+        return -INFINITY;
+    double x = d - kr->alpha - kr->err;
+    x -= pad(d, kr->alpha, kr->err);
+    if (kr->beta == 0.0)
+        return x <= 0.0 ? -INFINITY : INFINITY;
+    double y = x / kr->beta;
+    return float_down(y - fabs(y) * 0x1p-50);
+}
+
+double tm_fast_up(tm_metric_t metric, double v)
+{
+    if (metric != TM_METRIC_EUCLIDEAN || !(v > 0.0))
+        return v;
+    return v * v * (1.0 + 0x1p-48);
+}
+
+double tm_fast_down(tm_metric_t metric, double v)
+{
+    if (metric != TM_METRIC_EUCLIDEAN)
+        return v;
+    if (!(v > 0.0))
+        return -INFINITY; /* every euclidean distance is >= 0 >= v */
+    return v * v * (1.0 - 0x1p-48);
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+__attribute__((target_clones("avx2", "default")))
+void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                   float *tmin, float *tmax)
+{
+    const v8f pinf = {INFINITY, INFINITY, INFINITY, INFINITY,
+                      INFINITY, INFINITY, INFINITY, INFINITY};
+    v8f vmin = pinf, vmax = -pinf;
+    int64_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+        v8f g8, a8, m8;
+        memcpy(&g8, g + j, sizeof g8);
+        memcpy(&a8, kadd + j, sizeof a8);
+        memcpy(&m8, kmul + j, sizeof m8);
+        const v8f t = a8 + m8 * g8;
+        const v8i lt = t < vmin, gt = t > vmax;
+        vmin = (v8f)(((v8i)t & lt) | ((v8i)vmin & ~lt));
+        vmax = (v8f)(((v8i)t & gt) | ((v8i)vmax & ~gt));
+    }
+    float mn = INFINITY, mx = -INFINITY;
+    for (int k = 0; k < 8; k++) {
+        mn = vmin[k] < mn ? vmin[k] : mn;
+        mx = vmax[k] > mx ? vmax[k] : mx;
+    }
+    for (; j < j1; j++) {
+        const float t = kadd[j] + kmul[j] * g[j];
+        mn = t < mn ? t : mn;
+        mx = t > mx ? t : mx;
+    }
+    *tmin = mn;
+    *tmax = mx;
+}
+
+__attribute__((target_clones("avx2", "default")))
+int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                    float lo, float hi, float ge, int32_t *hits)
+{
+    const v8f vlo = {lo, lo, lo, lo, lo, lo, lo, lo}, vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
+    const v8f vge = {ge, ge, ge, ge, ge, ge, ge, ge};
+    int64_t n = 0, j = j0;
+    for (; j + 32 <= j1; j += 32) {
+        v8i m[4], any = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int q = 0; q < 4; q++) {
+            v8f g8, a8, m8;
+            memcpy(&g8, g + j + 8 * q, sizeof g8);
+            memcpy(&a8, kadd + j + 8 * q, sizeof a8);
+            memcpy(&m8, kmul + j + 8 * q, sizeof m8);
+            const v8f t = a8 + m8 * g8;
+            m[q] = ((t >= vlo) & (t <= vhi)) | (t >= vge);
+            any |= m[q];
+        }
+        uint64_t w[4];
+        memcpy(w, &any, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) == 0)
+            continue;
+        for (int q = 0; q < 4; q++)
+            for (int k = 0; k < 8; k++)
+                if (m[q][k])
+                    hits[n++] = (int32_t)(j + 8 * q + k);
+    }
+    for (; j < j1; j++) {
+        const float t = kadd[j] + kmul[j] * g[j];
+        if ((t >= lo && t <= hi) || t >= ge)
+            hits[n++] = (int32_t)j;
+    }
+    return n;
+}

@@ -1,0 +1,203 @@
+/*
+ * select_nearest.c - the K nearest negatives per anchor after the
+ * negative filters, and the hardest positive: top-k mining, and batch-hard
+ * mining when --neg-min-dist or --neg-skip is given.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rules/util.h"
+#include "tripminer/err.h"
+#include "core/exact.h"
+
+int tm_nearest_init(tm_nearest_t *st, int64_t n, int64_t k, tm_negfilter_t filter)
+{
+    memset(st, 0, sizeof *st);
+    st->n = n;
+    st->cap = filter.skip + k;
+    st->filter = filter;
+    size_t cnt = (size_t)(n > 0 ? n : 1);
+    if (st->cap > 0 && cnt > SIZE_MAX / sizeof(tm_entry_t) / (size_t)st->cap)
+        return TM_ENOMEM;
+    st->neg = malloc(cnt * (size_t)(st->cap > 0 ? st->cap : 1) * sizeof *st->neg);
+    st->count = calloc(cnt, sizeof *st->count);
+    st->pos = malloc(cnt * sizeof *st->pos);
+    if (st->neg == NULL || st->count == NULL || st->pos == NULL) {
+        tm_nearest_free(st);
+        return TM_ENOMEM;
+    }
+    for (int64_t a = 0; a < n; a++)
+        st->pos[a] = (tm_entry_t){0.0, -1};
+    return 0;
+}
+
+void tm_nearest_free(tm_nearest_t *st)
+{
+    free(st->neg);
+    free(st->count);
+    free(st->pos);
+    memset(st, 0, sizeof *st);
+}
+
+void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx)
+{
+    if (st->filter.has_min_dist && val < st->filter.min_dist)
+        return;
+    tm_list_insert(st->neg + a * st->cap, &st->count[a], st->cap, (tm_entry_t){val, idx},
+                   tm_entry_nearer);
+}
+
+void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx)
+{
+    tm_entry_t e = {val, idx};
+    if (st->pos[a].idx < 0 || tm_entry_farther(e, st->pos[a]))
+        st->pos[a] = e;
+}
+
+/*
+ * One anchor against a row of dot products: intervals for the whole row at once
+ * (vectorised), then a branch-free test per block of 16 against the gates
+ * as they stand at the block's start (gates only tighten, so this lets
+ * through a superset), and the exact rules only inside blocks that hold
+ * a candidate.
+ */
+static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                        const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
+                        int64_t nc, const float *g, double *lo, double *hi)
+{
+    const int64_t dim = anch->dim, cap = st->cap;
+    const int has_min = st->filter.has_min_dist;
+    const double min_dist = has_min ? st->filter.min_dist : -INFINITY;
+    const float *arow = anch->emb + a * dim;
+    const int64_t lab = anch->labels[a], self = anch->gid[a];
+    const int64_t *clab = cand->labels + c0;
+    const tm_entry_t *list = st->neg + a * cap;
+    tm_interval_row(metric, bound, anch->sqnorm[a], anch->norm[a], cand, c0, nc, g, 1, lo, hi);
+    uint64_t mask = 0;
+    for (int64_t j0 = 0; j0 < nc; j0 += 16) {
+        const int64_t j1 = j0 + 16 < nc ? j0 + 16 : nc;
+        if (j0 % 1024 == 0) {
+            /* Gates as they stand now: they only tighten afterwards. */
+            const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            const double pgate = st->pos[a].idx >= 0 ? st->pos[a].val : -INFINITY;
+            int64_t len = nc - j0 < 1024 ? nc - j0 : 1024;
+            mask = tm_row_blocks(clab + j0, lab, lo + j0, hi + j0, len, gate, min_dist, pgate);
+        }
+        if (!((mask >> ((j0 % 1024) / 16)) & 1))
+            continue;
+        for (int64_t j = j0; j < j1; j++) {
+            const int64_t c = c0 + j;
+            if (clab[j] != lab) {
+                double cut = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+                if (lo[j] > cut || hi[j] < min_dist)
+                    continue;
+                double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+                tm_nearest_offer_neg(st, a, val, cand->gid[c]);
+            } else if (cand->gid[c] != self) {
+                if (st->pos[a].idx >= 0 && hi[j] < st->pos[a].val)
+                    continue;
+                double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+                tm_nearest_offer_pos(st, a, val, cand->gid[c]);
+            }
+        }
+    }
+}
+
+/* Negatives are taken in blocks of this many, the gates renewed between. */
+#define KEY_BLOCK 128
+
+/*
+ * The same with float32 keys (select_keys.c): the hardest positive as in
+ * batch-hard, then the negatives of the two ranges block by block, each
+ * block against the gates as they stand at its start.
+ */
+static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
+                             const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
+                             int64_t nc, const float *g, int32_t *hits)
+{
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    const int64_t dim = anch->dim, cap = st->cap;
+    const float *arow = anch->emb + a * dim;
+    const tm_entry_t *list = st->neg + a * cap;
+    int64_t r[4][2];
+    tm_keyrow_ranges(kr, nc, r);
+
+    float tpos = -INFINITY, mn, mx;
+    for (int q = 2; q < 4; q++)
+        if (r[q][0] < r[q][1]) {
+            tm_key_minmax(g, kadd, kmul, r[q][0], r[q][1], &mn, &mx);
+            tpos = mx > tpos ? mx : tpos;
+        }
+    if (tpos > -INFINITY) {
+        double cut = tm_key_lo(kr, tpos);
+        if (st->pos[a].idx >= 0) {
+            const double best = tm_fast_down(metric, st->pos[a].val);
+            cut = best > cut ? best : cut;
+        }
+        const float tp = tm_key_thr_ge(kr, tm_widen_down(cut));
+        int64_t nhit = 0;
+        for (int q = 2; q < 4; q++)
+            if (r[q][0] < r[q][1])
+                nhit += tm_key_scan(g, kadd, kmul, r[q][0], r[q][1], tp, INFINITY, INFINITY,
+                                    hits + nhit);
+        for (int64_t k = 0; k < nhit; k++) {
+            const int64_t c = c0 + hits[k];
+            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+            tm_nearest_offer_pos(st, a, val, cand->gid[c]);
+        }
+    }
+
+    const float tmin = st->filter.has_min_dist
+                           ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
+                           : -INFINITY;
+    for (int q = 0; q < 2; q++)
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
+            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+            const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
+            for (int64_t k = 0; k < nhit; k++) {
+                const int64_t c = c0 + hits[k];
+                double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+                tm_nearest_offer_neg(st, a, val, cand->gid[c]);
+            }
+        }
+}
+
+void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                       const tm_rows_t *anch, int64_t a0, int64_t a1,
+                       const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                       double *scratch)
+{
+    const int64_t nc = c1 - c0;
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, cand, c0, c1, &tk);
+    for (int64_t a = a0; a < a1; a++) {
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
+        if (tk.ok && kr.ok)
+            nearest_row_keys(st, metric, &kr, anch, a, cand, c0, nc, G + (a - a0) * nc,
+                             (int32_t *)(void *)scratch);
+        else
+            nearest_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, scratch,
+                        scratch + nc);
+    }
+}
+
+int tm_nearest_finish(const tm_nearest_t *st, const int64_t *gid, tm_triplets_t *out)
+{
+    const int64_t skip = st->filter.skip;
+    for (int64_t a = 0; a < st->n; a++) {
+        const tm_entry_t *p = &st->pos[a];
+        const tm_entry_t *list = st->neg + a * st->cap;
+        if (p->idx < 0 || st->count[a] <= skip) {
+            out->skipped++;
+            continue;
+        }
+        for (int64_t i = skip; i < st->count[a]; i++)
+            if (tm_triplets_push(out, gid[a], p->idx, list[i].idx, p->val, list[i].val) != 0)
+                return TM_ENOMEM;
+    }
+    return 0;
+}

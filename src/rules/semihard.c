@@ -1,0 +1,368 @@
+/*
+ * select_semi.c - semi-hard mining (FaceNet; the choice of TensorFlow
+ * Addons' triplet_semihard_loss) over the whole data set, in two passes.
+ *
+ * Pass 1 collects each anchor's positive distances (all, or the kpos
+ * hardest) and the negatives --neg-skip removes. Pass 2 sorts the
+ * positive distances t_0 <= ... <= t_{P-1} and splits the line into P + 1
+ * gaps; each negative falls into one gap (one binary search) and the gap
+ * keeps its nearest negative. The negative for t_i is then the nearest in
+ * the gaps above it, or, if they are all empty, the farthest negative.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rules/util.h"
+#include "tripminer/err.h"
+#include "core/exact.h"
+
+int tm_semi_init(tm_semi_t *st, int64_t n, int64_t kpos, tm_negfilter_t filter, int64_t budget)
+{
+    memset(st, 0, sizeof *st);
+    st->n = n;
+    st->kpos = kpos;
+    st->filter = filter;
+    st->budget = budget;
+    size_t cnt = (size_t)(n > 0 ? n : 1);
+    st->pos = calloc(cnt, sizeof *st->pos);
+    st->npos = calloc(cnt, sizeof *st->npos);
+    st->pos_cap = calloc(cnt, sizeof *st->pos_cap);
+    st->slot = calloc(cnt, sizeof *st->slot);
+    st->gate = malloc(cnt * sizeof *st->gate);
+    st->far = malloc(cnt * sizeof *st->far);
+    tm_negfilter_t set_filter = {filter.has_min_dist, filter.min_dist, 0};
+    int rc = tm_nearest_init(&st->skipset, n, filter.skip, set_filter);
+    if (rc != 0 || !st->pos || !st->npos || !st->pos_cap || !st->slot || !st->gate || !st->far) {
+        tm_semi_free(st);
+        return TM_ENOMEM;
+    }
+    for (int64_t a = 0; a < n; a++) {
+        st->far[a] = (tm_entry_t){0.0, -1};
+        st->gate[a] = INFINITY;
+    }
+    if (kpos > 0) {
+        /* Fixed lists of kpos: charge them now. */
+        if ((uint64_t)kpos > (uint64_t)INT64_MAX / 2 / sizeof(tm_entry_t) / cnt) {
+            st->overflow = 1;
+            return 0;
+        }
+        st->bytes = (int64_t)cnt * kpos * 2 * (int64_t)sizeof(tm_entry_t);
+        if (budget > 0 && st->bytes > budget) {
+            st->overflow = 1;
+            return 0;
+        }
+        for (int64_t a = 0; a < n; a++) {
+            st->pos[a] = malloc((size_t)kpos * sizeof(tm_entry_t));
+            if (st->pos[a] == NULL) {
+                tm_semi_free(st);
+                return TM_ENOMEM;
+            }
+            st->pos_cap[a] = kpos;
+        }
+    }
+    return 0;
+}
+
+void tm_semi_free(tm_semi_t *st)
+{
+    for (int64_t a = 0; a < st->n; a++) {
+        if (st->pos)
+            free(st->pos[a]);
+        if (st->slot)
+            free(st->slot[a]);
+    }
+    free(st->pos);
+    free(st->npos);
+    free(st->pos_cap);
+    free(st->slot);
+    free(st->gate);
+    free(st->far);
+    tm_nearest_free(&st->skipset);
+    memset(st, 0, sizeof *st);
+}
+
+int tm_semi_pass1_needs_tiles(const tm_semi_t *st)
+{
+    /* All positives are scored exactly anyway; tiles only help to filter. */
+    return st->kpos > 0 || st->filter.skip > 0;
+}
+
+/* Append a positive to an unbounded list, within the byte budget. */
+static void append_pos(tm_semi_t *st, int64_t a, tm_entry_t e)
+{
+    if (__atomic_load_n(&st->overflow, __ATOMIC_RELAXED))
+        return;
+    if (st->npos[a] == st->pos_cap[a]) {
+        int64_t cap = st->pos_cap[a] > 0 ? 2 * st->pos_cap[a] : 16;
+        /* Positives and, in pass 2, as many gaps: twice the entries. */
+        int64_t more = (cap - st->pos_cap[a]) * 2 * (int64_t)sizeof(tm_entry_t);
+        int64_t total = __atomic_add_fetch(&st->bytes, more, __ATOMIC_RELAXED);
+        tm_entry_t *p = NULL;
+        if (st->budget <= 0 || total <= st->budget)
+            p = realloc(st->pos[a], (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            __atomic_store_n(&st->overflow, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        st->pos[a] = p;
+        st->pos_cap[a] = cap;
+    }
+    st->pos[a][st->npos[a]++] = e;
+}
+
+void tm_semi_offer1(tm_semi_t *st, int64_t a, int is_pos, double val, int64_t idx)
+{
+    tm_entry_t e = {val, idx};
+    if (!is_pos)
+        tm_nearest_offer_neg(&st->skipset, a, val, idx);
+    else if (st->kpos > 0)
+        tm_list_insert(st->pos[a], &st->npos[a], st->kpos, e, tm_entry_farther);
+    else
+        append_pos(st, a, e);
+}
+
+void tm_semi_update1(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                     const tm_rows_t *anch, int64_t a0, int64_t a1,
+                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G)
+{
+    const int64_t nc = c1 - c0, dim = anch->dim, skip = st->filter.skip;
+    const int has_min = st->filter.has_min_dist;
+    const double min_dist = st->filter.min_dist;
+    for (int64_t a = a0; a < a1; a++) {
+        const float *g = G != NULL ? G + (a - a0) * nc : NULL;
+        const float *arow = anch->emb + a * dim;
+        const int64_t lab = anch->labels[a], self = anch->gid[a];
+        const double na = anch->sqnorm[a], ra = anch->norm[a];
+        int64_t j0 = 0, j1 = nc;
+        if (skip == 0 && cand->kadd != NULL) {
+            /* Only positives matter, and they are one range. */
+            tm_label_range(cand, c0, c1, lab, &j0, &j1);
+            j0 -= c0;
+            j1 -= c0;
+        }
+        for (int64_t j = j0; j < j1; j++) {
+            const int64_t c = c0 + j;
+            const int is_pos = cand->labels[c] == lab;
+            if (is_pos ? cand->gid[c] == self : skip == 0)
+                continue;
+            if (g != NULL) {
+                double lo, hi;
+                tm_kern_interval(metric, bound, na, ra, cand->sqnorm[c], cand->norm[c], g[j],
+                                 &lo, &hi);
+                if (is_pos && st->kpos > 0 && st->npos[a] == st->kpos &&
+                    hi < st->pos[a][st->kpos - 1].val)
+                    continue;
+                if (!is_pos) {
+                    const tm_nearest_t *s = &st->skipset;
+                    if (has_min && hi < min_dist)
+                        continue;
+                    if (s->count[a] == skip && lo > s->neg[a * skip + skip - 1].val)
+                        continue;
+                }
+            }
+            double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
+            tm_semi_offer1(st, a, is_pos, val, cand->gid[c]);
+        }
+    }
+}
+
+/* Ascending distance; among equal distances the larger index first, so
+ * that walking the array backwards gives the output order. */
+static int cmp_pos(const void *x, const void *y)
+{
+    const tm_entry_t *a = x, *b = y;
+    if (a->val != b->val)
+        return a->val < b->val ? -1 : 1;
+    return a->idx > b->idx ? -1 : a->idx < b->idx;
+}
+
+int tm_semi_begin2(tm_semi_t *st)
+{
+    for (int64_t a = 0; a < st->n; a++) {
+        int64_t np = st->npos[a];
+        if (np == 0)
+            continue;
+        qsort(st->pos[a], (size_t)np, sizeof(tm_entry_t), cmp_pos);
+        st->slot[a] = malloc((size_t)(np + 1) * sizeof(tm_entry_t));
+        if (st->slot[a] == NULL)
+            return TM_ENOMEM;
+        for (int64_t j = 0; j <= np; j++)
+            st->slot[a][j] = (tm_entry_t){INFINITY, -1};
+        st->gate[a] = INFINITY;
+    }
+    return 0;
+}
+
+/* Number of positive distances of anchor a below v (strictly). */
+static int64_t count_below(const tm_semi_t *st, int64_t a, double v)
+{
+    const tm_entry_t *t = st->pos[a];
+    int64_t lo = 0, hi = st->npos[a];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (t[mid].val < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int in_skipset(const tm_semi_t *st, int64_t a, int64_t idx)
+{
+    const tm_nearest_t *s = &st->skipset;
+    for (int64_t i = 0; i < s->count[a]; i++)
+        if (s->neg[a * s->cap + i].idx == idx)
+            return 1;
+    return 0;
+}
+
+void tm_semi_offer2(tm_semi_t *st, int64_t a, double val, int64_t idx)
+{
+    tm_entry_t e = {val, idx};
+    if (st->npos[a] == 0)
+        return;
+    if (st->filter.has_min_dist && val < st->filter.min_dist)
+        return;
+    if (st->filter.skip > 0 && in_skipset(st, a, idx))
+        return;
+    if (st->far[a].idx < 0 || tm_entry_farther(e, st->far[a]))
+        st->far[a] = e;
+    tm_entry_t *gap = &st->slot[a][count_below(st, a, val)];
+    if (gap->idx < 0 || tm_entry_nearer(e, *gap)) {
+        *gap = e;
+        double g = -INFINITY;
+        for (int64_t j = 0; j <= st->npos[a]; j++)
+            g = fmax(g, st->slot[a][j].val); /* an empty gap holds +inf */
+        st->gate[a] = g;
+    }
+}
+
+/* Whether a negative in [lo, hi] could still change a gap of anchor a. */
+static int may_improve_gap(const tm_semi_t *st, int64_t a, double lo, double hi)
+{
+    const int64_t np = st->npos[a];
+    if (lo > st->pos[a][np - 1].val) {
+        /* Surely above every positive: only the top gap can change. */
+        const tm_entry_t *top = &st->slot[a][np];
+        return top->idx < 0 || lo <= top->val;
+    }
+    if (lo > st->gate[a])
+        return 0;
+    int64_t j0 = count_below(st, a, lo), j1 = count_below(st, a, hi);
+    for (int64_t j = j0; j <= j1; j++)
+        if (st->slot[a][j].idx < 0 || lo <= st->slot[a][j].val)
+            return 1;
+    return 0;
+}
+
+/* One negative of anchor a: the interval test, then the exact rule. */
+static void semi_neg(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                     const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c, float g)
+{
+    const int64_t dim = anch->dim;
+    double lo, hi;
+    tm_kern_interval(metric, bound, anch->sqnorm[a], anch->norm[a], cand->sqnorm[c], cand->norm[c],
+                     g, &lo, &hi);
+    if (st->filter.has_min_dist && hi < st->filter.min_dist)
+        return;
+    const tm_entry_t *far = &st->far[a];
+    if (!(far->idx < 0 || hi >= far->val) && !may_improve_gap(st, a, lo, hi))
+        return;
+    double val = tm_exact_dist(metric, anch->emb + a * dim, cand->emb + c * dim, dim);
+    tm_semi_offer2(st, a, val, cand->gid[c]);
+}
+
+/* Negatives are taken in blocks of this many, the gates renewed between. */
+#define KEY_BLOCK 128
+
+/*
+ * Pass 2 with float32 keys (select_keys.c): a negative can only matter if
+ * its exact distance is at most the farthest positive or the top gap's
+ * nearest negative, whichever is farther, and not below --neg-min-dist.
+ * While the top gap is empty that gate is +inf, so every negative is seen
+ * and the farthest one is kept; once the top gap holds one, every
+ * positive has a negative above it and the farthest is never used. The
+ * keys pass a superset, block by block; each survivor then goes through
+ * the interval test.
+ */
+static void semi_row_keys(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                          const tm_keyrow_t *kr, const tm_rows_t *anch, int64_t a,
+                          const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g,
+                          int32_t *hits)
+{
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    const int64_t np = st->npos[a];
+    const double pmax = st->pos[a][np - 1].val;
+    const float tmin = st->filter.has_min_dist
+                           ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
+                           : -INFINITY;
+    int64_t r[4][2];
+    tm_keyrow_ranges(kr, nc, r);
+    for (int q = 0; q < 2; q++)
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
+            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+            const tm_entry_t *top = &st->slot[a][np];
+            const double gate = top->idx < 0 ? INFINITY : fmax(pmax, top->val);
+            const float le = tm_key_thr_le(kr, tm_fast_up(metric, gate));
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, le, INFINITY, hits);
+            for (int64_t k = 0; k < nhit; k++)
+                semi_neg(st, metric, bound, anch, a, cand, c0 + hits[k], g[hits[k]]);
+        }
+}
+
+void tm_semi_update2(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
+                     const tm_rows_t *anch, int64_t a0, int64_t a1,
+                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
+                     double *scratch)
+{
+    const int64_t nc = c1 - c0;
+    int32_t *hits = (int32_t *)(void *)scratch;
+    tm_tilekeys_t tk;
+    tm_tilekeys(metric, cand, c0, c1, &tk);
+    for (int64_t a = a0; a < a1; a++) {
+        if (st->npos[a] == 0)
+            continue; /* skipped anyway */
+        const float *g = G + (a - a0) * nc;
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
+        if (tk.ok && kr.ok) {
+            semi_row_keys(st, metric, bound, &kr, anch, a, cand, c0, nc, g, hits);
+            continue;
+        }
+        const int64_t lab = anch->labels[a];
+        for (int64_t j = 0; j < nc; j++)
+            if (cand->labels[c0 + j] != lab)
+                semi_neg(st, metric, bound, anch, a, cand, c0 + j, g[j]);
+    }
+}
+
+int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out)
+{
+    for (int64_t a = 0; a < st->n; a++) {
+        const int64_t np = st->npos[a];
+        if (np == 0 || st->far[a].idx < 0) {
+            out->skipped++;
+            continue;
+        }
+        /* Walk positives from the hardest; keep the nearest gap above. */
+        const tm_entry_t *t = st->pos[a], *gap = st->slot[a];
+        tm_entry_t above = {INFINITY, -1};
+        int64_t next_gap = np; /* gaps > i are folded into `above` */
+        for (int64_t i = np - 1; i >= 0; i--) {
+            while (next_gap > i) {
+                if (gap[next_gap].idx >= 0 &&
+                    (above.idx < 0 || tm_entry_nearer(gap[next_gap], above)))
+                    above = gap[next_gap];
+                next_gap--;
+            }
+            /* Gap j holds negatives with t_{j-1} < d <= t_j: exactly the
+             * gaps j > i lie above t_i. */
+            tm_entry_t n = above.idx >= 0 ? above : st->far[a];
+            if (tm_triplets_push(out, gid[a], t[i].idx, n.idx, t[i].val, n.val) != 0)
+                return TM_ENOMEM;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,165 @@
+/*
+ * select_util.h - private helpers of the selection rules: orders on
+ * (distance, index) and bounded sorted lists.
+ */
+#ifndef TM_SELECT_UTIL_H
+#define TM_SELECT_UTIL_H
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "rules/select.h"
+
+/*
+ * Widen a threshold by a relative hair: for euclidean the decision is on
+ * sqrt(fast), and two different fast values can share a square root, so a
+ * candidate slightly beyond the best in fast space may still tie it.
+ */
+static inline double tm_widen_up(double t)
+{
+    return isfinite(t) ? t + fabs(t) * 0x1p-40 + DBL_MIN : t;
+}
+
+static inline double tm_widen_down(double t)
+{
+    return isfinite(t) ? t - fabs(t) * 0x1p-40 - DBL_MIN : t;
+}
+
+/* Nearer first: smaller distance, then smaller index. */
+static inline int tm_entry_nearer(tm_entry_t a, tm_entry_t b)
+{
+    return a.val < b.val || (a.val == b.val && a.idx < b.idx);
+}
+
+/* Harder positive first: larger distance, then smaller index. */
+static inline int tm_entry_farther(tm_entry_t a, tm_entry_t b)
+{
+    return a.val > b.val || (a.val == b.val && a.idx < b.idx);
+}
+
+/*
+ * Keep the cap best entries of list (best first, by `better`): insert e
+ * if there is room or it beats the last. Returns 1 if e was kept.
+ */
+static inline int tm_list_insert(tm_entry_t *list, int64_t *count, int64_t cap, tm_entry_t e,
+                                 int (*better)(tm_entry_t, tm_entry_t))
+{
+    int64_t c = *count;
+    if (cap <= 0)
+        return 0;
+    if (c == cap && !better(e, list[c - 1]))
+        return 0;
+    /* Binary search for the first entry e beats. */
+    int64_t lo = 0, hi = c < cap ? c : cap - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (better(e, list[mid]))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    int64_t last = c < cap ? c : cap - 1; /* the slot that falls off or is new */
+    memmove(list + lo + 1, list + lo, (size_t)(last - lo) * sizeof *list);
+    list[lo] = e;
+    if (c < cap)
+        *count = c + 1;
+    return 1;
+}
+
+/*
+ * Over n <= 1024 candidates in blocks of 16: bit k of the result is set
+ * when block k may hold a candidate that passes the gates (a negative
+ * with lo <= gate and hi >= min_dist, or a same-label row with
+ * hi >= pgate), or when block k is the last, partial one. Local.
+ */
+uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
+                       int64_t n, double gate, double min_dist, double pgate);
+
+/*
+ * For one anchor and a row of dot products g with candidates
+ * [c0, c0 + nc): the interval [lo[j], hi[j]] that surely holds each exact
+ * distance, in fast space, or in the metric's own units when metric_units
+ * (see tm_kern_interval). A dot product that overflowed float32 gives
+ * (-inf, +inf). Vectorised; local.
+ */
+void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g,
+                     int metric_units, double *lo, double *hi);
+
+/* ---- the float32 key prefilter (select_keys.c) ------------------------ */
+
+/* What the keys of one tile [c0, c1) of candidates need. */
+typedef struct tm_tilekeys {
+    int ok;          /* keys usable (else: double intervals) */
+    double max_norm; /* largest |c| */
+    double max_sq;   /* largest |c|^2 */
+    double max_inv;  /* largest 1/|c| over non-zero norms (cosine) */
+} tm_tilekeys_t;
+
+/* Survey a tile of candidates (keys must be set for ok). Local. */
+void tm_tilekeys(tm_metric_t metric, const tm_rows_t *cand, int64_t c0, int64_t c1,
+                 tm_tilekeys_t *tk);
+
+/*
+ * The rows [*p0, *p1) of [c0, c1) with label lab, in candidates ordered
+ * by (label, global index) (keys set). Local.
+ */
+void tm_label_range(const tm_rows_t *cand, int64_t c0, int64_t c1, int64_t lab, int64_t *p0,
+                    int64_t *p1);
+
+/*
+ * One anchor against a tile: fast-space distance d of a candidate with key
+ * t lies within err of alpha + beta t. Tile-local ranges: the anchor's
+ * label holds [p0, p1), the anchor itself is at self (-1 if absent).
+ */
+typedef struct tm_keyrow {
+    int ok;
+    double alpha, beta, err;
+    int64_t p0, p1, self;
+} tm_keyrow_t;
+
+void tm_keyrow(tm_metric_t metric, tm_kern_bound_t b, const tm_tilekeys_t *tk,
+               const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0, int64_t c1,
+               tm_keyrow_t *kr);
+
+/* Bounds on the fast-space distance of a candidate with key t. */
+double tm_key_hi(const tm_keyrow_t *kr, float t);
+double tm_key_lo(const tm_keyrow_t *kr, float t);
+
+/* A key threshold: every candidate whose fast distance is <= d (>= d)
+ * has t <= the result (t >= the result). */
+float tm_key_thr_le(const tm_keyrow_t *kr, double d);
+float tm_key_thr_ge(const tm_keyrow_t *kr, double d);
+
+/*
+ * From the metric's value to fast space, rounded outwards: every value
+ * whose metric value is <= v has fast value <= tm_fast_up(v), and
+ * >= v gives >= tm_fast_down(v).
+ */
+double tm_fast_up(tm_metric_t metric, double v);
+double tm_fast_down(tm_metric_t metric, double v);
+
+/* Smallest and largest key over [j0, j1) (+inf / -inf if empty). */
+void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                   float *tmin, float *tmax);
+
+/*
+ * Append to hits the j in [j0, j1) whose key has lo <= t <= hi or t >= ge
+ * (keys are finite: ge = +inf selects none that way); returns the count.
+ */
+int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                    float lo, float hi, float ge, int32_t *hits);
+
+/* Key ranges of a row: negatives [0, p0) and [p1, nc), positives [p0, p1) less self. */
+static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r[4][2])
+{
+    const int64_t s = kr->self;
+    r[0][0] = 0, r[0][1] = kr->p0;
+    r[1][0] = kr->p1, r[1][1] = nc;
+    r[2][0] = kr->p0, r[2][1] = s >= 0 ? s : kr->p1;
+    r[3][0] = s >= 0 ? s + 1 : kr->p1, r[3][1] = kr->p1;
+}
+
+#endif
