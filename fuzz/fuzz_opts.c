@@ -24,6 +24,7 @@
 
 #include "tripminer/inspect.h"
 #include "tripminer/opts.h"
+#include "rules/rule.h"
 
 /* Longest argument list built from one input (more words are dropped). */
 #define MAX_WORDS 64
@@ -122,34 +123,34 @@ static void fuzz_mine(const words_t *w)
     if (rc != 0)
         return;
     REQUIRE(memcmp(&a, &b, sizeof a) == 0);
-    REQUIRE(in_argv(w, a.input) && in_argv(w, a.output) && in_argv(w, a.checkpoint_dir));
-    REQUIRE(a.emb_name != NULL && a.lab_name != NULL);
-    REQUIRE(strcmp(a.emb_name, "embeddings") == 0 || in_argv(w, a.emb_name));
-    REQUIRE(strcmp(a.lab_name, "labels") == 0 || in_argv(w, a.lab_name));
+    REQUIRE(in_argv(w, a.mine.input) && in_argv(w, a.run.output) && in_argv(w, a.run.checkpoint_dir));
+    REQUIRE(a.mine.emb_name != NULL && a.mine.lab_name != NULL);
+    REQUIRE(strcmp(a.mine.emb_name, "embeddings") == 0 || in_argv(w, a.mine.emb_name));
+    REQUIRE(strcmp(a.mine.lab_name, "labels") == 0 || in_argv(w, a.mine.lab_name));
     if (a.help)
         return;
-    REQUIRE(a.input != NULL && a.input[0] != '\0');
-    REQUIRE(a.output != NULL && a.output[0] != '\0');
-    REQUIRE(a.emb_name[0] != '\0' && a.lab_name[0] != '\0');
-    REQUIRE(a.strategy == TM_STRATEGY_HARD || a.strategy == TM_STRATEGY_SEMIHARD ||
-            a.strategy == TM_STRATEGY_TOPK);
-    REQUIRE(a.metric == TM_METRIC_SQEUCLIDEAN || a.metric == TM_METRIC_EUCLIDEAN ||
-            a.metric == TM_METRIC_COSINE);
-    REQUIRE(a.loss == TM_LOSS_HINGE || a.loss == TM_LOSS_SOFTPLUS);
-    REQUIRE(isfinite(a.margin) && a.margin >= 0.0);
-    REQUIRE(a.positives >= 0 && a.positives <= MAX_COUNT);
-    REQUIRE(a.negatives >= 1 && a.negatives <= MAX_COUNT);
-    REQUIRE(a.neg_skip >= 0 && a.neg_skip <= MAX_COUNT);
-    REQUIRE(a.chunk >= 0 && a.chunk <= MAX_COUNT);
-    REQUIRE(a.threads >= 1 && a.threads <= 4096);
-    REQUIRE(a.mem_limit >= 0);
-    REQUIRE(!a.has_neg_min_dist || (isfinite(a.neg_min_dist) && a.neg_min_dist >= 0.0));
-    REQUIRE(isfinite(a.checkpoint_every) && a.checkpoint_every > 0.0);
-    REQUIRE(!a.resume || a.checkpoint_dir != NULL);
+    REQUIRE(a.mine.input != NULL && a.mine.input[0] != '\0');
+    REQUIRE(a.run.output != NULL && a.run.output[0] != '\0');
+    REQUIRE(a.mine.emb_name[0] != '\0' && a.mine.lab_name[0] != '\0');
+    /* The strategy is a registered rule's own name. */
+    REQUIRE(a.mine.strategy != NULL && tm_rule_find(a.mine.strategy) != NULL &&
+            tm_rule_find(a.mine.strategy)->name == a.mine.strategy);
+    REQUIRE(a.mine.metric == TM_METRIC_SQEUCLIDEAN || a.mine.metric == TM_METRIC_EUCLIDEAN ||
+            a.mine.metric == TM_METRIC_COSINE);
+    REQUIRE(a.mine.loss == TM_LOSS_HINGE || a.mine.loss == TM_LOSS_SOFTPLUS);
+    REQUIRE(isfinite(a.mine.margin) && a.mine.margin >= 0.0);
+    REQUIRE(a.mine.positives >= 0 && a.mine.positives <= MAX_COUNT);
+    REQUIRE(a.mine.negatives >= 1 && a.mine.negatives <= MAX_COUNT);
+    REQUIRE(a.mine.neg_skip >= 0 && a.mine.neg_skip <= MAX_COUNT);
+    REQUIRE(a.run.chunk >= 0 && a.run.chunk <= MAX_COUNT);
+    REQUIRE(a.run.threads >= 1 && a.run.threads <= 4096);
+    REQUIRE(a.run.mem_limit >= 0);
+    REQUIRE(!a.mine.has_neg_min_dist || (isfinite(a.mine.neg_min_dist) && a.mine.neg_min_dist >= 0.0));
+    REQUIRE(isfinite(a.run.checkpoint_every) && a.run.checkpoint_every > 0.0);
+    REQUIRE(!a.run.resume || a.run.checkpoint_dir != NULL);
     /* The names the output file records exist for every accepted value. */
-    REQUIRE(strcmp(tm_strategy_name(a.strategy), "?") != 0);
-    REQUIRE(strcmp(tm_metric_name(a.metric), "?") != 0);
-    REQUIRE(strcmp(tm_loss_name(a.loss), "?") != 0);
+    REQUIRE(strcmp(tm_metric_name(a.mine.metric), "?") != 0);
+    REQUIRE(strcmp(tm_loss_name(a.mine.loss), "?") != 0);
 }
 
 static void fuzz_synth(const words_t *w)

@@ -12,36 +12,13 @@
 #include <stdio.h>
 
 #include "tripminer/err.h"
+#include "tripminer/params.h"
 
-typedef enum { TM_STRATEGY_HARD, TM_STRATEGY_SEMIHARD, TM_STRATEGY_TOPK } tm_strategy_t;
-typedef enum { TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN, TM_METRIC_COSINE } tm_metric_t;
-typedef enum { TM_LOSS_HINGE, TM_LOSS_SOFTPLUS } tm_loss_kind_t;
-
-/* Options of "tripminer mine". Strings point into argv. */
+/* Options of "tripminer mine": the job's parameters and --help. */
 typedef struct tm_mine_opts {
-    const char *input;
-    const char *output;
-    const char *emb_name;
-    const char *lab_name;
-    tm_strategy_t strategy;
-    tm_metric_t metric;
-    int normalize;
-    double margin;
-    tm_loss_kind_t loss;
-    int64_t positives;    /* semihard: K hardest positives, 0 = all */
-    int64_t negatives;    /* topk: K */
-    int has_neg_min_dist;
-    double neg_min_dist;
-    int64_t neg_skip;
-    int64_t chunk;        /* rows per rank and round; 0 = auto */
-    int threads;
-    int64_t mem_limit;    /* bytes per rank; 0 = auto */
-    const char *checkpoint_dir;
-    double checkpoint_every;
-    int resume;
-    int json;
-    int verbosity;        /* TM_LOG_* level */
-    int force;
+    tm_mine_params_t mine;
+    tm_run_params_t run;
+    tm_talk_params_t talk;
     int help;             /* --help was given: print usage, do nothing else */
 } tm_mine_opts_t;
 
@@ -58,12 +35,7 @@ typedef struct tm_synth_opts {
     int help;
 } tm_synth_opts_t;
 
-/* Names as the command line and the output file spell them. Local. */
-const char *tm_strategy_name(tm_strategy_t s);
-const char *tm_metric_name(tm_metric_t m);
-const char *tm_loss_name(tm_loss_kind_t l);
-
-/* Fill opts with the defaults of SPEC.md. Local. */
+/* Fill opts with the defaults of docs/contract.md. Local. */
 void tm_mine_opts_default(tm_mine_opts_t *opts);
 void tm_synth_opts_default(tm_synth_opts_t *opts);
 

@@ -38,11 +38,11 @@ static int cmd_mine(int argc, char **argv, MPI_Comm comm, int rank)
     }
     if (rc != 0)
         return finish(rc, &err, rank);
-    tm_log_init(o.verbosity, rank);
+    tm_log_init(o.talk.verbosity, rank);
     tm_mine_summary_t sum;
-    rc = tm_mine_run(&o, comm, &sum, &err);
+    rc = tm_mine_run(&o.mine, &o.run, &o.talk, comm, &sum, &err);
     if (rc == 0 && rank == 0)
-        tm_mine_print_summary(&o, &sum, stdout);
+        tm_mine_print_summary(&o.mine, &o.run, &o.talk, &sum, stdout);
     return finish(rc, &err, rank);
 }
 

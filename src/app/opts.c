@@ -14,50 +14,15 @@
 #include <string.h>
 
 #include "app/opts_table.h"
+#include "rules/rule.h"
 #include "base/log.h"
-
-const char *tm_strategy_name(tm_strategy_t s)
-{
-    switch (s) {
-    case TM_STRATEGY_HARD: return "hard";
-    case TM_STRATEGY_SEMIHARD: return "semihard";
-    case TM_STRATEGY_TOPK: return "topk";
-    }
-    return "?";
-}
-
-const char *tm_metric_name(tm_metric_t m)
-{
-    switch (m) {
-    case TM_METRIC_SQEUCLIDEAN: return "sqeuclidean";
-    case TM_METRIC_EUCLIDEAN: return "euclidean";
-    case TM_METRIC_COSINE: return "cosine";
-    }
-    return "?";
-}
-
-const char *tm_loss_name(tm_loss_kind_t l)
-{
-    switch (l) {
-    case TM_LOSS_HINGE: return "hinge";
-    case TM_LOSS_SOFTPLUS: return "softplus";
-    }
-    return "?";
-}
 
 void tm_mine_opts_default(tm_mine_opts_t *o)
 {
     memset(o, 0, sizeof *o);
-    o->emb_name = "embeddings";
-    o->lab_name = "labels";
-    o->strategy = TM_STRATEGY_HARD;
-    o->metric = TM_METRIC_SQEUCLIDEAN;
-    o->margin = 0.2;
-    o->loss = TM_LOSS_HINGE;
-    o->negatives = 1;
-    o->threads = 1;
-    o->checkpoint_every = 600.0;
-    o->verbosity = TM_LOG_INFO;
+    tm_mine_params_default(&o->mine);
+    tm_run_params_default(&o->run);
+    tm_talk_params_default(&o->talk);
 }
 
 void tm_synth_opts_default(tm_synth_opts_t *o)
@@ -249,68 +214,70 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
                        tm_err_t *err)
 {
     tm_mine_opts_t *o = ctx;
+    tm_mine_params_t *m = &o->mine;
+    tm_run_params_t *r = &o->run;
     const char *cmd = "mine";
     switch (id) {
-    case M_INPUT: o->input = val; return 0;
-    case M_OUTPUT: o->output = val; return 0;
-    case M_EMB: o->emb_name = val; return 0;
-    case M_LAB: o->lab_name = val; return 0;
-    case M_STRATEGY:
-        if (strcmp(val, "hard") == 0) o->strategy = TM_STRATEGY_HARD;
-        else if (strcmp(val, "semihard") == 0) o->strategy = TM_STRATEGY_SEMIHARD;
-        else if (strcmp(val, "topk") == 0) o->strategy = TM_STRATEGY_TOPK;
-        else return tm_err_set(err, TM_EUSAGE,
-                               "unknown strategy '%s', expected hard, semihard or topk (%s %s)",
-                               val, cmd, name);
-        return 0;
+    case M_INPUT: m->input = val; return 0;
+    case M_OUTPUT: r->output = val; return 0;
+    case M_EMB: m->emb_name = val; return 0;
+    case M_LAB: m->lab_name = val; return 0;
+    case M_STRATEGY: {
+        const tm_rule_t *rule = tm_rule_find(val);
+        if (rule != NULL) {
+            m->strategy = rule->name;
+            return 0;
+        }
+        char names[256];
+        tm_rule_names(names, sizeof names);
+        return tm_err_set(err, TM_EUSAGE, "unknown strategy '%s', expected %s (%s %s)", val,
+                          names, cmd, name);
+    }
     case M_METRIC:
-        if (strcmp(val, "sqeuclidean") == 0) o->metric = TM_METRIC_SQEUCLIDEAN;
-        else if (strcmp(val, "euclidean") == 0) o->metric = TM_METRIC_EUCLIDEAN;
-        else if (strcmp(val, "cosine") == 0) o->metric = TM_METRIC_COSINE;
-        else return tm_err_set(err, TM_EUSAGE,
-                               "unknown metric '%s', expected sqeuclidean, euclidean or cosine (%s %s)",
-                               val, cmd, name);
+        if (tm_metric_from_name(val, &m->metric) != 0)
+            return tm_err_set(err, TM_EUSAGE,
+                              "unknown metric '%s', expected sqeuclidean, euclidean or cosine (%s %s)",
+                              val, cmd, name);
         return 0;
-    case M_NORMALIZE: o->normalize = 1; return 0;
-    case M_MARGIN: return parse_dbl(cmd, name, val, 0.0, &o->margin, err);
+    case M_NORMALIZE: m->normalize = 1; return 0;
+    case M_MARGIN: return parse_dbl(cmd, name, val, 0.0, &m->margin, err);
     case M_LOSS:
-        if (strcmp(val, "hinge") == 0) o->loss = TM_LOSS_HINGE;
-        else if (strcmp(val, "softplus") == 0) o->loss = TM_LOSS_SOFTPLUS;
-        else return tm_err_set(err, TM_EUSAGE,
-                               "unknown loss '%s', expected hinge or softplus (%s %s)",
-                               val, cmd, name);
+        if (tm_loss_from_name(val, &m->loss) != 0)
+            return tm_err_set(err, TM_EUSAGE,
+                              "unknown loss '%s', expected hinge or softplus (%s %s)",
+                              val, cmd, name);
         return 0;
-    case M_POSITIVES: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &o->positives, err);
-    case M_NEGATIVES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->negatives, err);
+    case M_POSITIVES: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->positives, err);
+    case M_NEGATIVES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &m->negatives, err);
     case M_NEG_MIN_DIST:
-        o->has_neg_min_dist = 1;
-        return parse_dbl(cmd, name, val, 0.0, &o->neg_min_dist, err);
-    case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &o->neg_skip, err);
-    case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->chunk, err);
+        m->has_neg_min_dist = 1;
+        return parse_dbl(cmd, name, val, 0.0, &m->neg_min_dist, err);
+    case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->neg_skip, err);
+    case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &r->chunk, err);
     case M_THREADS: {
         int64_t t = 0;
         int rc = parse_i64(cmd, name, val, 1, 4096, &t, err);
-        o->threads = (int)t;
+        r->threads = (int)t;
         return rc;
     }
     case M_MEM_LIMIT:
-        if (tm_opts_parse_bytes(val, &o->mem_limit) != 0)
+        if (tm_opts_parse_bytes(val, &r->mem_limit) != 0)
             return tm_err_set(err, TM_EUSAGE,
                               "%s expects a positive byte count such as 4G or 512M, got '%s' (%s)",
                               name, val, cmd);
         return 0;
-    case M_CKPT: o->checkpoint_dir = val; return 0;
+    case M_CKPT: r->checkpoint_dir = val; return 0;
     case M_CKPT_EVERY: {
-        int rc = parse_dbl(cmd, name, val, 0.0, &o->checkpoint_every, err);
-        if (rc == 0 && o->checkpoint_every <= 0.0)
+        int rc = parse_dbl(cmd, name, val, 0.0, &r->checkpoint_every, err);
+        if (rc == 0 && r->checkpoint_every <= 0.0)
             rc = tm_err_set(err, TM_EUSAGE, "%s must be positive, got %s (%s)", name, val, cmd);
         return rc;
     }
-    case M_RESUME: o->resume = 1; return 0;
-    case M_JSON: o->json = 1; return 0;
-    case M_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
-    case M_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
-    case M_FORCE: o->force = 1; return 0;
+    case M_RESUME: r->resume = 1; return 0;
+    case M_JSON: o->talk.json = 1; return 0;
+    case M_QUIET: o->talk.verbosity = TM_LOG_QUIET; return 0;
+    case M_VERBOSE: o->talk.verbosity = TM_LOG_DEBUG; return 0;
+    case M_FORCE: r->force = 1; return 0;
     case M_HELP: o->help = 1; return 0;
     }
     return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (%s)", name, cmd);
@@ -323,15 +290,15 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
                   mine_handle, o, err);
     if (rc != 0 || o->help)
         return rc;
-    if (o->input == NULL)
+    if (o->mine.input == NULL)
         return tm_err_set(err, TM_EUSAGE, "missing input: give -i FILE (mine)");
-    if (o->output == NULL)
+    if (o->run.output == NULL)
         return tm_err_set(err, TM_EUSAGE, "missing output: give -o FILE (mine)");
-    if (o->input[0] == '\0' || o->output[0] == '\0')
+    if (o->mine.input[0] == '\0' || o->run.output[0] == '\0')
         return tm_err_set(err, TM_EUSAGE, "empty file name (mine -i/-o)");
-    if (o->emb_name[0] == '\0' || o->lab_name[0] == '\0')
+    if (o->mine.emb_name[0] == '\0' || o->mine.lab_name[0] == '\0')
         return tm_err_set(err, TM_EUSAGE, "empty dataset name (mine --embeddings/--labels)");
-    if (o->resume && o->checkpoint_dir == NULL)
+    if (o->run.resume && o->run.checkpoint_dir == NULL)
         return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (mine)");
     return 0;
 }

@@ -52,6 +52,14 @@ void tm_log_rank(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+void tm_log_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprint("tripminer: warning: ", fmt, ap);
+    va_end(ap);
+}
+
 void tm_log_error(const char *msg)
 {
     fprintf(stderr, "tripminer: error: %s\n", msg);

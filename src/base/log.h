@@ -24,6 +24,12 @@ void tm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  */
 void tm_log_rank(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Print "tripminer: warning: " + message on stderr, whatever the level
+ * (a warning is never filtered out), from the calling process. Local.
+ */
+void tm_log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print the one error line "tripminer: error: MSG" on stderr. Local. */
 void tm_log_error(const char *msg);
 

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "tripminer/opts.h"
+#include "tripminer/metric.h"
 
 /* Squared norm of a row in double. Local. */
 double tm_exact_sqnorm(const float *a, int64_t dim);

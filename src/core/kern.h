@@ -19,7 +19,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "tripminer/opts.h"
+#include "tripminer/metric.h"
 
 /* Constants of the error bound for one dimension D. */
 typedef struct tm_kern_bound {

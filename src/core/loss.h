@@ -12,7 +12,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "tripminer/opts.h"
+#include "tripminer/metric.h"
 
 /*
  * Bins of the exact accumulator, one per power of two from 2^-172 (the

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "tripminer/err.h"
-#include "rules/select.h"
+#include "core/rows.h"
 #include "dist/shard.h"
 
 typedef struct tm_exchange tm_exchange_t;

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "io/format.h"
 #include "io/h5util.h"
 #include "base/outpath.h"
 #include "base/fault.h"
@@ -198,28 +199,24 @@ static int attr_i64(hid_t obj, const char *name, int64_t v)
     return attr_write(obj, name, H5T_NATIVE_INT64, &v);
 }
 
-static int write_meta(const char *tmp, const tm_out_meta_t *m)
+/* The root attributes: the ATTR rows of the field table, in its order. */
+static int write_meta(const char *tmp, const tm_run_record_t *r)
 {
     hid_t f = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     if (f < 0)
         return -1;
     int bad = 0;
-    bad |= attr_str(f, "strategy", m->strategy);
-    bad |= attr_str(f, "metric", m->metric);
-    bad |= attr_str(f, "loss", m->loss);
-    bad |= attr_str(f, "input", m->input);
-    bad |= attr_str(f, "version", m->version);
-    bad |= attr_f64(f, "margin", m->margin);
-    bad |= attr_f64(f, "loss_sum", m->loss_sum);
-    bad |= attr_f64(f, "loss_mean", m->loss_mean);
-    bad |= attr_f64(f, "loss_mean_active", m->loss_mean_active);
-    bad |= attr_i64(f, "normalize", m->normalize);
-    bad |= attr_i64(f, "num_embeddings", m->num_embeddings);
-    bad |= attr_i64(f, "dim", m->dim);
-    bad |= attr_i64(f, "num_triplets", m->num_triplets);
-    bad |= attr_i64(f, "active_triplets", m->active_triplets);
-    bad |= attr_i64(f, "skipped_anchors", m->skipped_anchors);
-    bad |= attr_i64(f, "ranks", m->ranks);
+    for (size_t k = 0; k < tm_nfields; k++) {
+        if (!(tm_fields[k].flags & TM_FIELD_ATTR))
+            continue;
+        tm_value_t v;
+        tm_field_get(&tm_fields[k], r, &v);
+        switch (v.type) {
+        case TM_FT_STR: bad |= attr_str(f, tm_fields[k].name, v.s); break;
+        case TM_FT_F64: bad |= attr_f64(f, tm_fields[k].name, v.f); break;
+        case TM_FT_I64: bad |= attr_i64(f, tm_fields[k].name, v.i); break;
+        }
+    }
     if (H5Fclose(f) < 0)
         bad = -1;
     return bad ? -1 : 0;
@@ -254,7 +251,7 @@ static int publish(const tm_outfile_t *of, tm_err_t *err)
                       strerror(errno), of->path);
 }
 
-int tm_outfile_commit(tm_outfile_t *of, const tm_out_meta_t *meta, MPI_Comm comm,
+int tm_outfile_commit(tm_outfile_t *of, const tm_run_record_t *meta, MPI_Comm comm,
                       tm_err_t *err)
 {
     int rank = 0;
@@ -295,7 +292,7 @@ void tm_outfile_abort(tm_outfile_t *of, MPI_Comm comm)
 
 int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_t *triplets,
                             const float *d_ap, const float *d_an, const float *loss,
-                            const tm_out_meta_t *meta, MPI_Comm comm, tm_err_t *err)
+                            const tm_run_record_t *meta, MPI_Comm comm, tm_err_t *err)
 {
     int64_t lo = 0, total = 0;
     int rank = 0;
@@ -310,17 +307,13 @@ int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_
     int rc = tm_outfile_create(&of, path, force, comm, err);
     if (rc != 0)
         return rc;
-    rc = tm_outfile_write_rows(&of, "triplets", H5T_STD_I64LE, H5T_NATIVE_INT64, total, 3, lo, m,
-                               triplets, comm, err);
-    if (rc == 0)
-        rc = tm_outfile_write_rows(&of, "d_ap", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
-                                   d_ap, comm, err);
-    if (rc == 0)
-        rc = tm_outfile_write_rows(&of, "d_an", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
-                                   d_an, comm, err);
-    if (rc == 0)
-        rc = tm_outfile_write_rows(&of, "loss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, 0, lo, m,
-                                   loss, comm, err);
+    const void *cols[TM_OUT_NDATASETS] = {triplets, d_ap, d_an, loss};
+    for (int k = 0; k < TM_OUT_NDATASETS && rc == 0; k++) {
+        const tm_dataset_def_t *d = &tm_out_datasets[k];
+        rc = tm_outfile_write_rows(&of, d->name, d->is_int ? H5T_STD_I64LE : H5T_IEEE_F32LE,
+                                   d->is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT, total, d->cols,
+                                   lo, m, cols[k], comm, err);
+    }
     if (rc != 0) {
         tm_outfile_abort(&of, comm);
         return rc;

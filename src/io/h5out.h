@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tripminer/err.h"
+#include "io/format.h"
 
 /*
  * Room for the temporary name, including its NUL: Linux's PATH_MAX. A
@@ -29,13 +30,6 @@ typedef struct tm_outfile {
     int64_t file;           /* HDF5 file id (hid_t), or -1 */
 } tm_outfile_t;
 
-/* Root attributes of a mining output (SPEC.md, "Output"). */
-typedef struct tm_out_meta {
-    const char *strategy, *metric, *loss, *input, *version;
-    double margin, loss_sum, loss_mean, loss_mean_active;
-    int64_t normalize, num_embeddings, dim, num_triplets, active_triplets,
-        skipped_anchors, ranks;
-} tm_out_meta_t;
 
 /*
  * Refuse early what would fail at the end: an existing output without
@@ -68,7 +62,7 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
  * of any rank the temporary file is removed and every rank returns the
  * error. Collective over comm.
  */
-int tm_outfile_commit(tm_outfile_t *of, const tm_out_meta_t *meta, MPI_Comm comm,
+int tm_outfile_commit(tm_outfile_t *of, const tm_run_record_t *meta, MPI_Comm comm,
                       tm_err_t *err);
 
 /* Give up: close (collectively) and remove the temporary file. Collective. */
@@ -81,6 +75,6 @@ void tm_outfile_abort(tm_outfile_t *of, MPI_Comm comm);
  */
 int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_t *triplets,
                             const float *d_ap, const float *d_an, const float *loss,
-                            const tm_out_meta_t *meta, MPI_Comm comm, tm_err_t *err);
+                            const tm_run_record_t *meta, MPI_Comm comm, tm_err_t *err);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * select.c - batch-hard selection with exact re-checks of near-ties.
+ * hard.c - batch-hard selection (the hardest positive and the hardest
+ * negative of each anchor) with exact re-checks of near-ties.
  */
 #include "rules/select.h"
 
-#include "rules/util.h"
+#include "rules/prefilter.h"
+#include "rules/rule.h"
 
 #include <float.h>
 #include <math.h>
@@ -50,87 +52,6 @@ void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast
         better = val < b->val || (val == b->val && idx < b->idx);
     if (better)
         *b = (tm_best_t){val, fast, idx};
-}
-
-__attribute__((target_clones("avx2", "default")))
-uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
-                       int64_t n, double gate, double min_dist, double pgate)
-{
-    typedef double v4d __attribute__((vector_size(32)));
-    typedef long long v4l __attribute__((vector_size(32)));
-    const v4l vlab = {lab, lab, lab, lab};
-    const v4d vgate = {gate, gate, gate, gate}, vmin = {min_dist, min_dist, min_dist, min_dist};
-    const v4d vpg = {pgate, pgate, pgate, pgate};
-    uint64_t mask = 0;
-    int64_t j = 0;
-    for (int64_t blk = 0; j + 16 <= n; blk++, j += 16) {
-        v4l any = {0, 0, 0, 0};
-        for (int k = 0; k < 16; k += 4) {
-            v4l l4;
-            v4d lo4, hi4;
-            memcpy(&l4, clab + j + k, sizeof l4);
-            memcpy(&lo4, lo + j + k, sizeof lo4);
-            memcpy(&hi4, hi + j + k, sizeof hi4);
-            const v4l neg = l4 != vlab;
-            any |= (neg & (lo4 <= vgate) & (hi4 >= vmin)) | (~neg & (hi4 >= vpg));
-        }
-        if (any[0] | any[1] | any[2] | any[3])
-            mask |= (uint64_t)1 << blk;
-    }
-    if (j < n) {
-        /* The last, partial block is looked at closely in any case. */
-        mask |= (uint64_t)1 << (j / 16);
-    }
-    return mask;
-}
-
-__attribute__((target_clones("avx2", "default")))
-void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
-                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
-                     int metric_units, double *restrict lo, double *restrict hi)
-{
-    const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
-    /*
-     * f is finite exactly when g is (norms of float32 rows are far from
-     * overflowing a double, and so are their inverses' products), so
-     * f - f != 0 flags a dot product that overflowed float32.
-     */
-    int bad = 0;
-    if (metric == TM_METRIC_COSINE) {
-        /* Zero norms: f = 1 exactly (inverse norm taken as 0). */
-        const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
-        const double e0 = b.gamma + b.slack;
-        for (int64_t j = 0; j < nc; j++) {
-            const double ic = cnorm[j] > 0.0 ? 1.0 / cnorm[j] : 0.0;
-            const double f = 1.0 - (double)g[j] * ia * ic;
-            const double e = e0 + b.tiny * ia * ic;
-            bad |= !(f - f == 0.0);
-            lo[j] = f - e;
-            hi[j] = f + e;
-        }
-    } else {
-        const double k1 = 2.0 * b.gamma * ra, k0 = 2.0 * b.tiny + b.slack * na;
-        for (int64_t j = 0; j < nc; j++) {
-            const double f = na + csq[j] - 2.0 * (double)g[j];
-            const double e = k1 * cnorm[j] + k0 + b.slack * csq[j];
-            bad |= !(f - f == 0.0);
-            lo[j] = f - e;
-            hi[j] = f + e;
-        }
-    }
-    if (bad)
-        for (int64_t j = 0; j < nc; j++)
-            if (!(g[j] <= FLT_MAX && g[j] >= -FLT_MAX)) {
-                /* A dot product that overflowed float32 says nothing. */
-                lo[j] = -INFINITY;
-                hi[j] = INFINITY;
-            }
-    if (metric_units && metric == TM_METRIC_EUCLIDEAN)
-        for (int64_t j = 0; j < nc; j++) {
-            /* The rounded square root is monotone: the ends stay safe. */
-            lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
-            hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
-        }
 }
 
 /*
@@ -280,60 +201,39 @@ static void hard_row_keys(tm_hard_t *st, tm_metric_t metric, const tm_keyrow_t *
     }
 }
 
-void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                    const tm_rows_t *anch, int64_t a0, int64_t a1,
-                    const tm_rows_t *cand, int64_t c0, int64_t c1,
-                    const float *G, double *scratch)
+static void hard_keys(void *st, const tm_rowctx_t *r)
 {
-    const int64_t nc = c1 - c0;
-    int32_t *hits = (int32_t *)(void *)(scratch + 2 * nc);
-    tm_tilekeys_t tk;
-    tm_tilekeys(metric, cand, c0, c1, &tk);
-    for (int64_t a = a0; a < a1; a++) {
-        tm_keyrow_t kr;
-        if (tk.ok)
-            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
-        if (tk.ok && kr.ok)
-            hard_row_keys(st, metric, &kr, anch, a, cand, c0, nc, G + (a - a0) * nc, hits);
-        else
-            hard_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, scratch,
-                     scratch + nc, hits);
-    }
+    const tm_tile_t *t = r->t;
+    hard_row_keys(st, t->metric, r->kr, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->hits);
 }
 
-/* ---- triplet lists ---------------------------------------------------- */
-
-int tm_triplets_push(tm_triplets_t *t, int64_t a, int64_t p, int64_t n, double dap, double dan)
+static void hard_intervals(void *st, const tm_rowctx_t *r)
 {
-    if (t->m == t->cap) {
-        int64_t cap = t->cap > 0 ? 2 * t->cap : 1024;
-        int64_t *idx = realloc(t->idx, (size_t)cap * 3 * sizeof *idx);
-        if (idx != NULL)
-            t->idx = idx;
-        double *x = idx ? realloc(t->dap, (size_t)cap * sizeof *x) : NULL;
-        if (x != NULL)
-            t->dap = x;
-        double *y = x ? realloc(t->dan, (size_t)cap * sizeof *y) : NULL;
-        if (y == NULL)
-            return TM_ENOMEM;
-        t->dan = y;
-        t->cap = cap;
-    }
-    int64_t k = t->m++;
-    t->idx[3 * k + 0] = a;
-    t->idx[3 * k + 1] = p;
-    t->idx[3 * k + 2] = n;
-    t->dap[k] = dap;
-    t->dan[k] = dan;
+    const tm_tile_t *t = r->t;
+    hard_row(st, t->metric, t->bound, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->lo, r->hi,
+             r->hits);
+}
+
+void tm_hard_update(tm_hard_t *st, const tm_tile_t *t)
+{
+    tm_tile_rows(t, st, NULL, hard_keys, hard_intervals);
+}
+
+void tm_hard_save(const tm_hard_t *st, tm_buf_t *b)
+{
+    tm_buf_put_i64(b, st->n);
+    tm_buf_put(b, st->pos, (size_t)st->n * sizeof *st->pos);
+    tm_buf_put(b, st->neg, (size_t)st->n * sizeof *st->neg);
+}
+
+int tm_hard_load(tm_hard_t *st, tm_buf_t *b)
+{
+    if (tm_buf_get_i64(b) != st->n)
+        return TM_EINPUT;
+    if (tm_buf_get_array(b, st->pos, st->n, sizeof *st->pos) ||
+        tm_buf_get_array(b, st->neg, st->n, sizeof *st->neg))
+        return TM_EINPUT;
     return 0;
-}
-
-void tm_triplets_free(tm_triplets_t *t)
-{
-    free(t->idx);
-    free(t->dap);
-    free(t->dan);
-    memset(t, 0, sizeof *t);
 }
 
 int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out)
@@ -349,3 +249,100 @@ int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out)
     }
     return 0;
 }
+
+/* ---- the rule: plain, or the nearest list of one with negative filters --- */
+
+typedef struct hard_rule {
+    int filtered; /* --neg-min-dist or --neg-skip: the nearest list keeps skip + 1 */
+    tm_hard_t plain;
+    tm_nearest_t near;
+} hard_rule_t;
+
+static int is_filtered(const tm_mine_params_t *p)
+{
+    return p->has_neg_min_dist || p->neg_skip > 0;
+}
+
+static int64_t hard_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
+{
+    (void)budget;
+    if (is_filtered(p))
+        return tm_nearest_bytes(n, p->neg_skip + 1);
+    return tm_rule_bytes(n, 2 * (int64_t)sizeof(tm_best_t), 0);
+}
+
+static void hard_destroy(void *vst)
+{
+    hard_rule_t *st = vst;
+    if (st == NULL)
+        return;
+    tm_hard_free(&st->plain);
+    tm_nearest_free(&st->near);
+    free(st);
+}
+
+static int hard_create(void **out, const tm_mine_params_t *p, int64_t n, int64_t budget)
+{
+    (void)budget;
+    hard_rule_t *st = calloc(1, sizeof *st);
+    *out = st;
+    if (st == NULL)
+        return TM_ENOMEM;
+    st->filtered = is_filtered(p);
+    return st->filtered ? tm_nearest_init(&st->near, n, 1, tm_rule_negfilter(p))
+                        : tm_hard_init(&st->plain, n);
+}
+
+static void hard_rule_update(void *vst, int pass, const tm_tile_t *t)
+{
+    (void)pass;
+    hard_rule_t *st = vst;
+    if (st->filtered)
+        tm_nearest_update(&st->near, t);
+    else
+        tm_hard_update(&st->plain, t);
+}
+
+static int hard_rule_finish(const void *vst, const int64_t *gid, tm_triplets_t *out)
+{
+    const hard_rule_t *st = vst;
+    return st->filtered ? tm_nearest_finish(&st->near, gid, out)
+                        : tm_hard_finish(&st->plain, gid, out);
+}
+
+static void hard_rule_save(const void *vst, int pass, tm_buf_t *b)
+{
+    (void)pass;
+    const hard_rule_t *st = vst;
+    if (st->filtered)
+        tm_nearest_save(&st->near, b);
+    else
+        tm_hard_save(&st->plain, b);
+}
+
+static int hard_rule_load(void *vst, int pass, tm_buf_t *b)
+{
+    (void)pass;
+    hard_rule_t *st = vst;
+    return st->filtered ? tm_nearest_load(&st->near, b) : tm_hard_load(&st->plain, b);
+}
+
+static int always(const void *st, int pass)
+{
+    (void)st, (void)pass;
+    return 1;
+}
+
+const tm_rule_t tm_rule_hard = {
+    .name = "hard",
+    .passes = 1,
+    .state_bytes = hard_bytes,
+    .create = hard_create,
+    .destroy = hard_destroy,
+    .needs_tiles = always,
+    .update = hard_rule_update,
+    .begin_pass = NULL,
+    .finish = hard_rule_finish,
+    .save = hard_rule_save,
+    .load = hard_rule_load,
+};

@@ -1,14 +1,23 @@
 /*
- * select_nearest.c - the K nearest negatives per anchor after the
- * negative filters, and the hardest positive: top-k mining, and batch-hard
- * mining when --neg-min-dist or --neg-skip is given.
+ * nearest.c - the K nearest negatives per anchor after the negative
+ * filters, and the hardest positive: the state of the topk rule, and of
+ * the hard rule when --neg-min-dist or --neg-skip is given.
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "rules/util.h"
+#include "rules/prefilter.h"
+#include "rules/rule.h"
 #include "tripminer/err.h"
 #include "core/exact.h"
+
+int64_t tm_nearest_bytes(int64_t n, int64_t cap)
+{
+    if (cap < 0 || cap > INT64_MAX / 2 / (int64_t)sizeof(tm_entry_t))
+        return INT64_MAX;
+    return tm_rule_bytes(n, cap * (int64_t)sizeof(tm_entry_t) + (int64_t)sizeof(int64_t) +
+                                (int64_t)sizeof(tm_entry_t), 0);
+}
 
 int tm_nearest_init(tm_nearest_t *st, int64_t n, int64_t k, tm_negfilter_t filter)
 {
@@ -103,9 +112,6 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
     }
 }
 
-/* Negatives are taken in blocks of this many, the gates renewed between. */
-#define KEY_BLOCK 128
-
 /*
  * The same with float32 keys (select_keys.c): the hardest positive as in
  * batch-hard, then the negatives of the two ranges block by block, each
@@ -151,8 +157,8 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
                            ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
                            : -INFINITY;
     for (int q = 0; q < 2; q++)
-        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
-            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
+            const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
             const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
             const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
             const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
@@ -164,25 +170,45 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
         }
 }
 
-void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                       const tm_rows_t *anch, int64_t a0, int64_t a1,
-                       const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
-                       double *scratch)
+static void nearest_keys(void *st, const tm_rowctx_t *r)
 {
-    const int64_t nc = c1 - c0;
-    tm_tilekeys_t tk;
-    tm_tilekeys(metric, cand, c0, c1, &tk);
-    for (int64_t a = a0; a < a1; a++) {
-        tm_keyrow_t kr;
-        if (tk.ok)
-            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
-        if (tk.ok && kr.ok)
-            nearest_row_keys(st, metric, &kr, anch, a, cand, c0, nc, G + (a - a0) * nc,
-                             (int32_t *)(void *)scratch);
-        else
-            nearest_row(st, metric, bound, anch, a, cand, c0, nc, G + (a - a0) * nc, scratch,
-                        scratch + nc);
-    }
+    const tm_tile_t *t = r->t;
+    nearest_row_keys(st, t->metric, r->kr, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->hits);
+}
+
+static void nearest_intervals(void *st, const tm_rowctx_t *r)
+{
+    const tm_tile_t *t = r->t;
+    nearest_row(st, t->metric, t->bound, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->lo,
+                r->hi);
+}
+
+void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t)
+{
+    tm_tile_rows(t, st, NULL, nearest_keys, nearest_intervals);
+}
+
+void tm_nearest_save(const tm_nearest_t *st, tm_buf_t *b)
+{
+    tm_buf_put_i64(b, st->n);
+    tm_buf_put_i64(b, st->cap);
+    tm_buf_put(b, st->count, (size_t)st->n * sizeof *st->count);
+    tm_buf_put(b, st->pos, (size_t)st->n * sizeof *st->pos);
+    tm_buf_put(b, st->neg, (size_t)(st->n * st->cap) * sizeof *st->neg);
+}
+
+int tm_nearest_load(tm_nearest_t *st, tm_buf_t *b)
+{
+    if (tm_buf_get_i64(b) != st->n || tm_buf_get_i64(b) != st->cap)
+        return TM_EINPUT;
+    if (tm_buf_get_array(b, st->count, st->n, sizeof *st->count) ||
+        tm_buf_get_array(b, st->pos, st->n, sizeof *st->pos) ||
+        tm_buf_get_array(b, st->neg, st->n * st->cap, sizeof *st->neg))
+        return TM_EINPUT;
+    for (int64_t a = 0; a < st->n; a++)
+        if (st->count[a] < 0 || st->count[a] > st->cap)
+            return TM_EINPUT;
+    return 0;
 }
 
 int tm_nearest_finish(const tm_nearest_t *st, const int64_t *gid, tm_triplets_t *out)

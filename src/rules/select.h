@@ -1,5 +1,8 @@
 /*
- * select.h - per-anchor selection state and its update from one tile.
+ * select.h - the building blocks of the mining rules: per-anchor selection
+ * states, their update from one tile, their bytes for checkpoints, and the
+ * triplets they produce. The rules (rule.h) are made of these; the tests
+ * reach them directly.
  *
  * The float32 tile only filters: a candidate whose approximate distance,
  * widened by its error bound, could still beat (or tie) the anchor's
@@ -8,30 +11,33 @@
  * and the values do not depend on how the work was split, neither does the
  * result.
  */
-#ifndef TRIPMINER_SELECT_H
-#define TRIPMINER_SELECT_H
+#ifndef TM_RULES_SELECT_H
+#define TM_RULES_SELECT_H
 
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "core/kern.h"
-#include "tripminer/opts.h"
+#include "core/rows.h"
+#include "tripminer/metric.h"
 
-/* A block of rows offered to the selection: anchors or candidates. */
-typedef struct tm_rows {
-    int64_t n;
-    int64_t dim;
-    const float *emb;      /* n x dim */
-    const int64_t *labels; /* n */
-    const int64_t *gid;    /* n global indices */
-    const double *sqnorm;  /* n squared norms (double) */
-    const double *norm;    /* n norms (square roots of sqnorm) */
-    /*
-     * Candidates only, optional: float32 keys (see tm_rows_keys). When
-     * set, the rows are ordered by (label, global index) and the
-     * selection filters with the keys; when NULL it uses double intervals.
-     */
-    const float *kadd, *kmul;
-} tm_rows_t;
+/*
+ * A tile offered to a rule: anchors [a0, a1) of anch against candidates
+ * [c0, c1) of cand. G holds their float32 dot products ((a1-a0) x (c1-c0),
+ * row-major), or NULL where the rule's pass needs none; scratch holds
+ * 3 (c1-c0) doubles (c1-c0 at most 1024, the tile width). Different anchor
+ * ranges may be updated by different threads at once.
+ */
+typedef struct tm_tile {
+    tm_metric_t metric;
+    tm_kern_bound_t bound;
+    const tm_rows_t *anch;
+    int64_t a0, a1;
+    const tm_rows_t *cand;
+    int64_t c0, c1;
+    const float *G;
+    double *scratch;
+} tm_tile_t;
 
 /*
  * The float32 keys of rows ordered by (label, global index): with the dot
@@ -63,15 +69,15 @@ int tm_hard_init(tm_hard_t *st, int64_t n);
 void tm_hard_free(tm_hard_t *st);
 
 /*
- * Offer candidates [c0, c1) of cand to anchors [a0, a1) of anch. G holds
- * their float32 dot products ((a1-a0) x (c1-c0), row-major); scratch holds
- * at least 3 (c1-c0) doubles (c1-c0 must be below 2^31). Local; different anchor ranges may be updated
- * by different threads at once.
+ * The state as bytes, and back into a state set up for the same anchors
+ * and options, checking every count against the bytes there: 0, or
+ * TM_EINPUT / TM_ENOMEM. Likewise for the other states below. Local.
  */
-void tm_hard_update(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                    const tm_rows_t *anch, int64_t a0, int64_t a1,
-                    const tm_rows_t *cand, int64_t c0, int64_t c1,
-                    const float *G, double *scratch);
+void tm_hard_save(const tm_hard_t *st, tm_buf_t *b);
+int tm_hard_load(tm_hard_t *st, tm_buf_t *b);
+
+/* Offer a tile (G needed). Local. */
+void tm_hard_update(tm_hard_t *st, const tm_tile_t *t);
 
 /*
  * Offer one candidate by its exact distance (no filtering): the rule
@@ -111,7 +117,7 @@ typedef struct tm_entry {
 } tm_entry_t;
 
 /*
- * The negative filters of SPEC.md: ignore negatives with d < min_dist
+ * The negative filters of docs/contract.md: ignore negatives with d < min_dist
  * (when has_min_dist), then the skip nearest remaining ones.
  */
 typedef struct tm_negfilter {
@@ -133,22 +139,21 @@ typedef struct tm_nearest {
     tm_entry_t *pos;  /* hardest positive per anchor; idx -1 if none */
 } tm_nearest_t;
 
+/* Bytes of the state of n anchors keeping cap entries (INT64_MAX if huge). */
+int64_t tm_nearest_bytes(int64_t n, int64_t cap);
+
 /* Allocate for n anchors keeping k negatives after the filter. Local. */
 int tm_nearest_init(tm_nearest_t *st, int64_t n, int64_t k, tm_negfilter_t filter);
 void tm_nearest_free(tm_nearest_t *st);
+void tm_nearest_save(const tm_nearest_t *st, tm_buf_t *b);
+int tm_nearest_load(tm_nearest_t *st, tm_buf_t *b);
 
 /* Offer one negative / positive by its exact distance (the rules). Local. */
 void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 
-/*
- * Offer a tile, as tm_hard_update does (scratch: at least 2 (c1-c0)
- * doubles). Local; thread-safe across anchors.
- */
-void tm_nearest_update(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                       const tm_rows_t *anch, int64_t a0, int64_t a1,
-                       const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
-                       double *scratch);
+/* Offer a tile (G needed). Local. */
+void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t);
 
 /*
  * Triplets of the finished state: topk (pairs every kept negative past
@@ -182,23 +187,21 @@ typedef struct tm_semi {
 
 int tm_semi_init(tm_semi_t *st, int64_t n, int64_t kpos, tm_negfilter_t filter, int64_t budget);
 void tm_semi_free(tm_semi_t *st);
+/* pass2: whether the gaps of pass 2 exist (after tm_semi_begin2). */
+void tm_semi_save(const tm_semi_t *st, tm_buf_t *b, int pass2);
+int tm_semi_load(tm_semi_t *st, tm_buf_t *b, int pass2);
 
 /* Whether pass 1 needs float32 tiles (else G may be NULL). Local. */
 int tm_semi_pass1_needs_tiles(const tm_semi_t *st);
 
 /* Pass 1 update from a tile (G may be NULL, see above). Local. */
-void tm_semi_update1(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                     const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G);
+void tm_semi_update1(tm_semi_t *st, const tm_tile_t *t);
 
 /* Between the passes: sort positives, set up the gaps. 0 or TM_ENOMEM. Local. */
 int tm_semi_begin2(tm_semi_t *st);
 
-/* Pass 2 update from a tile (scratch: at least c1 - c0 doubles). Local. */
-void tm_semi_update2(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                     const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
-                     double *scratch);
+/* Pass 2 update from a tile (G needed). Local. */
+void tm_semi_update2(tm_semi_t *st, const tm_tile_t *t);
 
 /* Offer exact distances directly (the rules; used by tests). Local. */
 void tm_semi_offer1(tm_semi_t *st, int64_t a, int is_pos, double val, int64_t idx);

@@ -1,5 +1,5 @@
 /*
- * select_semi.c - semi-hard mining (FaceNet; the choice of TensorFlow
+ * semihard.c - semi-hard mining (FaceNet; the choice of TensorFlow
  * Addons' triplet_semihard_loss) over the whole data set, in two passes.
  *
  * Pass 1 collects each anchor's positive distances (all, or the kpos
@@ -12,7 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rules/util.h"
+#include "rules/prefilter.h"
+#include "rules/rule.h"
 #include "tripminer/err.h"
 #include "core/exact.h"
 
@@ -121,10 +122,16 @@ void tm_semi_offer1(tm_semi_t *st, int64_t a, int is_pos, double val, int64_t id
         append_pos(st, a, e);
 }
 
-void tm_semi_update1(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                     const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G)
+void tm_semi_update1(tm_semi_t *st, const tm_tile_t *t)
 {
+    const tm_metric_t metric = t->metric;
+    const tm_kern_bound_t bound = t->bound;
+    const tm_rows_t *anch = t->anch, *cand = t->cand;
+    const int64_t a0 = t->a0, a1 = t->a1, c0 = t->c0, c1 = t->c1;
+    const float *G = t->G;
+    /* Over the budget: the lists are not there, the pass is refused after it. */
+    if (__atomic_load_n(&st->overflow, __ATOMIC_RELAXED))
+        return;
     const int64_t nc = c1 - c0, dim = anch->dim, skip = st->filter.skip;
     const int has_min = st->filter.has_min_dist;
     const double min_dist = st->filter.min_dist;
@@ -273,9 +280,6 @@ static void semi_neg(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
     tm_semi_offer2(st, a, val, cand->gid[c]);
 }
 
-/* Negatives are taken in blocks of this many, the gates renewed between. */
-#define KEY_BLOCK 128
-
 /*
  * Pass 2 with float32 keys (select_keys.c): a negative can only matter if
  * its exact distance is at most the farthest positive or the top gap's
@@ -300,8 +304,8 @@ static void semi_row_keys(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bou
     int64_t r[4][2];
     tm_keyrow_ranges(kr, nc, r);
     for (int q = 0; q < 2; q++)
-        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += KEY_BLOCK) {
-            const int64_t j1 = j0 + KEY_BLOCK < r[q][1] ? j0 + KEY_BLOCK : r[q][1];
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
+            const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
             const tm_entry_t *top = &st->slot[a][np];
             const double gate = top->idx < 0 ? INFINITY : fmax(pmax, top->val);
             const float le = tm_key_thr_le(kr, tm_fast_up(metric, gate));
@@ -311,31 +315,32 @@ static void semi_row_keys(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bou
         }
 }
 
-void tm_semi_update2(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
-                     const tm_rows_t *anch, int64_t a0, int64_t a1,
-                     const tm_rows_t *cand, int64_t c0, int64_t c1, const float *G,
-                     double *scratch)
+/* Without usable keys: the interval test for every negative of the row. */
+static void semi_row(void *vst, const tm_rowctx_t *r)
 {
-    const int64_t nc = c1 - c0;
-    int32_t *hits = (int32_t *)(void *)scratch;
-    tm_tilekeys_t tk;
-    tm_tilekeys(metric, cand, c0, c1, &tk);
-    for (int64_t a = a0; a < a1; a++) {
-        if (st->npos[a] == 0)
-            continue; /* skipped anyway */
-        const float *g = G + (a - a0) * nc;
-        tm_keyrow_t kr;
-        if (tk.ok)
-            tm_keyrow(metric, bound, &tk, anch, a, cand, c0, c1, &kr);
-        if (tk.ok && kr.ok) {
-            semi_row_keys(st, metric, bound, &kr, anch, a, cand, c0, nc, g, hits);
-            continue;
-        }
-        const int64_t lab = anch->labels[a];
-        for (int64_t j = 0; j < nc; j++)
-            if (cand->labels[c0 + j] != lab)
-                semi_neg(st, metric, bound, anch, a, cand, c0 + j, g[j]);
-    }
+    const tm_tile_t *t = r->t;
+    const int64_t lab = t->anch->labels[r->a];
+    for (int64_t j = 0; j < r->nc; j++)
+        if (t->cand->labels[t->c0 + j] != lab)
+            semi_neg(vst, t->metric, t->bound, t->anch, r->a, t->cand, t->c0 + j, r->g[j]);
+}
+
+static void semi_keys(void *st, const tm_rowctx_t *r)
+{
+    const tm_tile_t *t = r->t;
+    semi_row_keys(st, t->metric, t->bound, r->kr, t->anch, r->a, t->cand, t->c0, r->nc, r->g,
+                  r->hits);
+}
+
+/* Anchors without positives are skipped anyway. */
+static int semi_no_pos(const void *st, int64_t a)
+{
+    return ((const tm_semi_t *)st)->npos[a] == 0;
+}
+
+void tm_semi_update2(tm_semi_t *st, const tm_tile_t *t)
+{
+    tm_tile_rows(t, st, semi_no_pos, semi_keys, semi_row);
 }
 
 int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out)
@@ -366,3 +371,163 @@ int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out)
     }
     return 0;
 }
+
+void tm_semi_save(const tm_semi_t *st, tm_buf_t *b, int pass2)
+{
+    tm_buf_put_i64(b, st->n);
+    tm_buf_put_i64(b, st->kpos);
+    tm_buf_put_i64(b, pass2);
+    tm_buf_put_i64(b, st->bytes);
+    tm_buf_put_i64(b, st->overflow);
+    tm_buf_put(b, st->npos, (size_t)st->n * sizeof *st->npos);
+    for (int64_t a = 0; a < st->n; a++) {
+        tm_buf_put(b, st->pos[a], (size_t)st->npos[a] * sizeof(tm_entry_t));
+        if (pass2 && st->npos[a] > 0)
+            tm_buf_put(b, st->slot[a], (size_t)(st->npos[a] + 1) * sizeof(tm_entry_t));
+    }
+    tm_buf_put(b, st->gate, (size_t)st->n * sizeof *st->gate);
+    tm_buf_put(b, st->far, (size_t)st->n * sizeof *st->far);
+    tm_nearest_save(&st->skipset, b);
+}
+
+int tm_semi_load(tm_semi_t *st, tm_buf_t *b, int pass2)
+{
+    if (tm_buf_get_i64(b) != st->n || tm_buf_get_i64(b) != st->kpos || tm_buf_get_i64(b) != pass2)
+        return TM_EINPUT;
+    st->bytes = tm_buf_get_i64(b);
+    st->overflow = (int)tm_buf_get_i64(b);
+    if (tm_buf_get_array(b, st->npos, st->n, sizeof *st->npos))
+        return TM_EINPUT;
+    for (int64_t a = 0; a < st->n; a++) {
+        const int64_t np = st->npos[a];
+        if (np < 0 || (st->kpos > 0 && np > st->kpos) ||
+            (uint64_t)np > tm_buf_left(b) / sizeof(tm_entry_t))
+            return TM_EINPUT;
+        /* Lists of kpos were allocated by tm_semi_init; others grow here. */
+        if (np > st->pos_cap[a]) {
+            tm_entry_t *p = realloc(st->pos[a], (size_t)np * sizeof *p);
+            if (p == NULL)
+                return TM_ENOMEM;
+            st->pos[a] = p;
+            st->pos_cap[a] = np;
+        }
+        if (tm_buf_get_array(b, st->pos[a], np, sizeof(tm_entry_t)))
+            return TM_EINPUT;
+        if (pass2 && np > 0) {
+            free(st->slot[a]);
+            st->slot[a] = malloc((size_t)(np + 1) * sizeof(tm_entry_t));
+            if (st->slot[a] == NULL)
+                return TM_ENOMEM;
+            if (tm_buf_get_array(b, st->slot[a], np + 1, sizeof(tm_entry_t)))
+                return TM_EINPUT;
+        }
+    }
+    if (tm_buf_get_array(b, st->gate, st->n, sizeof *st->gate) ||
+        tm_buf_get_array(b, st->far, st->n, sizeof *st->far))
+        return TM_EINPUT;
+    return tm_nearest_load(&st->skipset, b);
+}
+
+/* ---- the rule -------------------------------------------------------------- */
+
+/*
+ * The positive lists grow during pass 1: with all positives they may take
+ * half the budget (charged up front); with --positives K they are K
+ * entries per anchor, and as many gaps in pass 2.
+ */
+static int64_t semi_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
+{
+    int64_t per = 4 * (int64_t)sizeof(int64_t) + (int64_t)sizeof(tm_entry_t) +
+                  (int64_t)sizeof(double) + (int64_t)sizeof(tm_entry_t *);
+    int64_t skipset = tm_nearest_bytes(n, p->neg_skip);
+    int64_t lists = p->positives == 0 ? budget / 2
+                    : p->positives > INT64_MAX / 4 / (int64_t)sizeof(tm_entry_t)
+                        ? INT64_MAX
+                        : tm_rule_bytes(n, 2 * p->positives * (int64_t)sizeof(tm_entry_t), 0);
+    int64_t base = tm_rule_bytes(n, per, 0);
+    if (skipset == INT64_MAX || lists == INT64_MAX || base > INT64_MAX - skipset - lists)
+        return INT64_MAX;
+    return base + skipset + lists;
+}
+
+static int semi_create(void **out, const tm_mine_params_t *p, int64_t n, int64_t budget)
+{
+    tm_semi_t *st = calloc(1, sizeof *st);
+    *out = st;
+    if (st == NULL)
+        return TM_ENOMEM;
+    return tm_semi_init(st, n, p->positives, tm_rule_negfilter(p), budget / 2);
+}
+
+static void semi_destroy(void *st)
+{
+    if (st == NULL)
+        return;
+    tm_semi_free(st);
+    free(st);
+}
+
+static int semi_needs_tiles(const void *st, int pass)
+{
+    return pass == 2 || tm_semi_pass1_needs_tiles(st);
+}
+
+static void semi_update(void *st, int pass, const tm_tile_t *t)
+{
+    if (pass == 1)
+        tm_semi_update1(st, t);
+    else
+        tm_semi_update2(st, t);
+}
+
+/* Between the passes: did every anchor's positives fit, then the gaps. */
+static int semi_begin_pass(void *vst, int pass, int rank, tm_err_t *err)
+{
+    tm_semi_t *st = vst;
+    (void)pass;
+    if (st->overflow && st->kpos > 0)
+        return tm_err_set(err, TM_ENOMEM,
+                          "semihard with --positives %lld needs %lld bytes on rank %d for the "
+                          "positive distances of its anchors, more than %lld; use a smaller "
+                          "--positives, more ranks or a larger --mem-limit",
+                          (long long)st->kpos, (long long)st->bytes, rank,
+                          (long long)st->budget);
+    if (st->overflow)
+        return tm_err_set(err, TM_ENOMEM,
+                          "semihard with all positives needs more than %lld bytes on rank %d for "
+                          "the positive distances of its anchors (a class is too large); use "
+                          "--positives K, more ranks or a larger --mem-limit",
+                          (long long)st->budget, rank);
+    if (tm_semi_begin2(st) != 0)
+        return tm_err_set(err, TM_ENOMEM, "cannot allocate the semihard gaps (rank %d)", rank);
+    return 0;
+}
+
+static int semi_rule_finish(const void *st, const int64_t *gid, tm_triplets_t *out)
+{
+    return tm_semi_finish(st, gid, out);
+}
+
+static void semi_save(const void *st, int pass, tm_buf_t *b)
+{
+    tm_semi_save(st, b, pass == 2);
+}
+
+static int semi_load(void *st, int pass, tm_buf_t *b)
+{
+    return tm_semi_load(st, b, pass == 2);
+}
+
+const tm_rule_t tm_rule_semihard = {
+    .name = "semihard",
+    .passes = 2,
+    .state_bytes = semi_bytes,
+    .create = semi_create,
+    .destroy = semi_destroy,
+    .needs_tiles = semi_needs_tiles,
+    .update = semi_update,
+    .begin_pass = semi_begin_pass,
+    .finish = semi_rule_finish,
+    .save = semi_save,
+    .load = semi_load,
+};

@@ -21,28 +21,13 @@
 #include <stdint.h>
 
 #include "tripminer/err.h"
+#include "base/buf.h"
 
 /* Where a run stands: pass (1 or 2) and the next round to compute. */
 typedef struct tm_ckpt_pos {
     int pass;
     int64_t round;
 } tm_ckpt_pos_t;
-
-/* A growing byte buffer with bounds-checked reads (the state's bytes). */
-typedef struct tm_buf {
-    unsigned char *p;
-    size_t len, cap, pos;
-    int bad; /* a read ran past the end, or an allocation failed */
-} tm_buf_t;
-
-void tm_buf_put(tm_buf_t *b, const void *x, size_t n);
-void tm_buf_put_i64(tm_buf_t *b, int64_t v);
-/* Read n bytes; on a short buffer set bad, zero x and return -1. */
-int tm_buf_get(tm_buf_t *b, void *x, size_t n);
-int64_t tm_buf_get_i64(tm_buf_t *b);
-/* Bytes not yet read. */
-size_t tm_buf_left(const tm_buf_t *b);
-void tm_buf_free(tm_buf_t *b);
 
 /* A checkpoint as its manifest describes it. */
 typedef struct tm_ckpt_info {

@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rules/util.h"
+#include "rules/prefilter.h"
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app/opts_table.h"
+#include "rules/rule.h"
 #include "tm_unit.h"
 #include "base/log.h"
 #include "tripminer/opts.h"
@@ -69,29 +70,29 @@ static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, c
                                   ctx, got->f ? got->f : "(null)", want->f ? want->f : "(null)")
 #define SAME_NUM(f) ck_assert_msg(got->f == want->f, "%s: " #f " is %.17g, expected %.17g", ctx, \
                                   (double)got->f, (double)want->f)
-    SAME_STR(input);
-    SAME_STR(output);
-    SAME_STR(emb_name);
-    SAME_STR(lab_name);
-    SAME_NUM(strategy);
-    SAME_NUM(metric);
-    SAME_NUM(normalize);
-    SAME_NUM(margin);
-    SAME_NUM(loss);
-    SAME_NUM(positives);
-    SAME_NUM(negatives);
-    SAME_NUM(has_neg_min_dist);
-    SAME_NUM(neg_min_dist);
-    SAME_NUM(neg_skip);
-    SAME_NUM(chunk);
-    SAME_NUM(threads);
-    SAME_NUM(mem_limit);
-    SAME_STR(checkpoint_dir);
-    SAME_NUM(checkpoint_every);
-    SAME_NUM(resume);
-    SAME_NUM(json);
-    SAME_NUM(verbosity);
-    SAME_NUM(force);
+    SAME_STR(mine.input);
+    SAME_STR(run.output);
+    SAME_STR(mine.emb_name);
+    SAME_STR(mine.lab_name);
+    SAME_STR(mine.strategy);
+    SAME_NUM(mine.metric);
+    SAME_NUM(mine.normalize);
+    SAME_NUM(mine.margin);
+    SAME_NUM(mine.loss);
+    SAME_NUM(mine.positives);
+    SAME_NUM(mine.negatives);
+    SAME_NUM(mine.has_neg_min_dist);
+    SAME_NUM(mine.neg_min_dist);
+    SAME_NUM(mine.neg_skip);
+    SAME_NUM(run.chunk);
+    SAME_NUM(run.threads);
+    SAME_NUM(run.mem_limit);
+    SAME_STR(run.checkpoint_dir);
+    SAME_NUM(run.checkpoint_every);
+    SAME_NUM(run.resume);
+    SAME_NUM(talk.json);
+    SAME_NUM(talk.verbosity);
+    SAME_NUM(run.force);
     SAME_NUM(help);
 }
 
@@ -118,28 +119,28 @@ START_TEST(test_mine_defaults)
     memset(&o, 0x5a, sizeof o);
     tm_mine_opts_default(&o);
     /* The defaults column of SPEC.md. */
-    ck_assert(o.input == NULL && o.output == NULL);
-    ck_assert_str_eq(o.emb_name, "embeddings");
-    ck_assert_str_eq(o.lab_name, "labels");
-    ck_assert_int_eq(o.strategy, TM_STRATEGY_HARD);
-    ck_assert_int_eq(o.metric, TM_METRIC_SQEUCLIDEAN);
-    ck_assert_int_eq(o.normalize, 0);
-    ck_assert(o.margin == 0.2);
-    ck_assert_int_eq(o.loss, TM_LOSS_HINGE);
-    ck_assert_int_eq(o.positives, 0);
-    ck_assert_int_eq(o.negatives, 1);
-    ck_assert_int_eq(o.has_neg_min_dist, 0);
-    ck_assert_int_eq(o.neg_skip, 0);
+    ck_assert(o.mine.input == NULL && o.run.output == NULL);
+    ck_assert_str_eq(o.mine.emb_name, "embeddings");
+    ck_assert_str_eq(o.mine.lab_name, "labels");
+    ck_assert_str_eq(o.mine.strategy, "hard");
+    ck_assert_int_eq(o.mine.metric, TM_METRIC_SQEUCLIDEAN);
+    ck_assert_int_eq(o.mine.normalize, 0);
+    ck_assert(o.mine.margin == 0.2);
+    ck_assert_int_eq(o.mine.loss, TM_LOSS_HINGE);
+    ck_assert_int_eq(o.mine.positives, 0);
+    ck_assert_int_eq(o.mine.negatives, 1);
+    ck_assert_int_eq(o.mine.has_neg_min_dist, 0);
+    ck_assert_int_eq(o.mine.neg_skip, 0);
     /* Zero means auto for --chunk and --mem-limit (a share of the node). */
-    ck_assert_int_eq(o.chunk, 0);
-    ck_assert_int_eq(o.threads, 1);
-    ck_assert_int_eq(o.mem_limit, 0);
-    ck_assert(o.checkpoint_dir == NULL);
-    ck_assert(o.checkpoint_every == 600.0);
-    ck_assert_int_eq(o.resume, 0);
-    ck_assert_int_eq(o.json, 0);
-    ck_assert_int_eq(o.verbosity, TM_LOG_INFO);
-    ck_assert_int_eq(o.force, 0);
+    ck_assert_int_eq(o.run.chunk, 0);
+    ck_assert_int_eq(o.run.threads, 1);
+    ck_assert_int_eq(o.run.mem_limit, 0);
+    ck_assert(o.run.checkpoint_dir == NULL);
+    ck_assert(o.run.checkpoint_every == 600.0);
+    ck_assert_int_eq(o.run.resume, 0);
+    ck_assert_int_eq(o.talk.json, 0);
+    ck_assert_int_eq(o.talk.verbosity, TM_LOG_INFO);
+    ck_assert_int_eq(o.run.force, 0);
     ck_assert_int_eq(o.help, 0);
 
     /* Parsing the minimal command line gives the defaults plus -i and -o. */
@@ -149,8 +150,8 @@ START_TEST(test_mine_defaults)
     ck_assert_int_eq(parse_mine(args, &got, &err), 0);
     ck_assert_int_eq(err.code, 0);
     tm_mine_opts_default(&want);
-    want.input = "in.h5";
-    want.output = "out.h5";
+    want.mine.input = "in.h5";
+    want.run.output = "out.h5";
     expect_mine(&got, &want, joined(args));
 }
 END_TEST
@@ -182,9 +183,11 @@ END_TEST
 
 START_TEST(test_names)
 {
-    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_HARD), "hard");
-    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_SEMIHARD), "semihard");
-    ck_assert_str_eq(tm_strategy_name(TM_STRATEGY_TOPK), "topk");
+    ck_assert_str_eq(tm_rule_at(0)->name, "hard");
+    ck_assert_str_eq(tm_rule_at(1)->name, "semihard");
+    ck_assert_str_eq(tm_rule_at(2)->name, "topk");
+    ck_assert_ptr_eq(tm_rule_find("topk"), tm_rule_at(2));
+    ck_assert_ptr_null(tm_rule_find("hardest"));
     ck_assert_str_eq(tm_metric_name(TM_METRIC_SQEUCLIDEAN), "sqeuclidean");
     ck_assert_str_eq(tm_metric_name(TM_METRIC_EUCLIDEAN), "euclidean");
     ck_assert_str_eq(tm_metric_name(TM_METRIC_COSINE), "cosine");
@@ -249,35 +252,35 @@ static const mine_case_t mine_cases[] = {
 static void mine_patch(tm_mine_opts_t *w, int id)
 {
     switch (id) {
-    case C_INPUT: w->input = "other.h5"; break;
-    case C_OUTPUT: w->output = "res.h5"; break;
-    case C_EMB: w->emb_name = "grp/emb"; break;
-    case C_LAB: w->lab_name = "y"; break;
-    case C_SEMIHARD: w->strategy = TM_STRATEGY_SEMIHARD; break;
-    case C_TOPK: w->strategy = TM_STRATEGY_TOPK; break;
-    case C_HARD: w->strategy = TM_STRATEGY_HARD; break;
-    case C_COSINE: w->metric = TM_METRIC_COSINE; break;
-    case C_EUCLIDEAN: w->metric = TM_METRIC_EUCLIDEAN; break;
-    case C_SQEUCLIDEAN: w->metric = TM_METRIC_SQEUCLIDEAN; break;
-    case C_NORMALIZE: w->normalize = 1; break;
-    case C_MARGIN: w->margin = 0.35; break;
-    case C_MARGIN0: w->margin = 0.0; break;
-    case C_SOFTPLUS: w->loss = TM_LOSS_SOFTPLUS; break;
-    case C_HINGE: w->loss = TM_LOSS_HINGE; break;
-    case C_POSITIVES: w->positives = 4; break;
-    case C_NEGATIVES: w->negatives = 7; break;
-    case C_NEG_MIN_DIST: w->has_neg_min_dist = 1; w->neg_min_dist = 0.125; break;
-    case C_NEG_SKIP: w->neg_skip = 3; break;
-    case C_CHUNK: w->chunk = 4096; break;
-    case C_THREADS: w->threads = 8; break;
-    case C_MEM_LIMIT: w->mem_limit = (int64_t)2 << 30; break;
-    case C_CKPT: w->checkpoint_dir = "ckpt.d"; break;
-    case C_CKPT_EVERY: w->checkpoint_every = 30.5; break;
-    case C_RESUME: w->resume = 1; w->checkpoint_dir = "ck"; break;
-    case C_JSON: w->json = 1; break;
-    case C_QUIET: w->verbosity = TM_LOG_QUIET; break;
-    case C_VERBOSE: w->verbosity = TM_LOG_DEBUG; break;
-    case C_FORCE: w->force = 1; break;
+    case C_INPUT: w->mine.input = "other.h5"; break;
+    case C_OUTPUT: w->run.output = "res.h5"; break;
+    case C_EMB: w->mine.emb_name = "grp/emb"; break;
+    case C_LAB: w->mine.lab_name = "y"; break;
+    case C_SEMIHARD: w->mine.strategy = "semihard"; break;
+    case C_TOPK: w->mine.strategy = "topk"; break;
+    case C_HARD: w->mine.strategy = "hard"; break;
+    case C_COSINE: w->mine.metric = TM_METRIC_COSINE; break;
+    case C_EUCLIDEAN: w->mine.metric = TM_METRIC_EUCLIDEAN; break;
+    case C_SQEUCLIDEAN: w->mine.metric = TM_METRIC_SQEUCLIDEAN; break;
+    case C_NORMALIZE: w->mine.normalize = 1; break;
+    case C_MARGIN: w->mine.margin = 0.35; break;
+    case C_MARGIN0: w->mine.margin = 0.0; break;
+    case C_SOFTPLUS: w->mine.loss = TM_LOSS_SOFTPLUS; break;
+    case C_HINGE: w->mine.loss = TM_LOSS_HINGE; break;
+    case C_POSITIVES: w->mine.positives = 4; break;
+    case C_NEGATIVES: w->mine.negatives = 7; break;
+    case C_NEG_MIN_DIST: w->mine.has_neg_min_dist = 1; w->mine.neg_min_dist = 0.125; break;
+    case C_NEG_SKIP: w->mine.neg_skip = 3; break;
+    case C_CHUNK: w->run.chunk = 4096; break;
+    case C_THREADS: w->run.threads = 8; break;
+    case C_MEM_LIMIT: w->run.mem_limit = (int64_t)2 << 30; break;
+    case C_CKPT: w->run.checkpoint_dir = "ckpt.d"; break;
+    case C_CKPT_EVERY: w->run.checkpoint_every = 30.5; break;
+    case C_RESUME: w->run.resume = 1; w->run.checkpoint_dir = "ck"; break;
+    case C_JSON: w->talk.json = 1; break;
+    case C_QUIET: w->talk.verbosity = TM_LOG_QUIET; break;
+    case C_VERBOSE: w->talk.verbosity = TM_LOG_DEBUG; break;
+    case C_FORCE: w->run.force = 1; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -312,8 +315,8 @@ START_TEST(test_mine_option_forms)
         int rc = parse_mine(args, &got, &err);
         ck_assert_msg(rc == 0, "mine %s: rc %d (%s)", joined(args), rc, err.msg);
         tm_mine_opts_default(&want);
-        want.input = "in.h5";
-        want.output = "out.h5";
+        want.mine.input = "in.h5";
+        want.run.output = "out.h5";
         mine_patch(&want, c->id);
         expect_mine(&got, &want, joined(args));
     }
@@ -332,7 +335,7 @@ START_TEST(test_mine_help)
         tm_mine_opts_default(&want);
         want.help = 1;
         if (f == 2)
-            want.output = "x.h5";
+            want.run.output = "x.h5";
         expect_mine(&got, &want, joined(forms[f]));
     }
     tm_synth_opts_t s;
@@ -499,10 +502,10 @@ START_TEST(test_mine_edge_values)
     tm_mine_opts_t o;
     tm_err_t err;
     ck_assert_int_eq(parse_mine(args, &o, &err), 0);
-    ck_assert(o.margin == 1000.0);
-    ck_assert(o.has_neg_min_dist == 1 && o.neg_min_dist == 0.0);
-    ck_assert_int_eq(o.chunk, 1);
-    ck_assert_int_eq(o.threads, 1);
+    ck_assert(o.mine.margin == 1000.0);
+    ck_assert(o.mine.has_neg_min_dist == 1 && o.mine.neg_min_dist == 0.0);
+    ck_assert_int_eq(o.run.chunk, 1);
+    ck_assert_int_eq(o.run.threads, 1);
 }
 END_TEST
 

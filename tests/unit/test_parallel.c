@@ -139,8 +139,13 @@ START_TEST(output_offsets_and_attributes)
         dan[i] = 0.5f;
         loss[i] = 0.25f;
     }
-    tm_out_meta_t meta = {"hard", "cosine", "hinge", "in.h5", "test", 0.2, 1.5, 0.5, 0.75,
-                          1, 10, 3, 4, 2, 6, size};
+    tm_mine_params_t mp;
+    tm_mine_params_default(&mp);
+    mp.input = "in.h5";
+    mp.metric = TM_METRIC_COSINE;
+    mp.normalize = 1;
+    tm_mine_summary_t sum = {10, 3, 4, 2, 6, size, 0, 0, 1.5, 0.5, 0.75, 0.0};
+    tm_run_record_t meta = {&mp, &sum, "test", -1, ""};
     tm_err_t err;
     tm_err_clear(&err);
     int rc = tm_h5out_write_triplets(path, 0, m, trip, dap, dan, loss, &meta, MPI_COMM_WORLD, &err);

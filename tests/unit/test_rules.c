@@ -298,8 +298,11 @@ static int cmp_far(const void *x, const void *y)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-/* Brute force of every rule, straight from SPEC.md. */
-static void brute(const dataset_t *d, tm_metric_t m, tm_strategy_t s, int64_t k, int64_t kpos,
+/* The rules the brute force knows. */
+typedef enum { BRUTE_HARD, BRUTE_SEMIHARD, BRUTE_TOPK } brute_rule_t;
+
+/* Brute force of every rule, straight from docs/contract.md. */
+static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, int64_t kpos,
                   tm_negfilter_t f, tm_triplets_t *out)
 {
     for (int a = 0; a < RN; a++) {
@@ -323,9 +326,9 @@ static void brute(const dataset_t *d, tm_metric_t m, tm_strategy_t s, int64_t k,
             out->skipped++;
             continue;
         }
-        if (s == TM_STRATEGY_HARD) {
+        if (s == BRUTE_HARD) {
             tm_triplets_push(out, a, P[0].idx, neg[0].idx, P[0].val, neg[0].val);
-        } else if (s == TM_STRATEGY_TOPK) {
+        } else if (s == BRUTE_TOPK) {
             for (int i = 0; i < nn && i < k; i++)
                 tm_triplets_push(out, a, P[0].idx, neg[i].idx, P[0].val, neg[i].val);
         } else {
@@ -418,22 +421,22 @@ static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
                         int64_t c0, int64_t c1, const float *G)
 {
     (void)pass;
-    static double scratch[2 * RN];
-    tm_nearest_update(st, m, b, anch, a0, a1, cand, c0, c1, G, scratch);
+    static double scratch[3 * RN];
+    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1, G, scratch};
+    tm_nearest_update(st, &t);
 }
 
 static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const tm_rows_t *anch,
                      int64_t a0, int64_t a1, const tm_rows_t *cand, int64_t c0, int64_t c1,
                      const float *G)
 {
+    static double scratch[3 * RN];
+    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
+                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch};
     if (pass == 1)
-        tm_semi_update1(st, m, b, anch, a0, a1, cand, c0, c1,
-                        tm_semi_pass1_needs_tiles(st) ? G : NULL);
+        tm_semi_update1(st, &t);
     else
-    {
-        static double scratch[RN];
-        tm_semi_update2(st, m, b, anch, a0, a1, cand, c0, c1, G, scratch);
-    }
+        tm_semi_update2(st, &t);
 }
 
 static void compare(const tm_triplets_t *want, const tm_triplets_t *got, const char *what)
@@ -465,7 +468,7 @@ START_TEST(random_topk_and_filtered_hard)
         const int keyed = fi >= 4;
         for (int k = 1; k <= 4; k += 3) {
             tm_triplets_t want = {0}, got = {0};
-            tm_strategy_t s = k == 1 ? TM_STRATEGY_HARD : TM_STRATEGY_TOPK;
+            brute_rule_t s = k == 1 ? BRUTE_HARD : BRUTE_TOPK;
             brute(&d, m, s, k, 0, filters[fi % 4], &want);
             tm_nearest_t st;
             ck_assert_int_eq(tm_nearest_init(&st, RN, k, filters[fi % 4]), 0);
@@ -492,7 +495,7 @@ START_TEST(random_semihard)
         const int keyed = fi >= 3;
         for (int64_t kpos = 0; kpos <= 3; kpos += 3) {
             tm_triplets_t want = {0}, got = {0};
-            brute(&d, m, TM_STRATEGY_SEMIHARD, 0, kpos, filters[fi % 3], &want);
+            brute(&d, m, BRUTE_SEMIHARD, 0, kpos, filters[fi % 3], &want);
             tm_semi_t st;
             ck_assert_int_eq(tm_semi_init(&st, RN, kpos, filters[fi % 3], 0), 0);
             stream(&d, m, &r, &st, 1, upd_semi, keyed);

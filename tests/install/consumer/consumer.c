@@ -33,8 +33,8 @@ static int check_parser(void)
     int rc = tm_mine_opts_parse(8, good, &o, &err);
     if (rc != 0)
         FAIL("tm_mine_opts_parse refused a good command line: %s", err.msg);
-    if (o.strategy != TM_STRATEGY_TOPK || o.negatives != 3 || o.margin != 0.2 ||
-        strcmp(tm_metric_name(o.metric), "sqeuclidean") != 0)
+    if (strcmp(o.mine.strategy, "topk") != 0 || o.mine.negatives != 3 || o.mine.margin != 0.2 ||
+        strcmp(tm_metric_name(o.mine.metric), "sqeuclidean") != 0)
         FAIL("tm_mine_opts_parse gave the wrong options");
 
     char *bad[] = {"-i", "in.h5", "-o", "out.h5", "--negatives", "0"};

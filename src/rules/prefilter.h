@@ -1,9 +1,10 @@
 /*
- * select_util.h - private helpers of the selection rules: orders on
- * (distance, index) and bounded sorted lists.
+ * prefilter.h - private to the rules: orders on (distance, index), bounded
+ * sorted lists, the float32 prefilter (double intervals and float32 keys)
+ * and the per-anchor skeleton of a tile that every rule runs on.
  */
-#ifndef TM_SELECT_UTIL_H
-#define TM_SELECT_UTIL_H
+#ifndef TM_RULES_PREFILTER_H
+#define TM_RULES_PREFILTER_H
 
 #include <float.h>
 #include <math.h>
@@ -88,7 +89,7 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
                      const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g,
                      int metric_units, double *lo, double *hi);
 
-/* ---- the float32 key prefilter (select_keys.c) ------------------------ */
+/* ---- the float32 key prefilter (prefilter.c) ------------------------- */
 
 /* What the keys of one tile [c0, c1) of candidates need. */
 typedef struct tm_tilekeys {
@@ -161,5 +162,36 @@ static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r
     r[2][0] = kr->p0, r[2][1] = s >= 0 ? s : kr->p1;
     r[3][0] = s >= 0 ? s + 1 : kr->p1, r[3][1] = kr->p1;
 }
+
+/* Negatives are taken in blocks of this many, the gates renewed between. */
+#define TM_KEY_BLOCK 128
+
+/* ---- the per-anchor skeleton of a tile ------------------------------------ */
+
+/*
+ * One anchor's row of a tile: its dot products g with the nc candidates
+ * and the scratch of the row (lo and hi: nc doubles each, hits: nc
+ * indices). kr is set when the float32 keys can filter the row; when it
+ * is NULL the row is filtered by double intervals.
+ */
+typedef struct tm_rowctx {
+    const tm_tile_t *t;
+    int64_t a, nc;
+    const float *g;
+    const tm_keyrow_t *kr;
+    double *lo, *hi;
+    int32_t *hits;
+} tm_rowctx_t;
+
+typedef void (*tm_row_fn)(void *st, const tm_rowctx_t *r);
+typedef int (*tm_row_skip_fn)(const void *st, int64_t a);
+
+/*
+ * Every anchor of the tile in turn, less those skip (if given) says need
+ * nothing: keys(st, row) where the tile's keys are usable for that anchor,
+ * intervals(st, row) otherwise. Local; the rules' tile updates.
+ */
+void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn keys,
+                  tm_row_fn intervals);
 
 #endif

@@ -1,5 +1,8 @@
 /*
- * select_keys.c - the float32 prefilter of the selection rules.
+ * prefilter.c - what every rule filters with before its exact re-check:
+ * the double intervals of a row of float32 dot products, the float32 keys
+ * (below), and the per-anchor skeleton that picks one or the other for
+ * each row of a tile.
  *
  * For one anchor a and the candidates c of a tile, the key
  *
@@ -31,7 +34,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "rules/util.h"
+#include "rules/prefilter.h"
 
 void tm_rows_keys(tm_metric_t metric, const tm_rows_t *rows, float *kadd, float *kmul)
 {
@@ -278,4 +281,114 @@ int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_
             hits[n++] = (int32_t)j;
     }
     return n;
+}
+
+/* ---- double intervals ---------------------------------------------------- */
+
+__attribute__((target_clones("avx2", "default")))
+uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
+                       int64_t n, double gate, double min_dist, double pgate)
+{
+    typedef double v4d __attribute__((vector_size(32)));
+    typedef long long v4l __attribute__((vector_size(32)));
+    const v4l vlab = {lab, lab, lab, lab};
+    const v4d vgate = {gate, gate, gate, gate}, vmin = {min_dist, min_dist, min_dist, min_dist};
+    const v4d vpg = {pgate, pgate, pgate, pgate};
+    uint64_t mask = 0;
+    int64_t j = 0;
+    for (int64_t blk = 0; j + 16 <= n; blk++, j += 16) {
+        v4l any = {0, 0, 0, 0};
+        for (int k = 0; k < 16; k += 4) {
+            v4l l4;
+            v4d lo4, hi4;
+            memcpy(&l4, clab + j + k, sizeof l4);
+            memcpy(&lo4, lo + j + k, sizeof lo4);
+            memcpy(&hi4, hi + j + k, sizeof hi4);
+            const v4l neg = l4 != vlab;
+            any |= (neg & (lo4 <= vgate) & (hi4 >= vmin)) | (~neg & (hi4 >= vpg));
+        }
+        if (any[0] | any[1] | any[2] | any[3])
+            mask |= (uint64_t)1 << blk;
+    }
+    if (j < n) {
+        /* The last, partial block is looked at closely in any case. */
+        mask |= (uint64_t)1 << (j / 16);
+    }
+    return mask;
+}
+
+__attribute__((target_clones("avx2", "default")))
+void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
+                     int metric_units, double *restrict lo, double *restrict hi)
+{
+    const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
+    /*
+     * f is finite exactly when g is (norms of float32 rows are far from
+     * overflowing a double, and so are their inverses' products), so
+     * f - f != 0 flags a dot product that overflowed float32.
+     */
+    int bad = 0;
+    if (metric == TM_METRIC_COSINE) {
+        /* Zero norms: f = 1 exactly (inverse norm taken as 0). */
+        const double ia = ra > 0.0 ? 1.0 / ra : 0.0;
+        const double e0 = b.gamma + b.slack;
+        for (int64_t j = 0; j < nc; j++) {
+            const double ic = cnorm[j] > 0.0 ? 1.0 / cnorm[j] : 0.0;
+            const double f = 1.0 - (double)g[j] * ia * ic;
+            const double e = e0 + b.tiny * ia * ic;
+            bad |= !(f - f == 0.0);
+            lo[j] = f - e;
+            hi[j] = f + e;
+        }
+    } else {
+        const double k1 = 2.0 * b.gamma * ra, k0 = 2.0 * b.tiny + b.slack * na;
+        for (int64_t j = 0; j < nc; j++) {
+            const double f = na + csq[j] - 2.0 * (double)g[j];
+            const double e = k1 * cnorm[j] + k0 + b.slack * csq[j];
+            bad |= !(f - f == 0.0);
+            lo[j] = f - e;
+            hi[j] = f + e;
+        }
+    }
+    if (bad)
+        for (int64_t j = 0; j < nc; j++)
+            if (!(g[j] <= FLT_MAX && g[j] >= -FLT_MAX)) {
+                /* A dot product that overflowed float32 says nothing. */
+                lo[j] = -INFINITY;
+                hi[j] = INFINITY;
+            }
+    if (metric_units && metric == TM_METRIC_EUCLIDEAN)
+        for (int64_t j = 0; j < nc; j++) {
+            /* The rounded square root is monotone: the ends stay safe. */
+            lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
+            hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
+        }
+}
+
+/* ---- the per-anchor skeleton of a tile ------------------------------------ */
+
+void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn keys,
+                  tm_row_fn intervals)
+{
+    const int64_t nc = t->c1 - t->c0;
+    tm_rowctx_t r;
+    r.t = t;
+    r.nc = nc;
+    r.lo = t->scratch;
+    r.hi = t->scratch + nc;
+    r.hits = (int32_t *)(void *)(t->scratch + 2 * nc);
+    tm_tilekeys_t tk;
+    tm_tilekeys(t->metric, t->cand, t->c0, t->c1, &tk);
+    for (int64_t a = t->a0; a < t->a1; a++) {
+        if (skip != NULL && skip(st, a))
+            continue;
+        tm_keyrow_t kr;
+        if (tk.ok)
+            tm_keyrow(t->metric, t->bound, &tk, t->anch, a, t->cand, t->c0, t->c1, &kr);
+        r.a = a;
+        r.g = t->G + (a - t->a0) * nc;
+        r.kr = tk.ok && kr.ok ? &kr : NULL;
+        (r.kr != NULL ? keys : intervals)(st, &r);
+    }
 }

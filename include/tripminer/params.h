@@ -1,0 +1,64 @@
+/*
+ * params.h - the parameters of a mining job, in three parts that never
+ * mix: what to mine (every value the output depends on), how to run it
+ * (none of which changes an output byte) and how to talk (what is printed).
+ * The command line fills them (tripminer/opts.h); a program may fill them
+ * itself and call tm_mine_run (tripminer/mine.h).
+ */
+#ifndef TRIPMINER_PARAMS_H
+#define TRIPMINER_PARAMS_H
+
+#include <stdint.h>
+
+#include "tripminer/metric.h"
+
+/* What to mine. Strings are borrowed (argv, or the caller's). */
+typedef struct tm_mine_params {
+    const char *input;        /* the HDF5 input file */
+    const char *emb_name;     /* its embeddings dataset */
+    const char *lab_name;     /* its labels dataset */
+    const char *strategy;     /* the name of a mining rule: hard, semihard, topk */
+    tm_metric_t metric;
+    int normalize;            /* L2-normalise rows when reading */
+    double margin;
+    tm_loss_kind_t loss;
+    int64_t positives;        /* semihard: the K hardest positives, 0 = all */
+    int64_t negatives;        /* topk: K */
+    int has_neg_min_dist;     /* --neg-min-dist given */
+    double neg_min_dist;
+    int64_t neg_skip;
+} tm_mine_params_t;
+
+/* How to run it: the output is the same bytes whatever these are. */
+typedef struct tm_run_params {
+    const char *output;       /* the HDF5 output file */
+    int force;                /* replace an existing output */
+    int64_t chunk;            /* rows per rank and round; 0 = auto */
+    int threads;
+    int64_t mem_limit;        /* bytes per rank; 0 = auto */
+    const char *checkpoint_dir; /* NULL: no checkpoints */
+    double checkpoint_every;  /* seconds */
+    int resume;
+} tm_run_params_t;
+
+/* How to talk. */
+typedef struct tm_talk_params {
+    int json;                 /* the summary as one JSON object */
+    int verbosity;            /* a TM_LOG_* level */
+} tm_talk_params_t;
+
+/* What a run reports (valid on rank 0 after tm_mine_run). */
+typedef struct tm_mine_summary {
+    int64_t num_embeddings, dim, num_triplets, active_triplets, skipped_anchors;
+    int64_t ranks;
+    int64_t chunk, rounds;
+    double loss_sum, loss_mean, loss_mean_active;
+    double seconds;
+} tm_mine_summary_t;
+
+/* The defaults of the contract (docs/contract.md). Local. */
+void tm_mine_params_default(tm_mine_params_t *p);
+void tm_run_params_default(tm_run_params_t *r);
+void tm_talk_params_default(tm_talk_params_t *t);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * format.h - the one home of the output format and of the run's fields.
+ *
+ * tm_fields is the table of every named value of a run: the mining
+ * parameters, what the run found, and the facts of its input. Each row
+ * says where the value lives and where it goes:
+ *
+ *   TM_FIELD_ATTR  a root attribute of the output file, written in table
+ *                  order (h5out.c) and read back by inspect;
+ *   TM_FIELD_JSON  a key of the `mine --json` summary, in table order;
+ *   TM_FIELD_DEPS  a checkpoint dependency: --resume refuses a run in
+ *                  which it differs.
+ *
+ * A new mining parameter is a member of tm_mine_params_t and one row here;
+ * then the output, the summary, inspect and --resume all know it.
+ * tm_out_datasets is the table of the output's datasets.
+ */
+#ifndef TM_IO_FORMAT_H
+#define TM_IO_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tripminer/params.h"
+
+/* The type a field has in the file and in JSON. */
+typedef enum { TM_FT_STR, TM_FT_F64, TM_FT_I64 } tm_ftype_t;
+
+enum {
+    TM_FIELD_ATTR = 1,
+    TM_FIELD_JSON = 2,
+    TM_FIELD_DEPS = 4,
+};
+
+/* Everything a field's value may come from. */
+typedef struct tm_run_record {
+    const tm_mine_params_t *mine;
+    const tm_mine_summary_t *sum;
+    const char *version;     /* TM_VERSION */
+    int64_t input_size;      /* bytes, -1 if unknown */
+    char input_mtime[48];    /* seconds.nanoseconds */
+} tm_run_record_t;
+
+/* One value. Strings are borrowed. */
+typedef struct tm_value {
+    tm_ftype_t type;
+    int none;                /* an optional value that is absent */
+    const char *s;
+    double f;
+    int64_t i;
+} tm_value_t;
+
+/* Where a field's value is kept, and as what. */
+typedef enum { TM_FROM_PARAMS, TM_FROM_SUMMARY, TM_FROM_RECORD } tm_fsrc_t;
+typedef enum {
+    TM_KEEP_STR,     /* const char * */
+    TM_KEEP_F64,     /* double */
+    TM_KEEP_I64,     /* int64_t */
+    TM_KEEP_INT,     /* int */
+    TM_KEEP_METRIC,  /* tm_metric_t, by its name */
+    TM_KEEP_LOSS,    /* tm_loss_kind_t, by its name */
+    TM_KEEP_OPT_F64, /* double, present when the int at off_has is set */
+} tm_fkeep_t;
+
+typedef struct tm_field {
+    const char *name;
+    tm_ftype_t type;
+    unsigned flags;          /* TM_FIELD_* */
+    tm_fsrc_t src;
+    tm_fkeep_t keep;
+    size_t off, off_has;     /* offsets in the struct of src */
+    const char *meaning;
+} tm_field_t;
+
+extern const tm_field_t tm_fields[];
+extern const size_t tm_nfields;
+
+/* The index of the field of that name, or -1. */
+int tm_field_index(const char *name);
+
+/* The value of field f in the run r. Local. */
+void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v);
+
+/*
+ * The checkpoint dependencies of r as key=value lines (malloc'd; NULL if
+ * out of memory). Local.
+ */
+char *tm_fields_deps(const tm_run_record_t *r);
+
+/* The --json summary of r: one JSON object and a newline on f. Local. */
+void tm_fields_json(FILE *f, const tm_run_record_t *r);
+
+/* ---- datasets ------------------------------------------------------------ */
+
+typedef struct tm_dataset_def {
+    const char *name;
+    int cols;                /* 0: one column, a 1-D dataset */
+    int is_int;              /* int64 little-endian; else float32 little-endian */
+    const char *meaning;
+} tm_dataset_def_t;
+
+/* The datasets of a mining output, in the order they are created. */
+#define TM_OUT_NDATASETS 4
+extern const tm_dataset_def_t tm_out_datasets[TM_OUT_NDATASETS];
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * registry.c - the mining rules the program knows (rule.h).
+ */
+#include "rules/rule.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const tm_rule_t tm_rule_hard, tm_rule_semihard, tm_rule_topk;
+
+/* One line per rule, in the order --help and error messages list them. */
+static const tm_rule_t *const registry[] = {
+    &tm_rule_hard,
+    &tm_rule_semihard,
+    &tm_rule_topk,
+};
+
+#define NRULES (sizeof registry / sizeof registry[0])
+
+const tm_rule_t *tm_rule_find(const char *name)
+{
+    for (size_t k = 0; k < NRULES; k++)
+        if (strcmp(registry[k]->name, name) == 0)
+            return registry[k];
+    return NULL;
+}
+
+size_t tm_rule_count(void)
+{
+    return NRULES;
+}
+
+const tm_rule_t *tm_rule_at(size_t k)
+{
+    return k < NRULES ? registry[k] : NULL;
+}
+
+void tm_rule_names(char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t k = 0; k < NRULES && used < len; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == NRULES ? " or " : ", ";
+        int w = snprintf(buf + used, len - used, "%s%s", sep, registry[k]->name);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+}
+
+int64_t tm_rule_bytes(int64_t n, int64_t per, int64_t extra)
+{
+    if (n < 0 || per < 0 || extra < 0)
+        return INT64_MAX;
+    if (n > 0 && per > (INT64_MAX - extra) / n)
+        return INT64_MAX;
+    return n * per + extra;
+}

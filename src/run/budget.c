@@ -1,0 +1,59 @@
+/*
+ * budget.c - the memory budget of a rank (budget.h).
+ */
+#include "run/budget.h"
+
+#include <unistd.h>
+
+#include "dist/exchange.h"
+
+/* The most the two candidate buffers take with --chunk auto. */
+#define TM_MAX_BUF_BYTES ((int64_t)128 << 20)
+
+int64_t tm_budget_per_rank(const tm_run_params_t *run, MPI_Comm comm)
+{
+    if (run->mem_limit > 0)
+        return run->mem_limit;
+    MPI_Comm node;
+    int local = 1;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return (int64_t)4 << 30;
+    return (int64_t)pages * page / 2 / local;
+}
+
+int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine,
+                        const tm_rule_t *rule, const tm_shard_t *s, int nranks, int64_t budget,
+                        tm_err_t *err)
+{
+    /* The shard: rows, labels, norms, global indices and their roots. */
+    const int64_t shard = tm_rule_bytes(s->n, s->dim * 4 + 8 + 8 + 8 + 8, 0);
+    const int64_t state = rule->state_bytes(mine, s->n, budget);
+    const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
+    if (run->chunk > 0) {
+        if (fixed <= budget)
+            return run->chunk;
+        tm_err_set(err, TM_ENOMEM,
+                   "the memory budget of %lld bytes per rank is too small: the shard and the "
+                   "state of the %s rule take %s%lld (--mem-limit)",
+                   (long long)budget, rule->name, fixed == INT64_MAX ? "more than " : "",
+                   (long long)fixed);
+        return -1;
+    }
+    int64_t left = fixed >= budget ? -1 : (budget - fixed) / 2;
+    int64_t least = tm_exchange_bytes(s->n_global, s->dim, nranks, 1);
+    if (left < least) {
+        tm_err_set(err, TM_ENOMEM,
+                   "the memory budget of %lld bytes per rank is too small: the shard and its "
+                   "state take %lld and the exchange at least %lld more (--mem-limit)",
+                   (long long)budget, (long long)fixed, (long long)least);
+        return -1;
+    }
+    if (left > TM_MAX_BUF_BYTES)
+        left = TM_MAX_BUF_BYTES;
+    return tm_exchange_auto_chunk(s->n_global, s->dim, nranks, left);
+}

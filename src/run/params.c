@@ -1,0 +1,33 @@
+/*
+ * params.c - the defaults of a mining job's parameters (tripminer/params.h).
+ */
+#include "tripminer/params.h"
+
+#include <string.h>
+
+#include "base/log.h"
+
+void tm_mine_params_default(tm_mine_params_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->emb_name = "embeddings";
+    p->lab_name = "labels";
+    p->strategy = "hard";
+    p->metric = TM_METRIC_SQEUCLIDEAN;
+    p->margin = 0.2;
+    p->loss = TM_LOSS_HINGE;
+    p->negatives = 1;
+}
+
+void tm_run_params_default(tm_run_params_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->threads = 1;
+    r->checkpoint_every = 600.0;
+}
+
+void tm_talk_params_default(tm_talk_params_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->verbosity = TM_LOG_INFO;
+}
