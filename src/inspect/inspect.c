@@ -233,7 +233,7 @@ static void print_histogram(FILE *f, const tm_inspect_report_t *r)
     fprintf(f, "  '#' scaled to the largest bin: %lld = %d #\n", (long long)top, bar);
 
     /* The margin line goes before bin pos (after the last one if pos == nbins). */
-    double margin = r->attrs.margin;
+    double margin = tm_report_f64(r, "margin");
     int64_t pos = -1;
     const char *where = "";
     if (h->anchor_edge >= 0) {
@@ -245,7 +245,7 @@ static void print_histogram(FILE *f, const tm_inspect_report_t *r)
     }
     /* With softplus every loss is positive: the margin is only its midpoint. */
     const char *why =
-        strcmp(r->attrs.loss, "hinge") == 0 ? "hinge loss active" : "inside the margin";
+        strcmp(tm_report_str(r, "loss"), "hinge") == 0 ? "hinge loss active" : "inside the margin";
     for (int64_t i = 0; i <= h->nbins; i++) {
         if (i == pos)
             fprintf(f, "  ---- margin %g %s; bins above this line have d_an - d_ap < margin "
@@ -277,34 +277,30 @@ static void print_quantile_row(FILE *f, const char *name, const double *q)
 
 static void print_text(FILE *f, const tm_inspect_report_t *r)
 {
-    const tm_inspect_attrs_t *a = &r->attrs;
     fputs("tripminer inspect: ", f);
     text_str(f, r->path);
     fputs("\nrun (root attributes)\n", f);
-    const char *const sname[] = {"strategy", "metric", "loss", "input", "version"};
-    const char *const sval[] = {a->strategy, a->metric, a->loss, a->input, a->version};
-    for (int k = 0; k < 5; k++) {
-        fprintf(f, "  %-18s", sname[k]);
-        text_str(f, sval[k]);
+    for (size_t k = 0; k < tm_nfields; k++) {
+        const tm_field_t *fd = &tm_fields[k];
+        const tm_value_t *v = &r->attr[k];
+        if (!(fd->flags & TM_FIELD_ATTR))
+            continue;
+        fprintf(f, "  %-18s", fd->name);
+        if (v->type == TM_FT_STR)
+            text_str(f, v->s);
+        else if (v->type == TM_FT_F64)
+            fprintf(f, "%.10g", v->f);
+        else
+            fprintf(f, "%lld", (long long)v->i);
         fputc('\n', f);
     }
-    fprintf(f, "  %-18s%.10g\n", "margin", a->margin);
-    fprintf(f, "  %-18s%.10g\n", "loss_sum", a->loss_sum);
-    fprintf(f, "  %-18s%.10g\n", "loss_mean", a->loss_mean);
-    fprintf(f, "  %-18s%.10g\n", "loss_mean_active", a->loss_mean_active);
-    const char *const iname[] = {"normalize", "num_embeddings", "dim", "num_triplets",
-                                 "active_triplets", "skipped_anchors", "ranks"};
-    const int64_t ival[] = {a->normalize, a->num_embeddings, a->dim, a->num_triplets,
-                            a->active_triplets, a->skipped_anchors, a->ranks};
-    for (int k = 0; k < 7; k++)
-        fprintf(f, "  %-18s%lld\n", iname[k], (long long)ival[k]);
 
     fputs("counts\n", f);
     fprintf(f, "  %-18s%lld\n", "triplets", (long long)r->m);
     if (r->m == 0) {
         fprintf(f, "  no triplets: every anchor was skipped (%lld of %lld embeddings had no "
                    "positive or no negative)\n",
-                (long long)a->skipped_anchors, (long long)a->num_embeddings);
+                (long long)tm_report_i64(r, "skipped_anchors"), (long long)tm_report_i64(r, "num_embeddings"));
         return;
     }
     fprintf(f, "  %-18s%lld (%.1f %%, loss > 0 in the loss column)\n", "active",
@@ -312,8 +308,8 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
     fprintf(f, "  %-18s%lld (%.1f %%, d_an - d_ap < margin)\n", "below margin",
             (long long)r->below_margin, pct(r->below_margin, r->m));
     fprintf(f, "  %-18s%lld of %lld embeddings (%.1f %%)\n", "skipped anchors",
-            (long long)a->skipped_anchors, (long long)a->num_embeddings,
-            pct(a->skipped_anchors, a->num_embeddings));
+            (long long)tm_report_i64(r, "skipped_anchors"), (long long)tm_report_i64(r, "num_embeddings"),
+            pct(tm_report_i64(r, "skipped_anchors"), tm_report_i64(r, "num_embeddings")));
     if (r->nonfinite > 0)
         fprintf(f, "  %-18s%lld (rows with a non-finite d_ap or d_an, left out below)\n",
                 "non-finite", (long long)r->nonfinite);
@@ -356,52 +352,43 @@ static void json_quantiles(FILE *f, const char *name, const double *q, int have)
 
 static void print_json(FILE *f, const tm_inspect_report_t *r)
 {
-    const tm_inspect_attrs_t *a = &r->attrs;
     fputs("{\"file\": ", f);
     tm_json_str(f, r->path);
-    fputs(", \"attributes\": {\"strategy\": ", f);
-    tm_json_str(f, a->strategy);
-    fputs(", \"metric\": ", f);
-    tm_json_str(f, a->metric);
-    fputs(", \"loss\": ", f);
-    tm_json_str(f, a->loss);
-    fputs(", \"input\": ", f);
-    tm_json_str(f, a->input);
-    fputs(", \"version\": ", f);
-    tm_json_str(f, a->version);
-    fputs(", \"margin\": ", f);
-    tm_json_num(f, a->margin);
-    fputs(", \"loss_sum\": ", f);
-    tm_json_num(f, a->loss_sum);
-    fputs(", \"loss_mean\": ", f);
-    tm_json_num(f, a->loss_mean);
-    fputs(", \"loss_mean_active\": ", f);
-    tm_json_num(f, a->loss_mean_active);
-    fprintf(f, ", \"normalize\": %lld, \"num_embeddings\": %lld, \"dim\": %lld, "
-               "\"num_triplets\": %lld, \"active_triplets\": %lld, \"skipped_anchors\": %lld, "
-               "\"ranks\": %lld}",
-            (long long)a->normalize, (long long)a->num_embeddings, (long long)a->dim,
-            (long long)a->num_triplets, (long long)a->active_triplets,
-            (long long)a->skipped_anchors, (long long)a->ranks);
+    const char *sep = ", \"attributes\": {";
+    for (size_t k = 0; k < tm_nfields; k++) {
+        const tm_field_t *fd = &tm_fields[k];
+        const tm_value_t *v = &r->attr[k];
+        if (!(fd->flags & TM_FIELD_ATTR))
+            continue;
+        fprintf(f, "%s\"%s\": ", sep, fd->name);
+        sep = ", ";
+        if (v->type == TM_FT_STR)
+            tm_json_str(f, v->s);
+        else if (v->type == TM_FT_F64)
+            tm_json_num(f, v->f);
+        else
+            fprintf(f, "%lld", (long long)v->i);
+    }
+    fputc('}', f);
 
     fprintf(f, ", \"counts\": {\"triplets\": %lld, \"finite\": %lld, \"non_finite\": %lld, "
                "\"active\": %lld, \"below_margin\": %lld, \"skipped_anchors\": %lld, "
                "\"num_embeddings\": %lld}",
             (long long)r->m, (long long)r->n, (long long)r->nonfinite,
             (long long)r->loss_active, (long long)r->below_margin,
-            (long long)a->skipped_anchors, (long long)a->num_embeddings);
+            (long long)tm_report_i64(r, "skipped_anchors"), (long long)tm_report_i64(r, "num_embeddings"));
 
     int64_t nl = r->m - r->loss_nonfinite;
     fputs(", \"loss\": {\"kind\": ", f);
-    tm_json_str(f, a->loss);
+    tm_json_str(f, tm_report_str(r, "loss"));
     fputs(", \"margin\": ", f);
-    tm_json_num(f, a->margin);
+    tm_json_num(f, tm_report_f64(r, "margin"));
     fputs(", \"sum\": ", f);
-    tm_json_num(f, a->loss_sum);
+    tm_json_num(f, tm_report_f64(r, "loss_sum"));
     fputs(", \"mean\": ", f);
-    tm_json_num(f, a->loss_mean);
+    tm_json_num(f, tm_report_f64(r, "loss_mean"));
     fputs(", \"mean_active\": ", f);
-    tm_json_num(f, a->loss_mean_active);
+    tm_json_num(f, tm_report_f64(r, "loss_mean_active"));
     fputs(", \"column_sum\": ", f);
     tm_json_num(f, r->loss_col_sum);
     fputs(", \"column_mean\": ", f);
@@ -429,7 +416,7 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
 
     const tm_inspect_hist_t *h = &r->hist;
     fputs(", \"histogram\": {\"of\": \"d_an - d_ap\", \"margin\": ", f);
-    tm_json_num(f, a->margin);
+    tm_json_num(f, tm_report_f64(r, "margin"));
     fputs(", \"width\": ", f);
     tm_json_num(f, h->nbins > 0 ? h->width : NAN);
     fprintf(f, ", \"margin_edge\": %lld, \"edges\": [", (long long)h->anchor_edge);

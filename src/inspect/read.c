@@ -1,5 +1,5 @@
 /*
- * inspect_read.c - read a mining output for "tripminer inspect": check
+ * read.c - read a mining output for "tripminer inspect": check
  * that it is one (datasets, shapes, classes, attributes, lengths), read
  * the distance columns in bounded pieces, stream the loss column, and
  * compute the report's statistics. Runs on one process (rank 0), with
@@ -23,12 +23,9 @@
 
 void tm_inspect_report_free(tm_inspect_report_t *r)
 {
-    tm_inspect_attrs_t *a = &r->attrs;
-    free(a->strategy);
-    free(a->metric);
-    free(a->loss);
-    free(a->input);
-    free(a->version);
+    for (size_t k = 0; k < tm_nfields; k++)
+        if (r->attr[k].type == TM_FT_STR)
+            free((char *)r->attr[k].s);
     free(r->d_ap);
     free(r->d_an);
     free(r->diff);
@@ -251,27 +248,50 @@ static int attr_num(hid_t file, const char *path, const char *name, H5T_class_t 
     return 0;
 }
 
-static int read_attrs(hid_t f, const char *path, tm_inspect_attrs_t *a, tm_err_t *err)
+/* Every attribute row of the field table, in its order. */
+static int read_attrs(hid_t f, const char *path, tm_inspect_report_t *r, tm_err_t *err)
 {
     int rc = 0;
-    const H5T_class_t I = H5T_INTEGER, F = H5T_FLOAT;
-    if (rc == 0) rc = attr_str(f, path, "strategy", &a->strategy, err);
-    if (rc == 0) rc = attr_str(f, path, "metric", &a->metric, err);
-    if (rc == 0) rc = attr_str(f, path, "loss", &a->loss, err);
-    if (rc == 0) rc = attr_str(f, path, "input", &a->input, err);
-    if (rc == 0) rc = attr_str(f, path, "version", &a->version, err);
-    if (rc == 0) rc = attr_num(f, path, "margin", F, &a->margin, err);
-    if (rc == 0) rc = attr_num(f, path, "loss_sum", F, &a->loss_sum, err);
-    if (rc == 0) rc = attr_num(f, path, "loss_mean", F, &a->loss_mean, err);
-    if (rc == 0) rc = attr_num(f, path, "loss_mean_active", F, &a->loss_mean_active, err);
-    if (rc == 0) rc = attr_num(f, path, "normalize", I, &a->normalize, err);
-    if (rc == 0) rc = attr_num(f, path, "num_embeddings", I, &a->num_embeddings, err);
-    if (rc == 0) rc = attr_num(f, path, "dim", I, &a->dim, err);
-    if (rc == 0) rc = attr_num(f, path, "num_triplets", I, &a->num_triplets, err);
-    if (rc == 0) rc = attr_num(f, path, "active_triplets", I, &a->active_triplets, err);
-    if (rc == 0) rc = attr_num(f, path, "skipped_anchors", I, &a->skipped_anchors, err);
-    if (rc == 0) rc = attr_num(f, path, "ranks", I, &a->ranks, err);
+    for (size_t k = 0; k < tm_nfields && rc == 0; k++) {
+        const tm_field_t *fd = &tm_fields[k];
+        if (!(fd->flags & TM_FIELD_ATTR))
+            continue;
+        tm_value_t *v = &r->attr[k];
+        v->type = fd->type;
+        if (fd->type == TM_FT_STR) {
+            char *s = NULL;
+            rc = attr_str(f, path, fd->name, &s, err);
+            v->s = s;
+        } else if (fd->type == TM_FT_F64) {
+            rc = attr_num(f, path, fd->name, H5T_FLOAT, &v->f, err);
+        } else {
+            rc = attr_num(f, path, fd->name, H5T_INTEGER, &v->i, err);
+        }
+    }
     return rc;
+}
+
+static const tm_value_t *attr_of(const tm_inspect_report_t *r, const char *name)
+{
+    static const tm_value_t none = {TM_FT_STR, 1, "", 0.0, 0};
+    int k = tm_field_index(name);
+    return k >= 0 ? &r->attr[k] : &none;
+}
+
+const char *tm_report_str(const tm_inspect_report_t *r, const char *name)
+{
+    const char *s = attr_of(r, name)->s;
+    return s != NULL ? s : "";
+}
+
+double tm_report_f64(const tm_inspect_report_t *r, const char *name)
+{
+    return attr_of(r, name)->f;
+}
+
+int64_t tm_report_i64(const tm_inspect_report_t *r, const char *name)
+{
+    return attr_of(r, name)->i;
 }
 
 /* Read rows [lo, lo + n) of a 1-D dataset as float32. */
@@ -371,7 +391,7 @@ static int distance_stats(hid_t dap, hid_t dan, const char *path, int bins,
         rc = read_column(dan, path, "d_an", r->m, r->d_an, err);
     if (rc != 0)
         return rc;
-    double margin = r->attrs.margin;
+    double margin = tm_report_f64(r, "margin");
     int64_t n = 0;
     for (int64_t i = 0; i < r->m; i++) {
         float ap = r->d_ap[i], an = r->d_an[i];
@@ -420,14 +440,13 @@ int tm_inspect_report_load(const char *path, int bins, tm_inspect_report_t *r, t
     int64_t m_trip = 0, m_ap = 0, m_an = 0, m_loss = 0;
     int rc = open_file(path, &file, err);
     /* The triplets are checked, never read: nothing here needs them. */
-    if (rc == 0)
-        rc = open_column(file, path, "triplets", H5T_INTEGER, 1, &trip, &m_trip, err);
-    if (rc == 0)
-        rc = open_column(file, path, "d_ap", H5T_FLOAT, 0, &dap, &m_ap, err);
-    if (rc == 0)
-        rc = open_column(file, path, "d_an", H5T_FLOAT, 0, &dan, &m_an, err);
-    if (rc == 0)
-        rc = open_column(file, path, "loss", H5T_FLOAT, 0, &loss, &m_loss, err);
+    hid_t *dset[TM_OUT_NDATASETS] = {&trip, &dap, &dan, &loss};
+    int64_t *rows[TM_OUT_NDATASETS] = {&m_trip, &m_ap, &m_an, &m_loss};
+    for (int k = 0; k < TM_OUT_NDATASETS && rc == 0; k++) {
+        const tm_dataset_def_t *d = &tm_out_datasets[k];
+        rc = open_column(file, path, d->name, d->is_int ? H5T_INTEGER : H5T_FLOAT, d->cols > 0,
+                         dset[k], rows[k], err);
+    }
     if (rc == 0 && (m_ap != m_trip || m_an != m_trip || m_loss != m_trip))
         rc = tm_err_set(err, TM_EINPUT,
                         "not a tripminer output: the datasets differ in length: triplets %lld, "
@@ -436,12 +455,12 @@ int tm_inspect_report_load(const char *path, int bins, tm_inspect_report_t *r, t
                         path);
     r->m = m_trip;
     if (rc == 0)
-        rc = read_attrs(file, path, &r->attrs, err);
-    if (rc == 0 && r->attrs.num_triplets != r->m)
+        rc = read_attrs(file, path, r, err);
+    if (rc == 0 && tm_report_i64(r, "num_triplets") != r->m)
         rc = tm_err_set(err, TM_EINPUT,
                         "not a tripminer output: attribute num_triplets is %lld but the datasets "
                         "hold %lld rows (%s)",
-                        (long long)r->attrs.num_triplets, (long long)r->m, path);
+                        (long long)tm_report_i64(r, "num_triplets"), (long long)r->m, path);
     if (rc == 0)
         rc = distance_stats(dap, dan, path, bins, r, err);
     if (rc == 0)

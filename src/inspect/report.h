@@ -10,19 +10,16 @@
 
 #include "tripminer/err.h"
 #include "tripminer/inspect.h"
-
-/* The root attributes of SPEC.md, "Output" (strings owned by the report). */
-typedef struct tm_inspect_attrs {
-    char *strategy, *metric, *loss, *input, *version;
-    double margin, loss_sum, loss_mean, loss_mean_active;
-    int64_t normalize, num_embeddings, dim, num_triplets, active_triplets, skipped_anchors,
-        ranks;
-} tm_inspect_attrs_t;
+#include "io/format.h"
 
 /* Everything the printers and the picture need. */
 typedef struct tm_inspect_report {
     const char *path;          /* the file, as given */
-    tm_inspect_attrs_t attrs;
+    /*
+     * The root attributes: attr[k] for each row k of io/format.h's field
+     * table that is an attribute (strings owned by the report).
+     */
+    tm_value_t attr[TM_FIELDS_MAX];
     int64_t m;                 /* rows of every dataset */
 
     /*
@@ -56,6 +53,11 @@ typedef struct tm_inspect_report {
  * either way. Local (serial HDF5 access).
  */
 int tm_inspect_report_load(const char *path, int bins, tm_inspect_report_t *r, tm_err_t *err);
+
+/* The attribute of that name (a row of the field table), as read. Local. */
+const char *tm_report_str(const tm_inspect_report_t *r, const char *name);
+double tm_report_f64(const tm_inspect_report_t *r, const char *name);
+int64_t tm_report_i64(const tm_inspect_report_t *r, const char *name);
 
 /* Free what tm_inspect_report_load allocated. Local. */
 void tm_inspect_report_free(tm_inspect_report_t *r);

@@ -269,7 +269,6 @@ static void no_data(FILE *f, const plot_t *p, const char *what)
 /* Top panel: d_ap and d_an on shared bins. */
 static int draw_distances(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
 {
-    const tm_inspect_attrs_t *a = &r->attrs;
     double lo = fmin(r->d_ap[0], r->d_an[0]);
     double hi = fmax(r->d_ap[r->n - 1], r->d_an[r->n - 1]);
     tm_inspect_hist_t hap, han;
@@ -296,7 +295,7 @@ static int draw_distances(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
     plot_t p = {PLOT_X0, PLOT_X1, TOP_Y0, TOP_Y1, hap.edges[0], hap.edges[hap.nbins],
                 count_top(largest)};
     char label[160];
-    snprintf(label, sizeof label, "distance (%s), bins of width %g", a->metric, hap.width);
+    snprintf(label, sizeof label, "distance (%s), bins of width %g", tm_report_str(r, "metric"), hap.width);
     fputs("<g id=\"distances\">\n", f);
     axes(f, &p, label, "triplets");
     step_area(f, &p, &hap, COLOR_AP, "hist-d_ap");
@@ -315,7 +314,7 @@ static int draw_distances(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
 static void draw_differences(FILE *f, const tm_inspect_report_t *r)
 {
     const tm_inspect_hist_t *h = &r->hist;
-    double margin = r->attrs.margin;
+    double margin = tm_report_f64(r, "margin");
     double lo = h->edges[0], hi = h->edges[h->nbins], span = hi - lo;
     /* Show the margin when it is near the data; say so when it is far off. */
     int off = 0; /* -1: far left of the plot, 1: far right */
@@ -342,7 +341,7 @@ static void draw_differences(FILE *f, const tm_inspect_report_t *r)
                "width=\"%.2f\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.12\"/>\n",
             p.x0, p.y0, bx1 - p.x0, p.y1 - p.y0, COLOR_ACTIVE);
     char label[160];
-    snprintf(label, sizeof label, "d_an \xe2\x88\x92 d_ap (%s), bins of width %g", r->attrs.metric,
+    snprintf(label, sizeof label, "d_an \xe2\x88\x92 d_ap (%s), bins of width %g", tm_report_str(r, "metric"),
              h->width);
     axes(f, &p, label, "triplets");
     fputs("<g class=\"bars\" stroke=\"white\" stroke-width=\"0.5\">\n", f);
@@ -380,7 +379,7 @@ static void draw_differences(FILE *f, const tm_inspect_report_t *r)
     }
     fputs("<g class=\"legend\">\n", f);
     /* With softplus every loss is positive: the margin is only its midpoint. */
-    int hinge = strcmp(r->attrs.loss, "hinge") == 0;
+    int hinge = strcmp(tm_report_str(r, "loss"), "hinge") == 0;
     double x = legend_entry(f, p.x0, p.y0 - LEGEND_UP, COLOR_ACTIVE, 0, 0.12,
                             hinge ? "active loss: d_an \xe2\x88\x92 d_ap < margin"
                                   : "inside the margin: d_an \xe2\x88\x92 d_ap < margin");
@@ -395,14 +394,13 @@ static void draw_differences(FILE *f, const tm_inspect_report_t *r)
 
 static int draw(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
 {
-    const tm_inspect_attrs_t *a = &r->attrs;
     char buf[512];
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
                "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
             PAGE_W, PAGE_H, PAGE_W, PAGE_H);
     snprintf(buf, sizeof buf, "tripminer inspect: %s, %s, %s loss, N = %lld triplets",
-             a->strategy, a->metric, a->loss, (long long)r->m);
+             tm_report_str(r, "strategy"), tm_report_str(r, "metric"), tm_report_str(r, "loss"), (long long)r->m);
     fputs("<title>", f);
     xml_text(f, buf);
     fputs("</title>\n", f);
@@ -415,8 +413,8 @@ static int draw(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
     text_at(f, PLOT_X0, 32, "id=\"title\" font-size=\"18\" font-weight=\"bold\"", buf);
     snprintf(buf, sizeof buf, "%s: margin %g, %lld x %lld embeddings, %lld skipped anchors, "
                               "loss mean %.4g",
-             r->path, a->margin, (long long)a->num_embeddings, (long long)a->dim,
-             (long long)a->skipped_anchors, a->loss_mean);
+             r->path, tm_report_f64(r, "margin"), (long long)tm_report_i64(r, "num_embeddings"), (long long)tm_report_i64(r, "dim"),
+             (long long)tm_report_i64(r, "skipped_anchors"), tm_report_f64(r, "loss_mean"));
     text_at(f, PLOT_X0, 54, "font-size=\"12\" fill=\"#444\"", buf);
     text_at(f, PLOT_X0, TOP_Y0 - TITLE_UP, "font-size=\"14\" font-weight=\"bold\"",
             "Distances of the mined triplets");

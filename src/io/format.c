@@ -62,6 +62,7 @@ const tm_field_t tm_fields[] = {
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];
+_Static_assert(sizeof tm_fields / sizeof tm_fields[0] <= TM_FIELDS_MAX, "raise TM_FIELDS_MAX");
 
 const tm_dataset_def_t tm_out_datasets[TM_OUT_NDATASETS] = {
     {"triplets", 3, 1, "global indices of anchor, positive, negative"},

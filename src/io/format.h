@@ -73,6 +73,9 @@ typedef struct tm_field {
     const char *meaning;
 } tm_field_t;
 
+/* The table has at most this many rows (format.c checks). */
+#define TM_FIELDS_MAX 64
+
 extern const tm_field_t tm_fields[];
 extern const size_t tm_nfields;
 
