@@ -19,7 +19,7 @@
 static int finish(int rc, const tm_err_t *err, int rank)
 {
     if (rc == TM_ESTOPPED && rank == 0)
-        fprintf(stderr, "tripminer: stopped: %s\n", err->msg);
+        tm_log_stopped(err->msg);
     else if (rc != 0 && rank == 0)
         tm_log_error(err->msg[0] ? err->msg : tm_strerror(rc));
     return tm_err_exit_status(rc);
@@ -123,7 +123,7 @@ int tm_cli_main(int argc, char **argv)
     int provided = 0;
     /* Compute threads never call MPI: only the main thread does. */
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-        fprintf(stderr, "tripminer: error: MPI_Init failed (MPI)\n");
+        tm_log_error("MPI_Init failed (MPI)");
         return 1;
     }
     MPI_Comm comm;

@@ -113,64 +113,6 @@ int tm_opts_parse_bytes(const char *s, int64_t *out)
     return 0;
 }
 
-/* ---- the generic option walker ------------------------------------------ */
-
-/*
- * Walk argv, calling handle(id, value) for each option; positional
- * arguments are refused. Returns 0 or TM_EUSAGE.
- */
-typedef int (*handler_fn)(void *ctx, int id, const char *name, const char *val,
-                          tm_err_t *err);
-
-static int walk(const char *cmd, int argc, char **argv, const tm_optdef_t *defs,
-                size_t ndefs, handler_fn handle, void *ctx, tm_err_t *err)
-{
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        const tm_optdef_t *d = NULL;
-        const char *val = NULL;
-        char name[64];
-
-        if (arg[0] == '-' && arg[1] == '-' && arg[2] != '\0') {
-            const char *body = arg + 2;
-            const char *eq = strchr(body, '=');
-            size_t len = eq ? (size_t)(eq - body) : strlen(body);
-            for (size_t k = 0; k < ndefs; k++)
-                if (strlen(defs[k].lng) == len && strncmp(defs[k].lng, body, len) == 0)
-                    d = &defs[k];
-            if (d == NULL)
-                return tm_err_set(err, TM_EUSAGE, "unknown option '%.*s' (%s; see 'tripminer %s --help')",
-                                  (int)(len + 2), arg, cmd, cmd);
-            if (eq != NULL) {
-                if (!d->has_value)
-                    return tm_err_set(err, TM_EUSAGE, "option '--%s' takes no value (%s)",
-                                      d->lng, cmd);
-                val = eq + 1;
-            }
-        } else if (arg[0] == '-' && arg[1] != '\0' && arg[1] != '-' && arg[2] == '\0') {
-            for (size_t k = 0; k < ndefs; k++)
-                if (defs[k].shrt == arg[1])
-                    d = &defs[k];
-            if (d == NULL)
-                return tm_err_set(err, TM_EUSAGE, "unknown option '%s' (%s; see 'tripminer %s --help')",
-                                  arg, cmd, cmd);
-        } else {
-            return tm_err_set(err, TM_EUSAGE, "unexpected argument '%s' (%s; see 'tripminer %s --help')",
-                              arg, cmd, cmd);
-        }
-        snprintf(name, sizeof name, "--%s", d->lng);
-        if (d->has_value && val == NULL) {
-            if (i + 1 >= argc)
-                return tm_err_set(err, TM_EUSAGE, "option '%s' needs a value (%s)", name, cmd);
-            val = argv[++i];
-        }
-        int rc = handle(ctx, d->id, name, val, err);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* ---- mine ---------------------------------------------------------------- */
 
 enum {
@@ -286,8 +228,8 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
 int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
 {
     tm_mine_opts_default(o);
-    int rc = walk("mine", argc, argv, mine_defs, sizeof mine_defs / sizeof mine_defs[0],
-                  mine_handle, o, err);
+    int rc = tm_optwalk("mine", argc, argv, mine_defs, sizeof mine_defs / sizeof mine_defs[0],
+                        mine_handle, NULL, o, err);
     if (rc != 0 || o->help)
         return rc;
     if (o->mine.input == NULL)
@@ -358,8 +300,8 @@ const tm_optdef_t *tm_opts_table(const char *cmd, size_t *count)
 int tm_synth_opts_parse(int argc, char **argv, tm_synth_opts_t *o, tm_err_t *err)
 {
     tm_synth_opts_default(o);
-    int rc = walk("synth", argc, argv, synth_defs, sizeof synth_defs / sizeof synth_defs[0],
-                  synth_handle, o, err);
+    int rc = tm_optwalk("synth", argc, argv, synth_defs, sizeof synth_defs / sizeof synth_defs[0],
+                        synth_handle, NULL, o, err);
     if (rc != 0 || o->help)
         return rc;
     if (o->output == NULL)

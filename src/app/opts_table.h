@@ -8,13 +8,8 @@
 
 #include <stddef.h>
 
-/* One option that a command accepts. */
-typedef struct tm_optdef {
-    const char *lng; /* long name without the dashes: "input" for --input */
-    char shrt;       /* the letter of the short form, 'i' for -i, or 0 */
-    int has_value;   /* 1 if the option takes a value, 0 for a flag */
-    int id;          /* what the command's handler switches on */
-} tm_optdef_t;
+#include "base/optwalk.h"
+
 
 /*
  * The options of command cmd ("mine" or "synth"), in the order of its

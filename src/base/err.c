@@ -3,6 +3,8 @@
  */
 #include "tripminer/err.h"
 
+#include "base/log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +55,7 @@ int tm_err_agree(int rc, tm_err_t *err, MPI_Comm comm)
     int root = size;
     if (MPI_Allreduce(&mine, &root, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {
         /* Without agreement nothing collective is safe any more. */
-        fprintf(stderr, "tripminer: error: MPI_Allreduce failed while agreeing "
-                        "on an error (rank %d)\n", rank);
+        tm_log_errorf("MPI_Allreduce failed while agreeing on an error (rank %d)", rank);
         MPI_Abort(comm, 1);
     }
     if (root == size)
@@ -76,8 +77,7 @@ int tm_err_agree(int rc, tm_err_t *err, MPI_Comm comm)
         wire.msg[sizeof wire.msg - 1] = '\0';
     }
     if (MPI_Bcast(&wire, (int)sizeof wire, MPI_BYTE, root, comm) != MPI_SUCCESS) {
-        fprintf(stderr, "tripminer: error: MPI_Bcast failed while agreeing "
-                        "on an error (rank %d)\n", rank);
+        tm_log_errorf("MPI_Bcast failed while agreeing on an error (rank %d)", rank);
         MPI_Abort(comm, 1);
     }
     if (err != NULL) {

@@ -65,3 +65,31 @@ void tm_log_error(const char *msg)
     fprintf(stderr, "tripminer: error: %s\n", msg);
     fflush(stderr);
 }
+
+void tm_log_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tripminer: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    va_end(ap);
+}
+
+void tm_log_stopped(const char *msg)
+{
+    fprintf(stderr, "tripminer: stopped: %s\n", msg);
+    fflush(stderr);
+}
+
+void tm_log_progress(int tty, const char *end, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%stripminer: progress: ", tty ? "\r" : "");
+    vfprintf(stderr, fmt, ap);
+    fputs(end, stderr);
+    fflush(stderr);
+    va_end(ap);
+}

@@ -1,5 +1,7 @@
 /*
- * log.h - rank-0 logging to stderr, filtered by level, flushed per line.
+ * log.h - everything the program prints on stderr goes through here:
+ * rank-0 logging filtered by level, warnings, errors, progress lines;
+ * flushed per line.
  */
 #ifndef TRIPMINER_LOG_H
 #define TRIPMINER_LOG_H
@@ -32,5 +34,17 @@ void tm_log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print the one error line "tripminer: error: MSG" on stderr. Local. */
 void tm_log_error(const char *msg);
+void tm_log_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "tripminer: stopped: MSG": a run that saved its state and ended. Local. */
+void tm_log_stopped(const char *msg);
+
+/*
+ * Print the progress line "tripminer: progress: ..." followed by end;
+ * on a terminal (tty) it starts with a carriage return and rewrites the
+ * line in place. Local.
+ */
+void tm_log_progress(int tty, const char *end, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

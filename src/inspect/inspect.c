@@ -17,6 +17,7 @@
 #include "inspect/svg.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/optwalk.h"
 #include "base/utf8.h"
 
 /* ---- options --------------------------------------------------------------- */
@@ -30,14 +31,7 @@ void tm_inspect_opts_default(tm_inspect_opts_t *o)
 
 enum { I_SVG, I_BINS, I_JSON, I_FORCE, I_QUIET, I_VERBOSE, I_HELP };
 
-typedef struct inspect_optdef {
-    const char *lng;
-    char shrt;
-    int has_value;
-    int id;
-} inspect_optdef_t;
-
-static const inspect_optdef_t inspect_defs[] = {
+static const tm_optdef_t inspect_defs[] = {
     {"svg", 0, 1, I_SVG},
     {"bins", 0, 1, I_BINS},
     {"json", 0, 0, I_JSON},
@@ -48,10 +42,10 @@ static const inspect_optdef_t inspect_defs[] = {
 };
 #define N_INSPECT_DEFS (sizeof inspect_defs / sizeof inspect_defs[0])
 
-static int set_value(tm_inspect_opts_t *o, const inspect_optdef_t *d, const char *val,
-                     tm_err_t *err)
+static int set_value(void *ctx, int id, const char *name, const char *val, tm_err_t *err)
 {
-    switch (d->id) {
+    tm_inspect_opts_t *o = ctx;
+    switch (id) {
     case I_SVG:
         if (val[0] == '\0')
             return tm_err_set(err, TM_EUSAGE, "empty file name (inspect --svg)");
@@ -76,11 +70,12 @@ static int set_value(tm_inspect_opts_t *o, const inspect_optdef_t *d, const char
     case I_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
     case I_HELP: o->help = 1; return 0;
     }
-    return tm_err_set(err, TM_EINTERNAL, "unhandled option --%s (inspect)", d->lng);
+    return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (inspect)", name);
 }
 
-static int set_file(tm_inspect_opts_t *o, const char *arg, tm_err_t *err)
+static int set_file(void *ctx, const char *arg, tm_err_t *err)
 {
+    tm_inspect_opts_t *o = ctx;
     if (o->file != NULL)
         return tm_err_set(err, TM_EUSAGE,
                           "unexpected argument '%s': inspect takes one file (inspect; see "
@@ -94,59 +89,10 @@ static int set_file(tm_inspect_opts_t *o, const char *arg, tm_err_t *err)
 int tm_inspect_opts_parse(int argc, char **argv, tm_inspect_opts_t *o, tm_err_t *err)
 {
     tm_inspect_opts_default(o);
-    int only_files = 0; /* after "--" */
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        const inspect_optdef_t *d = NULL;
-        const char *val = NULL;
-        int rc;
-        if (only_files || arg[0] != '-' || arg[1] == '\0') {
-            rc = set_file(o, arg, err);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            only_files = 1;
-            continue;
-        }
-        if (arg[1] == '-') {
-            const char *body = arg + 2;
-            const char *eq = strchr(body, '=');
-            size_t len = eq ? (size_t)(eq - body) : strlen(body);
-            for (size_t k = 0; k < N_INSPECT_DEFS; k++)
-                if (strlen(inspect_defs[k].lng) == len &&
-                    strncmp(inspect_defs[k].lng, body, len) == 0)
-                    d = &inspect_defs[k];
-            if (d == NULL)
-                return tm_err_set(err, TM_EUSAGE,
-                                  "unknown option '%.*s' (inspect; see 'tripminer inspect --help')",
-                                  (int)(len + 2), arg);
-            if (eq != NULL) {
-                if (!d->has_value)
-                    return tm_err_set(err, TM_EUSAGE, "option '--%s' takes no value (inspect)",
-                                      d->lng);
-                val = eq + 1;
-            }
-        } else {
-            if (arg[2] == '\0')
-                for (size_t k = 0; k < N_INSPECT_DEFS; k++)
-                    if (inspect_defs[k].shrt == arg[1])
-                        d = &inspect_defs[k];
-            if (d == NULL)
-                return tm_err_set(err, TM_EUSAGE,
-                                  "unknown option '%s' (inspect; see 'tripminer inspect --help')",
-                                  arg);
-        }
-        if (d->has_value && val == NULL) {
-            if (i + 1 >= argc)
-                return tm_err_set(err, TM_EUSAGE, "option '--%s' needs a value (inspect)", d->lng);
-            val = argv[++i];
-        }
-        rc = set_value(o, d, val, err);
-        if (rc != 0)
-            return rc;
-    }
+    int rc = tm_optwalk("inspect", argc, argv, inspect_defs, N_INSPECT_DEFS, set_value, set_file,
+                        o, err);
+    if (rc != 0)
+        return rc;
     if (o->help)
         return 0;
     if (o->file == NULL)

@@ -7,10 +7,11 @@
  * Plain SVG 1.1: no scripts, no fonts or images from elsewhere. The file
  * is written under a temporary name beside the target and renamed.
  */
-#define _GNU_SOURCE /* renameat2 */
+#define _POSIX_C_SOURCE 200809L
 #include "inspect/svg.h"
 
 #include "base/outpath.h"
+#include "base/publish.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,25 +53,20 @@ int tm_svg_check_target(const char *path, int force, tm_err_t *err)
     return tm_outpath_check(path, force, "SVG output", err);
 }
 
-/* Create DIR/.BASE.tmp-XXXXXX beside path, readable as umask allows. */
+/* Create a temporary file beside path, readable as umask allows. */
 static FILE *open_tmp(const char *path, char *tmp, size_t len, tm_err_t *err)
 {
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) + 1 : 0;
-    const char *base = slash ? slash + 1 : path;
-    if (snprintf(tmp, len, "%.*s.%s.tmp-XXXXXX", dirlen, path, base) >= (int)len) {
+    if (tm_publish_tmpname(path, tmp, len) != 0) {
         tm_err_set(err, TM_EIO, "the SVG path is too long (%s)", path);
         return NULL;
     }
-    int fd = mkstemp(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
         tm_err_set(err, TM_EIO, "cannot create a temporary file beside the SVG: %s (%s)",
                    strerror(errno), path);
         return NULL;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         tm_err_set(err, TM_EIO, "cannot write the temporary SVG %s: %s (%s)", tmp,
                    strerror(errno), path);
@@ -78,30 +74,6 @@ static FILE *open_tmp(const char *path, char *tmp, size_t len, tm_err_t *err)
         unlink(tmp);
     }
     return f;
-}
-
-/* Move the finished file into place; without force, never replace a file. */
-static int publish(const char *tmp, const char *path, int force, tm_err_t *err)
-{
-    if (force) {
-        if (rename(tmp, path) == 0)
-            return 0;
-    } else {
-        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-            return 0;
-        if (errno == EINVAL || errno == ENOSYS) {
-            /* No renameat2 here: link refuses an existing name too. */
-            if (link(tmp, path) == 0) {
-                unlink(tmp);
-                return 0;
-            }
-        }
-        if (errno == EEXIST)
-            return tm_err_set(err, TM_EEXIST,
-                              "SVG output exists; use --force to overwrite it (%s)", path);
-    }
-    return tm_err_set(err, TM_EIO, "cannot rename %s to the SVG: %s (%s)", tmp, strerror(errno),
-                      path);
 }
 
 /* ---- text ------------------------------------------------------------------ */
@@ -451,7 +423,7 @@ int tm_svg_write_report(const tm_inspect_report_t *r, const char *path, int forc
     if (rc == 0 && bad)
         rc = tm_err_set(err, TM_EIO, "writing the SVG failed: %s (%s)", strerror(saved), path);
     if (rc == 0)
-        rc = publish(tmp, path, force, err);
+        rc = tm_publish(tmp, path, force, "SVG output", err);
     if (rc != 0)
         unlink(tmp);
     return rc;

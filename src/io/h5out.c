@@ -1,7 +1,7 @@
 /*
  * h5out.c - collective output with temporary name and atomic rename.
  */
-#define _GNU_SOURCE /* renameat2 */
+#define _POSIX_C_SOURCE 200809L
 #include "io/h5out.h"
 
 #include <errno.h>
@@ -18,7 +18,9 @@
 #include "io/format.h"
 #include "io/h5util.h"
 #include "base/outpath.h"
+#include "base/publish.h"
 #include "base/fault.h"
+#include "base/log.h"
 
 static int check_local(const char *path, int force, tm_err_t *err)
 {
@@ -33,34 +35,6 @@ int tm_outfile_check(const char *path, int force, MPI_Comm comm, tm_err_t *err)
     return tm_err_agree(rc, err, comm);
 }
 
-/* A temporary name beside path: DIR/.BASE.tmp-XXXXXXXXXXXX. -1 if too long. */
-static int make_tmp_name(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0; /* keeps the '/' */
-    const char *base = slash ? slash + 1 : path;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    unsigned long long x = ((unsigned long long)getpid() << 32) ^ (unsigned long long)ts.tv_nsec ^
-                           ((unsigned long long)ts.tv_sec << 20);
-    /* splitmix64 finaliser: spread the bits. */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    char tail[32];
-    snprintf(tail, sizeof tail, ".tmp-%012llx", x & 0xffffffffffffULL);
-    size_t need = dirlen + 1 + strlen(base) + strlen(tail) + 1;
-    if (need > len)
-        return -1;
-    memcpy(buf, path, dirlen);
-    buf[dirlen] = '.';
-    strcpy(buf + dirlen + 1, base);
-    strcat(buf, tail);
-    return 0;
-}
-
 int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm comm,
                       tm_err_t *err)
 {
@@ -72,7 +46,7 @@ int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm co
     of->file = -1;
 
     int rc = 0;
-    if (rank == 0 && make_tmp_name(path, of->tmp, sizeof of->tmp) != 0)
+    if (rank == 0 && tm_publish_tmpname(path, of->tmp, sizeof of->tmp) != 0)
         rc = tm_err_set(err, TM_EIO, "output path is too long (%s)", path);
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
@@ -101,8 +75,7 @@ int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm co
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
     if (all != 0 && all != nranks) {
-        fprintf(stderr, "tripminer: error: the output was created on some ranks only (%s)\n",
-                path);
+        tm_log_errorf("the output was created on some ranks only (%s)", path);
         MPI_Abort(comm, 1);
     }
     rc = tm_err_agree(rc, err, comm);
@@ -222,35 +195,6 @@ static int write_meta(const char *tmp, const tm_run_record_t *r)
     return bad ? -1 : 0;
 }
 
-/* Rank 0: move the finished file into place. */
-static int publish(const tm_outfile_t *of, tm_err_t *err)
-{
-    if (of->force) {
-        if (rename(of->tmp, of->path) != 0)
-            return tm_err_set(err, TM_EIO, "cannot rename %s to the output: %s (%s)", of->tmp,
-                              strerror(errno), of->path);
-        return 0;
-    }
-    /* Without --force, never replace a file that appeared meanwhile. */
-    if (renameat2(AT_FDCWD, of->tmp, AT_FDCWD, of->path, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno == EEXIST)
-        return tm_err_set(err, TM_EEXIST, "output exists; use --force to overwrite it (%s)",
-                          of->path);
-    if (errno == EINVAL || errno == ENOSYS) {
-        /* A file system without renameat2: link fails if the name exists. */
-        if (link(of->tmp, of->path) == 0) {
-            unlink(of->tmp);
-            return 0;
-        }
-        if (errno == EEXIST)
-            return tm_err_set(err, TM_EEXIST, "output exists; use --force to overwrite it (%s)",
-                              of->path);
-    }
-    return tm_err_set(err, TM_EIO, "cannot rename %s to the output: %s (%s)", of->tmp,
-                      strerror(errno), of->path);
-}
-
 int tm_outfile_commit(tm_outfile_t *of, const tm_run_record_t *meta, MPI_Comm comm,
                       tm_err_t *err)
 {
@@ -271,7 +215,7 @@ int tm_outfile_commit(tm_outfile_t *of, const tm_run_record_t *meta, MPI_Comm co
                             why[0] ? why : "write failed", of->path);
         }
         if (rc == 0)
-            rc = publish(of, err);
+            rc = tm_publish(of->tmp, of->path, of->force, "output", err);
     }
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0 && rank == 0)

@@ -11,7 +11,7 @@
  *   dep KEY=VALUE                   (the dependencies)
  *   hash HEX
  */
-#define _GNU_SOURCE /* O_DIRECTORY, fsync of a directory */
+#define _POSIX_C_SOURCE 200809L
 
 #include "run/ckpt.h"
 
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/fault.h"
+#include "base/publish.h"
 
 #define STATE_MAGIC "TMSTATE1"
 #define MANIFEST_HEAD "tripminer-checkpoint 1"
@@ -82,17 +83,10 @@ static int write_atomic(const char *dir, const char *name, const void *buf, size
         unlink(tmp);
         return tm_err_set(err, TM_EIO, "flushing %s failed: %s (checkpoint)", tmp, strerror(e));
     }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
+    int rc = tm_publish(tmp, path, 1, "checkpoint file", err);
+    if (rc != 0)
         unlink(tmp);
-        return tm_err_set(err, TM_EIO, "renaming %s failed: %s (checkpoint)", tmp, strerror(e));
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* the rename itself, on file systems that support it */
-        close(dfd);
-    }
-    return 0;
+    return rc;
 }
 
 /* Read a whole file of at most max bytes. */

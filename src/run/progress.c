@@ -81,10 +81,8 @@ static void print_line(const tm_progress_t *p, double now, const char *end)
     char es[32], eta[32];
     fmt_time(es, sizeof es, el);
     fmt_time(eta, sizeof eta, frac > 0.0 ? el / frac - el : -1.0);
-    fprintf(stderr, "%stripminer: progress: round %lld/%lld, %3.0f%%, %.1f GFLOP/s, elapsed %s, "
-            "ETA %s%s", p->tty ? "\r" : "", (long long)p->done, (long long)p->total, 100.0 * frac,
-            gflops, es, eta, end);
-    fflush(stderr);
+    tm_log_progress(p->tty, end, "round %lld/%lld, %3.0f%%, %.1f GFLOP/s, elapsed %s, ETA %s",
+                    (long long)p->done, (long long)p->total, 100.0 * frac, gflops, es, eta);
 }
 
 void tm_progress_round(tm_progress_t *p)

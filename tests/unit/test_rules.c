@@ -11,6 +11,7 @@
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
+#include "rules/rule.h"
 #include "rules/select.h"
 
 /* ---- hand-worked cases ---------------------------------------------- */
@@ -523,6 +524,109 @@ START_TEST(semihard_budget_overflow)
 }
 END_TEST
 
+/* ---- every registered rule through the rule interface ------------------ */
+
+/*
+ * One row per registered rule: the brute force that defines it. A rule
+ * added to the registry without a row here fails registry_has_rows.
+ */
+static const struct {
+    const char *name;
+    brute_rule_t brute;
+} rule_rows[] = {
+    {"hard", BRUTE_HARD},
+    {"semihard", BRUTE_SEMIHARD},
+    {"topk", BRUTE_TOPK},
+};
+#define NRULE_ROWS (sizeof rule_rows / sizeof rule_rows[0])
+
+START_TEST(registry_has_rows)
+{
+    ck_assert_uint_eq(tm_rule_count(), NRULE_ROWS);
+    for (size_t k = 0; k < NRULE_ROWS; k++) {
+        const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
+        ck_assert_msg(rule != NULL, "no rule '%s' in the registry", rule_rows[k].name);
+        ck_assert_msg(rule->passes >= 1 && rule->create && rule->destroy && rule->needs_tiles &&
+                          rule->update && rule->finish && rule->save && rule->load &&
+                          (rule->passes == 1 || rule->begin_pass),
+                      "rule '%s' lacks a hook", rule->name);
+    }
+}
+END_TEST
+
+static const tm_rule_t *cur_rule;
+
+static void upd_rule(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const tm_rows_t *anch,
+                     int64_t a0, int64_t a1, const tm_rows_t *cand, int64_t c0, int64_t c1,
+                     const float *G)
+{
+    static double scratch[3 * RN];
+    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
+                         cur_rule->needs_tiles(st, pass) ? G : NULL, scratch};
+    cur_rule->update(st, pass, &t);
+}
+
+/* Save the state and load it into a fresh one: what a resumed run does. */
+static void *reload(const tm_rule_t *rule, void *st, int pass, const tm_mine_params_t *p)
+{
+    tm_buf_t b = {0};
+    rule->save(st, pass, &b);
+    ck_assert_int_eq(b.bad, 0);
+    rule->destroy(st);
+    void *fresh = NULL;
+    ck_assert_int_eq(rule->create(&fresh, p, RN, (int64_t)1 << 30), 0);
+    ck_assert_int_eq(rule->load(fresh, pass, &b), 0);
+    ck_assert_uint_eq(tm_buf_left(&b), 0);
+    tm_buf_free(&b);
+    return fresh;
+}
+
+/*
+ * Each rule of the registry, by its hooks alone, as the driver runs it
+ * (with a save and load after every pass), against its brute force.
+ */
+START_TEST(every_rule_through_its_hooks)
+{
+    static dataset_t d;
+    make_data(&d, 300 + (uint64_t)_i);
+    tm_rng_t r = tm_rng_make(11 + (uint64_t)_i);
+    const tm_metric_t m = metrics[_i % 3];
+    const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
+    for (size_t k = 0; k < NRULE_ROWS; k++) {
+        cur_rule = tm_rule_find(rule_rows[k].name);
+        for (int fi = 0; fi < 6; fi++) {
+            tm_mine_params_t p;
+            tm_mine_params_default(&p);
+            p.strategy = cur_rule->name;
+            p.metric = m;
+            p.negatives = 1 + fi % 3;
+            p.positives = fi % 2 ? 2 : 0;
+            p.has_neg_min_dist = filters[fi % 3].has_min_dist;
+            p.neg_min_dist = filters[fi % 3].min_dist;
+            p.neg_skip = filters[fi % 3].skip;
+            ck_assert_int_lt(cur_rule->state_bytes(&p, RN, (int64_t)1 << 30), INT64_MAX);
+            tm_triplets_t want = {0}, got = {0};
+            brute(&d, m, rule_rows[k].brute, p.negatives, p.positives, filters[fi % 3], &want);
+            void *st = NULL;
+            ck_assert_int_eq(cur_rule->create(&st, &p, RN, (int64_t)1 << 30), 0);
+            for (int pass = 1; pass <= cur_rule->passes; pass++) {
+                tm_err_t err;
+                tm_err_clear(&err);
+                if (pass > 1)
+                    ck_assert_int_eq(cur_rule->begin_pass(st, pass, 0, &err), 0);
+                stream(&d, m, &r, st, pass, upd_rule, fi >= 3);
+                st = reload(cur_rule, st, pass, &p);
+            }
+            ck_assert_int_eq(cur_rule->finish(st, d.gid, &got), 0);
+            compare(&want, &got, cur_rule->name);
+            cur_rule->destroy(st);
+            tm_triplets_free(&want);
+            tm_triplets_free(&got);
+        }
+    }
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -539,11 +643,13 @@ static Suite *rules_suite(void)
     tcase_add_test(hand, semihard_skip_and_min_dist);
     tcase_add_test(hand, semihard_skipped_anchors);
     tcase_add_test(hand, semihard_budget_overflow);
+    tcase_add_test(hand, registry_has_rows);
     suite_add_tcase(s, hand);
     TCase *rnd = tcase_create("random");
     tcase_set_timeout(rnd, 60);
     tcase_add_loop_test(rnd, random_topk_and_filtered_hard, 0, 6);
     tcase_add_loop_test(rnd, random_semihard, 0, 6);
+    tcase_add_loop_test(rnd, every_rule_through_its_hooks, 0, 3);
     suite_add_tcase(s, rnd);
     return s;
 }
