@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Read real `tripminer mine` outputs the way Python users do, with h5py
-and NumPy, and check them against SPEC.md and against the input.
+and NumPy, and check them against docs/contract.md and against the input.
 
 Two runs on 2 MPI ranks:
   * hard, sqeuclidean, on an input written here with h5py (float32
@@ -70,7 +70,7 @@ def run(cmd, env, timeout=120):
 
 
 def distances(metric, x, a):
-    """Distances from row a to every row of x, in double, as SPEC.md defines
+    """Distances from row a to every row of x, in double, as docs/contract.md defines
     them on the float32 values."""
     xa = x[a].astype(np.float64)
     xs = x.astype(np.float64)
@@ -93,7 +93,7 @@ def loss_of(kind, margin, d_ap, d_an):
 
 
 def check_attr_type(f, name, tag):
-    """The HDF5 type of root attribute name: a scalar of the kind SPEC.md gives."""
+    """The HDF5 type of root attribute name: a scalar of the kind docs/contract.md gives."""
     aid = h5py.h5a.open(f.id, name.encode())
     typ = aid.get_type()
     check(aid.get_space().get_simple_extent_type() == h5py.h5s.SCALAR,
@@ -141,7 +141,7 @@ def check_output(tag, out, inp, opts, summary, version):
 
         names = set(STRINGS + DOUBLES + INTS)
         check(set(f.attrs.keys()) == names,
-              f"{tag}: root attributes differ from SPEC.md: missing "
+              f"{tag}: root attributes differ from docs/contract.md: missing "
               f"{sorted(names - set(f.attrs.keys()))}, extra {sorted(set(f.attrs.keys()) - names)}")
         attrs = {}
         for name in sorted(names & set(f.attrs.keys())):

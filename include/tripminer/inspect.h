@@ -1,5 +1,5 @@
 /*
- * inspect.h - "tripminer inspect": summarise a mining output (SPEC.md,
+ * inspect.h - "tripminer inspect": summarise a mining output (docs/contract.md,
  * "Output") as text, JSON or an SVG picture.
  *
  * The report holds the root attributes, counts, loss statistics of the

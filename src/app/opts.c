@@ -364,8 +364,13 @@ void tm_usage_mine(FILE *f)
 "  -o, --output FILE         output HDF5 file, refused if it exists [required]\n"
 "      --force               overwrite an existing output [off]\n"
 "\n"
-"Mining:\n"
-"  -s, --strategy S          hard | semihard | topk [hard]\n"
+"Mining:\n", f);
+    /* The strategies are the rules of the registry, the first the default. */
+    fputs("  -s, --strategy S          ", f);
+    for (size_t k = 0; k < tm_rule_count(); k++)
+        fprintf(f, "%s%s", k ? " | " : "", tm_rule_at(k)->name);
+    fprintf(f, " [%s]\n", tm_rule_at(0)->name);
+    fputs(
 "  -m, --metric M            sqeuclidean | euclidean | cosine [sqeuclidean]\n"
 "      --normalize           L2-normalise every embedding on read [off]\n"
 "      --positives K         semihard: the K hardest positives per anchor,\n"

@@ -1,7 +1,7 @@
 /*
  * inspect.c - "tripminer inspect": options, the text and JSON reports,
- * and the command itself. Reading the file is inspect_read.c's work, the
- * statistics inspect_stats.c's and the picture svg.c's.
+ * and the command itself. Reading the file is read.c's work, the
+ * statistics stats.c's and the picture svg.c's.
  *
  * Rank 0 does everything; the other ranks of an mpirun only wait for its
  * verdict, so that all of them leave with the same exit status.

@@ -1,5 +1,5 @@
 /*
- * inspect_stats.c - the statistics of "tripminer inspect": quantiles of
+ * stats.c - the statistics of "tripminer inspect": quantiles of
  * sorted values and histograms with round bins anchored at a value.
  */
 #define _DEFAULT_SOURCE /* M_SQRT2 */

@@ -153,7 +153,7 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
 }
 
 /*
- * The same with float32 keys (select_keys.c): one pass for the smallest
+ * The same with float32 keys (prefilter.c): one pass for the smallest
  * key over the negatives and the largest over the positives, which give
  * the cuts, and one pass for the keys that reach them. Both pass over
  * ranges: the anchor's positives are one range of the ordered tile.
@@ -263,12 +263,17 @@ static int is_filtered(const tm_mine_params_t *p)
     return p->has_neg_min_dist || p->neg_skip > 0;
 }
 
-static int64_t hard_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
+/* With filters, the nearest list keeps the skipped ones and one more. */
+static int64_t filtered_cap(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    (void)budget;
+    return tm_rule_list_cap(p->neg_skip < INT64_MAX ? p->neg_skip + 1 : INT64_MAX, sz);
+}
+
+static int64_t hard_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
+{
     if (is_filtered(p))
-        return tm_nearest_bytes(n, p->neg_skip + 1);
-    return tm_rule_bytes(n, 2 * (int64_t)sizeof(tm_best_t), 0);
+        return tm_nearest_bytes(sz->anchors, filtered_cap(p, sz));
+    return tm_rule_bytes(sz->anchors, 2 * (int64_t)sizeof(tm_best_t), 0);
 }
 
 static void hard_destroy(void *vst)
@@ -281,16 +286,17 @@ static void hard_destroy(void *vst)
     free(st);
 }
 
-static int hard_create(void **out, const tm_mine_params_t *p, int64_t n, int64_t budget)
+static int hard_create(void **out, const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    (void)budget;
     hard_rule_t *st = calloc(1, sizeof *st);
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
     st->filtered = is_filtered(p);
-    return st->filtered ? tm_nearest_init(&st->near, n, 1, tm_rule_negfilter(p))
-                        : tm_hard_init(&st->plain, n);
+    if (!st->filtered)
+        return tm_hard_init(&st->plain, sz->anchors);
+    const int64_t cap = filtered_cap(p, sz);
+    return tm_nearest_init(&st->near, sz->anchors, cap - p->neg_skip, tm_rule_negfilter(p));
 }
 
 static void hard_rule_update(void *vst, int pass, const tm_tile_t *t)

@@ -113,7 +113,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
 }
 
 /*
- * The same with float32 keys (select_keys.c): the hardest positive as in
+ * The same with float32 keys (prefilter.c): the hardest positive as in
  * batch-hard, then the negatives of the two ranges block by block, each
  * block against the gates as they stand at its start.
  */

@@ -8,7 +8,11 @@
 
 extern const tm_rule_t tm_rule_hard, tm_rule_semihard, tm_rule_topk;
 
-/* One line per rule, in the order --help and error messages list them. */
+/*
+ * One line per rule, in the order --help and error messages list them; the
+ * first is the default strategy. The tests (tests/CMakeLists.txt) read the
+ * rule names from these lines: tm_rule_NAME for the strategy NAME.
+ */
 static const tm_rule_t *const registry[] = {
     &tm_rule_hard,
     &tm_rule_semihard,

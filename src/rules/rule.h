@@ -22,19 +22,25 @@
 #include "tripminer/err.h"
 #include "tripminer/params.h"
 
+/* What a rule's state is sized by. */
+typedef struct tm_rule_size {
+    int64_t anchors;     /* local anchors: the rank's shard */
+    int64_t candidates;  /* rows that stream past them: the whole data set */
+    int64_t budget;      /* the rank's memory budget in bytes (--mem-limit) */
+} tm_rule_size_t;
+
 typedef struct tm_rule {
     const char *name;  /* as --strategy and the output's strategy attribute spell it */
     int passes;        /* passes over every candidate: 1 or 2 */
 
     /*
-     * Bytes the state of n anchors may take on a rank whose memory budget
-     * is budget: charged against --mem-limit before anything is allocated
-     * (INT64_MAX when it cannot be counted).
+     * Bytes the state may take: charged against the budget before
+     * anything is allocated (INT64_MAX when it cannot be counted).
      */
-    int64_t (*state_bytes)(const tm_mine_params_t *p, int64_t n, int64_t budget);
+    int64_t (*state_bytes)(const tm_mine_params_t *p, const tm_rule_size_t *sz);
 
-    /* Set up the state of n anchors: 0 or TM_ENOMEM. budget as above. */
-    int (*create)(void **st, const tm_mine_params_t *p, int64_t n, int64_t budget);
+    /* Set up the state: 0 or TM_ENOMEM. */
+    int (*create)(void **st, const tm_mine_params_t *p, const tm_rule_size_t *sz);
     void (*destroy)(void *st);
 
     /* Whether pass needs the float32 dot products (else the tile's G is NULL). */
@@ -78,6 +84,15 @@ void tm_rule_names(char *buf, size_t len);
 static inline tm_negfilter_t tm_rule_negfilter(const tm_mine_params_t *p)
 {
     return (tm_negfilter_t){p->has_neg_min_dist, p->neg_min_dist, p->neg_skip};
+}
+
+/*
+ * The entries a list of the nearest negatives needs to hold want of them:
+ * never more than there are candidates (a list that long keeps them all).
+ */
+static inline int64_t tm_rule_list_cap(int64_t want, const tm_rule_size_t *sz)
+{
+    return want < sz->candidates ? want : sz->candidates;
 }
 
 /* A state's size n * per + extra without overflow: INT64_MAX when it would. */

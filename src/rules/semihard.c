@@ -281,7 +281,7 @@ static void semi_neg(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
 }
 
 /*
- * Pass 2 with float32 keys (select_keys.c): a negative can only matter if
+ * Pass 2 with float32 keys (prefilter.c): a negative can only matter if
  * its exact distance is at most the farthest positive or the top gap's
  * nearest negative, whichever is farther, and not below --neg-min-dist.
  * While the top gap is empty that gate is +inf, so every negative is seen
@@ -435,8 +435,9 @@ int tm_semi_load(tm_semi_t *st, tm_buf_t *b, int pass2)
  * half the budget (charged up front); with --positives K they are K
  * entries per anchor, and as many gaps in pass 2.
  */
-static int64_t semi_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
+static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
+    const int64_t n = sz->anchors, budget = sz->budget;
     int64_t per = 4 * (int64_t)sizeof(int64_t) + (int64_t)sizeof(tm_entry_t) +
                   (int64_t)sizeof(double) + (int64_t)sizeof(tm_entry_t *);
     int64_t skipset = tm_nearest_bytes(n, p->neg_skip);
@@ -450,13 +451,16 @@ static int64_t semi_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
     return base + skipset + lists;
 }
 
-static int semi_create(void **out, const tm_mine_params_t *p, int64_t n, int64_t budget)
+static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
+    const int64_t n = sz->anchors, budget = sz->budget;
     tm_semi_t *st = calloc(1, sizeof *st);
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
-    return tm_semi_init(st, n, p->positives, tm_rule_negfilter(p), budget / 2);
+    /* Fixed lists were charged up front (semi_bytes); growing ones get half. */
+    return tm_semi_init(st, n, p->positives, tm_rule_negfilter(p),
+                        p->positives > 0 ? budget : budget / 2);
 }
 
 static void semi_destroy(void *st)

@@ -7,22 +7,26 @@
 
 #include "rules/rule.h"
 
-static int64_t topk_bytes(const tm_mine_params_t *p, int64_t n, int64_t budget)
+/* The list keeps the skipped negatives and K more, at most every candidate. */
+static int64_t topk_cap(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    (void)budget;
-    if (p->negatives > INT64_MAX / 2 || p->neg_skip > INT64_MAX / 2)
-        return INT64_MAX;
-    return tm_nearest_bytes(n, p->neg_skip + p->negatives);
+    const int64_t want = p->negatives > INT64_MAX - p->neg_skip ? INT64_MAX
+                                                                 : p->neg_skip + p->negatives;
+    return tm_rule_list_cap(want, sz);
 }
 
-static int topk_create(void **out, const tm_mine_params_t *p, int64_t n, int64_t budget)
+static int64_t topk_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    (void)budget;
+    return tm_nearest_bytes(sz->anchors, topk_cap(p, sz));
+}
+
+static int topk_create(void **out, const tm_mine_params_t *p, const tm_rule_size_t *sz)
+{
     tm_nearest_t *st = calloc(1, sizeof *st);
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
-    return tm_nearest_init(st, n, p->negatives, tm_rule_negfilter(p));
+    return tm_nearest_init(st, sz->anchors, topk_cap(p, sz) - p->neg_skip, tm_rule_negfilter(p));
 }
 
 static void topk_destroy(void *st)

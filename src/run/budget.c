@@ -32,7 +32,8 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
 {
     /* The shard: rows, labels, norms, global indices and their roots. */
     const int64_t shard = tm_rule_bytes(s->n, s->dim * 4 + 8 + 8 + 8 + 8, 0);
-    const int64_t state = rule->state_bytes(mine, s->n, budget);
+    const tm_rule_size_t sz = {s->n, s->n_global, budget};
+    const int64_t state = rule->state_bytes(mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
     if (run->chunk > 0) {
         if (fixed <= budget)

@@ -182,11 +182,11 @@ static int anchors_init(job_t *j)
 /* The chunk and the checkpoint's dependencies; on --resume, they must match. */
 static int setup_rounds(job_t *j, tm_err_t *err)
 {
-    /* A resumed run keeps the rounds it was cut into. */
-    int64_t chunk = j->run->resume && j->run->chunk == 0
-                        ? deps_chunk(j->info.deps)
-                        : tm_budget_chunk(j->run, j->mine, j->rule, &j->shard, j->nranks,
-                                          j->budget, err);
+    /* A resumed run keeps the rounds it was cut into (and its state must fit). */
+    tm_run_params_t run = *j->run;
+    if (run.resume && run.chunk == 0)
+        run.chunk = deps_chunk(j->info.deps);
+    int64_t chunk = tm_budget_chunk(&run, j->mine, j->rule, &j->shard, j->nranks, j->budget, err);
     int rc = chunk < 0 ? TM_ENOMEM : 0;
     j->sum->num_embeddings = j->shard.n_global;
     j->sum->dim = j->shard.dim;
@@ -210,7 +210,8 @@ static int setup_rounds(job_t *j, tm_err_t *err)
 static int setup_state(job_t *j, tm_err_t *err)
 {
     int rc = 0;
-    if (j->rule->create(&j->state, j->mine, j->shard.n, j->budget) != 0 || anchors_init(j) != 0 ||
+    const tm_rule_size_t sz = {j->shard.n, j->shard.n_global, j->budget};
+    if (j->rule->create(&j->state, j->mine, &sz) != 0 || anchors_init(j) != 0 ||
         tm_sweep_init(&j->sweep, j->run->threads) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)j->shard.n, j->rank);

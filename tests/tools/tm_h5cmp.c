@@ -2,7 +2,7 @@
  * tm_h5cmp: compares two tripminer output files.
  *
  * The datasets triplets, d_ap, d_an and loss must have the same shape, the
- * same stored type and identical bytes. Every root attribute of the SPEC must
+ * same stored type and identical bytes. Every root attribute of docs/contract.md must
  * exist in both files; the values of `ranks`, `input` and `version` are not
  * compared, strings and int64 values must be equal, doubles equal exactly or,
  * with --tol REL, within a relative tolerance.

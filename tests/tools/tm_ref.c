@@ -3,8 +3,8 @@
  *
  * It reads the whole input serially, computes every anchor's distances in
  * double with plain sequential loops (the exact formulas of the contract in
- * SPEC.md), applies the mining rule by direct scans over all rows, and writes
- * an output file in the SPEC's format. It shares no code with the library on
+ * docs/contract.md), applies the mining rule by direct scans over all rows, and writes
+ * an output file in the format of docs/contract.md. It shares no code with the library on
  * purpose: the tests compare the library's output against this one.
  *
  * Every strategy (hard, semihard, topk) and both negative filters

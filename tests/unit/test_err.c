@@ -139,7 +139,7 @@ START_TEST(test_exit_status)
 {
     ck_assert_int_eq(tm_err_exit_status(TM_OK), 0);
     ck_assert_int_eq(tm_err_exit_status(TM_EUSAGE), 2);
-    /* SPEC.md: 1 for any other failure, an existing output included. */
+    /* docs/contract.md: 1 for any other failure, an existing output included. */
     static const int other[] = {TM_EIO, TM_EINPUT, TM_ENOMEM, TM_EMPI, TM_EEXIST, TM_EINTERNAL,
                                 TM_ENOTSUP, -99};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)

@@ -4,7 +4,7 @@
  * against the double reference and against the error bound that every
  * mining decision relies on: the exact fast-space value must lie in
  * [f - e, f + e] for f, e given by tm_kern_approx, and within the bounds
- * the float32 keys of the selection give (select_util.h).
+ * the float32 keys of the selection give (rules/prefilter.h).
  *
  * This file is compiled with -ffp-contract=off, so the sequential double
  * loops below round exactly as the contract in exact.h says.
@@ -653,7 +653,7 @@ START_TEST(test_bound_cosine_zero)
 END_TEST
 
 /*
- * Inputs are any finite float32 values (SPEC.md). Components near 1e-23
+ * Inputs are any finite float32 values (docs/contract.md). Components near 1e-23
  * make every float32 product underflow to zero, so the float32 dot product
  * is 0 while the exact one is not; the bound must still hold (or the
  * kernel must not be trusted for such rows).

@@ -1,5 +1,5 @@
 /*
- * test_opts.c - command-line parsing (opts.h): the defaults of SPEC.md,
+ * test_opts.c - command-line parsing (opts.h): the defaults of docs/contract.md,
  * every option in each of its spellings, the usage errors, which must
  * return TM_EUSAGE (exit status 2) with a message naming the option, and
  * the --help texts, checked against the parsers' own option tables.
@@ -118,7 +118,7 @@ START_TEST(test_mine_defaults)
     tm_mine_opts_t o;
     memset(&o, 0x5a, sizeof o);
     tm_mine_opts_default(&o);
-    /* The defaults column of SPEC.md. */
+    /* The defaults column of docs/contract.md. */
     ck_assert(o.mine.input == NULL && o.run.output == NULL);
     ck_assert_str_eq(o.mine.emb_name, "embeddings");
     ck_assert_str_eq(o.mine.lab_name, "labels");

@@ -574,7 +574,8 @@ static void *reload(const tm_rule_t *rule, void *st, int pass, const tm_mine_par
     ck_assert_int_eq(b.bad, 0);
     rule->destroy(st);
     void *fresh = NULL;
-    ck_assert_int_eq(rule->create(&fresh, p, RN, (int64_t)1 << 30), 0);
+    const tm_rule_size_t sz = {RN, RN, (int64_t)1 << 30};
+    ck_assert_int_eq(rule->create(&fresh, p, &sz), 0);
     ck_assert_int_eq(rule->load(fresh, pass, &b), 0);
     ck_assert_uint_eq(tm_buf_left(&b), 0);
     tm_buf_free(&b);
@@ -594,21 +595,26 @@ START_TEST(every_rule_through_its_hooks)
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         cur_rule = tm_rule_find(rule_rows[k].name);
-        for (int fi = 0; fi < 6; fi++) {
+        for (int fi = 0; fi < 8; fi++) {
+            tm_negfilter_t f = filters[fi % 3];
             tm_mine_params_t p;
             tm_mine_params_default(&p);
             p.strategy = cur_rule->name;
             p.metric = m;
-            p.negatives = 1 + fi % 3;
+            /* 6: more negatives wanted than there are rows; 7: all skipped. */
+            p.negatives = fi == 6 ? RN + 7 : 1 + fi % 3;
             p.positives = fi % 2 ? 2 : 0;
-            p.has_neg_min_dist = filters[fi % 3].has_min_dist;
-            p.neg_min_dist = filters[fi % 3].min_dist;
-            p.neg_skip = filters[fi % 3].skip;
-            ck_assert_int_lt(cur_rule->state_bytes(&p, RN, (int64_t)1 << 30), INT64_MAX);
+            if (fi == 7)
+                f.skip = RN + 3;
+            p.has_neg_min_dist = f.has_min_dist;
+            p.neg_min_dist = f.min_dist;
+            p.neg_skip = f.skip;
+            const tm_rule_size_t sz = {RN, RN, (int64_t)1 << 30};
+            ck_assert_int_lt(cur_rule->state_bytes(&p, &sz), INT64_MAX);
             tm_triplets_t want = {0}, got = {0};
-            brute(&d, m, rule_rows[k].brute, p.negatives, p.positives, filters[fi % 3], &want);
+            brute(&d, m, rule_rows[k].brute, p.negatives, p.positives, f, &want);
             void *st = NULL;
-            ck_assert_int_eq(cur_rule->create(&st, &p, RN, (int64_t)1 << 30), 0);
+            ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
             for (int pass = 1; pass <= cur_rule->passes; pass++) {
                 tm_err_t err;
                 tm_err_clear(&err);
