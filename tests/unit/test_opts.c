@@ -11,6 +11,7 @@
 
 #include "app/opts_table.h"
 #include "rules/rule.h"
+#include "io/format.h"
 #include "tm_unit.h"
 #include "base/log.h"
 #include "tripminer/opts.h"
@@ -320,6 +321,49 @@ START_TEST(test_mine_option_forms)
         mine_patch(&want, c->id);
         expect_mine(&got, &want, joined(args));
     }
+}
+END_TEST
+
+/* The checkpoint dependencies of a run with these parameters. */
+static char *deps_of(const tm_mine_params_t *p)
+{
+    static const tm_mine_summary_t sum;
+    tm_run_record_t r = {p, &sum, "test", -1, "-1.000000000"};
+    char *d = tm_fields_deps(&r);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+/*
+ * Every option that changes what is mined changes the checkpoint
+ * dependencies (so --resume cannot accept another run), and no other
+ * option does: a parameter without its row in io/format.c fails here.
+ */
+START_TEST(test_mine_params_are_deps)
+{
+    const char *base_args[] = {"-i", "in.h5", "-o", "out.h5", NULL};
+    tm_mine_opts_t base;
+    tm_err_t err;
+    ck_assert_int_eq(parse_mine(base_args, &base, &err), 0);
+    char *base_deps = deps_of(&base.mine);
+    for (int k = 0; k < N_MINE_CASES; k++) {
+        const mine_case_t *c = &mine_cases[k];
+        char opt[64];
+        snprintf(opt, sizeof opt, c->val ? "--%s=%s" : "--%s", c->lng, c->val ? c->val : "");
+        const char *args[] = {base_args[0], base_args[1], base_args[2], base_args[3],
+                              c->pre ? c->pre : opt, c->pre ? opt : NULL, NULL};
+        tm_mine_opts_t got;
+        ck_assert_int_eq(parse_mine(args, &got, &err), 0);
+        char *deps = deps_of(&got.mine);
+        const int params_changed = memcmp(&got.mine, &base.mine, sizeof got.mine) != 0;
+        const int deps_changed = strcmp(deps, base_deps) != 0;
+        ck_assert_msg(params_changed == deps_changed,
+                      "%s: the mining parameters %s but the checkpoint dependencies %s",
+                      joined(args), params_changed ? "changed" : "did not change",
+                      deps_changed ? "did" : "did not");
+        free(deps);
+    }
+    free(base_deps);
 }
 END_TEST
 
@@ -857,6 +901,7 @@ static Suite *opts_suite(void)
     tc = tcase_create("forms");
     tcase_add_loop_test(tc, test_mine_option_forms, 0, N_MINE_CASES);
     tcase_add_test(tc, test_mine_help);
+    tcase_add_test(tc, test_mine_params_are_deps);
     tcase_add_test(tc, test_synth_option_forms);
     tcase_add_test(tc, test_mine_edge_values);
     suite_add_tcase(s, tc);
