@@ -217,8 +217,8 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 
 __attribute__((target_clones("avx2", "default")))
-void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
-                   float *tmin, float *tmax)
+static void key_minmax(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                       float *tmin, float *tmax)
 {
     const v8f pinf = {INFINITY, INFINITY, INFINITY, INFINITY,
                       INFINITY, INFINITY, INFINITY, INFINITY};
@@ -249,8 +249,8 @@ void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t
 }
 
 __attribute__((target_clones("avx2", "default")))
-int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
-                    float lo, float hi, float ge, int32_t *hits)
+static int64_t key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0,
+                        int64_t j1, float lo, float hi, float ge, int32_t *hits)
 {
     const v8f vlo = {lo, lo, lo, lo, lo, lo, lo, lo}, vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
     const v8f vge = {ge, ge, ge, ge, ge, ge, ge, ge};
@@ -286,8 +286,8 @@ int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_
 /* ---- double intervals ---------------------------------------------------- */
 
 __attribute__((target_clones("avx2", "default")))
-uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
-                       int64_t n, double gate, double min_dist, double pgate)
+static uint64_t row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
+                           int64_t n, double gate, double min_dist, double pgate)
 {
     typedef double v4d __attribute__((vector_size(32)));
     typedef long long v4l __attribute__((vector_size(32)));
@@ -318,9 +318,9 @@ uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const
 }
 
 __attribute__((target_clones("avx2", "default")))
-void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
-                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
-                     int metric_units, double *restrict lo, double *restrict hi)
+static void interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                         const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
+                         int metric_units, double *restrict lo, double *restrict hi)
 {
     const double *restrict cnorm = cand->norm + c0, *restrict csq = cand->sqnorm + c0;
     /*
@@ -364,6 +364,36 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
             lo[j] = lo[j] > 0.0 ? sqrt(lo[j]) : 0.0;
             hi[j] = hi[j] > 0.0 ? sqrt(hi[j]) : 0.0;
         }
+}
+
+/*
+ * The exported entry points of the functions cloned for AVX2 above: clang
+ * gives a target_clones function no symbol that other files can link to,
+ * so each is static here and called through one of these.
+ */
+void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                   float *tmin, float *tmax)
+{
+    key_minmax(g, kadd, kmul, j0, j1, tmin, tmax);
+}
+
+int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                    float lo, float hi, float ge, int32_t *hits)
+{
+    return key_scan(g, kadd, kmul, j0, j1, lo, hi, ge, hits);
+}
+
+uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,
+                       int64_t n, double gate, double min_dist, double pgate)
+{
+    return row_blocks(clab, lab, lo, hi, n, gate, min_dist, pgate);
+}
+
+void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
+                     const tm_rows_t *cand, int64_t c0, int64_t nc, const float *g,
+                     int metric_units, double *lo, double *hi)
+{
+    interval_row(metric, b, na, ra, cand, c0, nc, g, metric_units, lo, hi);
 }
 
 /* ---- the per-anchor skeleton of a tile ------------------------------------ */
