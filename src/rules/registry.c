@@ -6,18 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const tm_rule_t tm_rule_hard, tm_rule_semihard, tm_rule_topk;
-
 /*
- * One line per rule, in the order --help and error messages list them; the
- * first is the default strategy. The tests (tests/CMakeLists.txt) read the
- * rule names from these lines: tm_rule_NAME for the strategy NAME.
+ * The rules, one line each, in the order --help and error messages list
+ * them; the first is the default strategy. RULE(NAME) stands for the
+ * tm_rule_t tm_rule_NAME of rules/NAME.c, whose name is "NAME". The tests
+ * (tests/CMakeLists.txt) read the names from these lines.
  */
-static const tm_rule_t *const registry[] = {
-    &tm_rule_hard,
-    &tm_rule_semihard,
-    &tm_rule_topk,
-};
+#define TM_RULES(RULE) \
+    RULE(hard)         \
+    RULE(semihard)     \
+    RULE(topk)
+
+#define DECLARE(name) extern const tm_rule_t tm_rule_##name;
+#define ENTRY(name) &tm_rule_##name,
+TM_RULES(DECLARE)
+static const tm_rule_t *const registry[] = {TM_RULES(ENTRY)};
 
 #define NRULES (sizeof registry / sizeof registry[0])
 
