@@ -15,7 +15,8 @@
 #define TM_RULES(RULE) \
     RULE(hard)         \
     RULE(semihard)     \
-    RULE(topk)
+    RULE(topk)         \
+    /* end of the list */
 
 #define DECLARE(name) extern const tm_rule_t tm_rule_##name;
 #define ENTRY(name) &tm_rule_##name,
