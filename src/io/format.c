@@ -48,7 +48,7 @@ const tm_field_t tm_fields[] = {
     {"ranks", TM_FT_I64, A | J | D, S(ranks, TM_KEEP_I64), "MPI ranks of the run"},
     {"seconds", TM_FT_F64, J, S(seconds, TM_KEEP_F64), "wall time of the run"},
     {"input_size", TM_FT_I64, D, R(input_size, TM_KEEP_I64), "bytes of the input file"},
-    {"input_mtime", TM_FT_STR, D, R(input_mtime, TM_KEEP_STR),
+    {"input_mtime", TM_FT_STR, D, R(input_mtime, TM_KEEP_CHARS),
      "modification time of the input file"},
     {"embeddings", TM_FT_STR, D, P(emb_name, TM_KEEP_STR), "the embeddings dataset"},
     {"labels", TM_FT_STR, D, P(lab_name, TM_KEEP_STR), "the labels dataset"},
@@ -88,11 +88,8 @@ void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
     memset(v, 0, sizeof *v);
     v->type = f->type;
     switch (f->keep) {
-    case TM_KEEP_STR:
-        v->s = f->src == TM_FROM_RECORD && f->off == offsetof(tm_run_record_t, input_mtime)
-                   ? at
-                   : *(const char *const *)(const void *)at;
-        break;
+    case TM_KEEP_STR: memcpy(&v->s, at, sizeof v->s); break;
+    case TM_KEEP_CHARS: v->s = at; break;
     case TM_KEEP_F64: memcpy(&v->f, at, sizeof v->f); break;
     case TM_KEEP_I64: memcpy(&v->i, at, sizeof v->i); break;
     case TM_KEEP_INT: {

@@ -55,6 +55,7 @@ typedef struct tm_value {
 typedef enum { TM_FROM_PARAMS, TM_FROM_SUMMARY, TM_FROM_RECORD } tm_fsrc_t;
 typedef enum {
     TM_KEEP_STR,     /* const char * */
+    TM_KEEP_CHARS,   /* a char array holding a string */
     TM_KEEP_F64,     /* double */
     TM_KEEP_I64,     /* int64_t */
     TM_KEEP_INT,     /* int */

@@ -285,46 +285,43 @@ static int parse_manifest(const char *dir, char *text, int nranks, tm_ckpt_info_
     return 0;
 }
 
-int tm_ckpt_load(const char *dir, tm_ckpt_info_t *info, tm_buf_t *state, MPI_Comm comm,
-                 tm_err_t *err)
+/* Rank 0: read and check the manifest; hdr gets what the others need. */
+static int read_manifest(const char *dir, int nranks, tm_ckpt_info_t *info, uint64_t *sizes,
+                         uint64_t *hashes, int64_t hdr[4], tm_err_t *err)
 {
-    int rank = 0, nranks = 1;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
-    memset(info, 0, sizeof *info);
-    uint64_t *sizes = calloc((size_t)nranks, sizeof *sizes);
-    uint64_t *hashes = calloc((size_t)nranks, sizeof *hashes);
-    int rc = sizes && hashes ? 0 : tm_err_set(err, TM_ENOMEM, "cannot allocate (checkpoint)");
-
-    /* Rank 0 reads and checks the manifest; everyone gets the result. */
+    char path[4096];
     tm_buf_t text = {0};
-    int64_t hdr[4] = {0, 0, 0, 0};
-    if (rc == 0 && rank == 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/manifest", dir);
-        if (access(path, F_OK) != 0)
-            rc = tm_err_set(err, TM_EINPUT, "no checkpoint to resume: %s has no manifest "
-                            "(--resume)", dir);
-        else
-            rc = read_all(path, MANIFEST_MAX, &text, err);
-        tm_buf_put(&text, "", 1);
-        if (rc == 0 && text.bad)
-            rc = tm_err_set(err, TM_ENOMEM, "cannot read the manifest (checkpoint)");
-        if (rc == 0 && strlen((char *)text.p) != text.len - 1)
-            rc = tm_err_set(err, TM_EINPUT, "the manifest in %s is damaged (checkpoint)", dir);
-        if (rc == 0)
-            rc = parse_manifest(dir, (char *)text.p, nranks, info, sizes, hashes, err);
-        if (rc == 0) {
-            hdr[0] = info->generation;
-            hdr[1] = info->pos.pass;
-            hdr[2] = info->pos.round;
-            hdr[3] = (int64_t)strlen(info->deps) + 1;
-        }
+    int rc;
+    snprintf(path, sizeof path, "%s/manifest", dir);
+    if (access(path, F_OK) != 0)
+        rc = tm_err_set(err, TM_EINPUT, "no checkpoint to resume: %s has no manifest "
+                        "(--resume)", dir);
+    else
+        rc = read_all(path, MANIFEST_MAX, &text, err);
+    tm_buf_put(&text, "", 1);
+    if (rc == 0 && text.bad)
+        rc = tm_err_set(err, TM_ENOMEM, "cannot read the manifest (checkpoint)");
+    if (rc == 0 && strlen((char *)text.p) != text.len - 1)
+        rc = tm_err_set(err, TM_EINPUT, "the manifest in %s is damaged (checkpoint)", dir);
+    if (rc == 0)
+        rc = parse_manifest(dir, (char *)text.p, nranks, info, sizes, hashes, err);
+    if (rc == 0) {
+        hdr[0] = info->generation;
+        hdr[1] = info->pos.pass;
+        hdr[2] = info->pos.round;
+        hdr[3] = (int64_t)strlen(info->deps) + 1;
     }
     tm_buf_free(&text);
-    rc = tm_err_agree(rc, err, comm);
-    if (rc != 0)
-        goto fail;
+    return rc;
+}
+
+/* Rank 0's manifest to every rank. Collective. */
+static int share_manifest(tm_ckpt_info_t *info, uint64_t *sizes, uint64_t *hashes,
+                          int64_t hdr[4], MPI_Comm comm, tm_err_t *err)
+{
+    int rank = 0, nranks = 1, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
     MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm);
     MPI_Bcast(sizes, nranks, MPI_UINT64_T, 0, comm);
     MPI_Bcast(hashes, nranks, MPI_UINT64_T, 0, comm);
@@ -338,29 +335,33 @@ int tm_ckpt_load(const char *dir, tm_ckpt_info_t *info, tm_buf_t *state, MPI_Com
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate (checkpoint)");
     }
     rc = tm_err_agree(rc, err, comm);
-    if (rc != 0)
-        goto fail;
-    MPI_Bcast(info->deps, (int)hdr[3], MPI_CHAR, 0, comm);
+    if (rc == 0)
+        MPI_Bcast(info->deps, (int)hdr[3], MPI_CHAR, 0, comm);
+    return rc;
+}
 
-    /* This rank's state: size, hash and header must all agree. */
+/* This rank's state: size, hash and header must all agree with the manifest. */
+static int read_state(const char *dir, const tm_ckpt_info_t *info, int rank, uint64_t size,
+                      uint64_t hash, tm_buf_t *state, tm_err_t *err)
+{
     char name[128], path[4096];
     state_name(name, sizeof name, info->generation, rank);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     tm_buf_t f = {0};
     const size_t fixed = 8 + 5 * sizeof(int64_t) + sizeof(uint64_t);
-    rc = tm_fault_at("load", rank, err);
-    if (rc == 0 && sizes[rank] < fixed)
+    int rc = tm_fault_at("load", rank, err);
+    if (rc == 0 && size < fixed)
         rc = tm_err_set(err, TM_EINPUT, "the manifest in %s gives rank %d a state of %" PRIu64
-                        " bytes (checkpoint)", dir, rank, sizes[rank]);
+                        " bytes (checkpoint)", dir, rank, size);
     if (rc == 0)
-        rc = read_all(path, sizes[rank], &f, err);
-    if (rc == 0 && f.len != sizes[rank])
+        rc = read_all(path, size, &f, err);
+    if (rc == 0 && f.len != size)
         rc = tm_err_set(err, TM_EINPUT, "%s has %zu bytes, the manifest says %" PRIu64
-                        ": truncated or replaced (checkpoint)", path, f.len, sizes[rank]);
+                        ": truncated or replaced (checkpoint)", path, f.len, size);
     if (rc == 0) {
         uint64_t h;
         memcpy(&h, f.p + f.len - sizeof h, sizeof h);
-        if (h != hashes[rank] || fnv(FNV0, f.p, f.len - sizeof h) != h)
+        if (h != hash || fnv(FNV0, f.p, f.len - sizeof h) != h)
             rc = tm_err_set(err, TM_EINPUT, "%s is damaged: its hash does not match "
                             "(checkpoint)", path);
     }
@@ -378,17 +379,36 @@ int tm_ckpt_load(const char *dir, tm_ckpt_info_t *info, tm_buf_t *state, MPI_Com
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the state (checkpoint)");
     }
     tm_buf_free(&f);
+    return rc;
+}
+
+int tm_ckpt_load(const char *dir, tm_ckpt_info_t *info, tm_buf_t *state, MPI_Comm comm,
+                 tm_err_t *err)
+{
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    memset(info, 0, sizeof *info);
+    uint64_t *sizes = calloc((size_t)nranks, sizeof *sizes);
+    uint64_t *hashes = calloc((size_t)nranks, sizeof *hashes);
+    int64_t hdr[4] = {0, 0, 0, 0};
+    int rc = sizes && hashes ? 0 : tm_err_set(err, TM_ENOMEM, "cannot allocate (checkpoint)");
+    /* Rank 0 reads and checks the manifest; everyone gets the result. */
+    if (rc == 0 && rank == 0)
+        rc = read_manifest(dir, nranks, info, sizes, hashes, hdr, err);
     rc = tm_err_agree(rc, err, comm);
-    if (rc != 0)
-        goto fail;
+    if (rc == 0)
+        rc = share_manifest(info, sizes, hashes, hdr, comm, err);
+    if (rc == 0) {
+        rc = read_state(dir, info, rank, sizes[rank], hashes[rank], state, err);
+        rc = tm_err_agree(rc, err, comm);
+    }
     free(sizes);
     free(hashes);
-    return 0;
-fail:
-    free(sizes);
-    free(hashes);
-    tm_ckpt_info_free(info);
-    tm_buf_free(state);
+    if (rc != 0) {
+        tm_ckpt_info_free(info);
+        tm_buf_free(state);
+    }
     return rc;
 }
 
