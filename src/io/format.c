@@ -14,51 +14,52 @@
 
 #define A TM_FIELD_ATTR
 #define J TM_FIELD_JSON
-#define D TM_FIELD_DEPS
 #define P(member, keep) TM_FROM_PARAMS, keep, offsetof(tm_mine_params_t, member), 0
 #define S(member, keep) TM_FROM_SUMMARY, keep, offsetof(tm_mine_summary_t, member), 0
 #define R(member, keep) TM_FROM_RECORD, keep, offsetof(tm_run_record_t, member), 0
 
 /*
  * Table order is the order of the output's root attributes and of the
- * --json keys: new rows go at the end of their group.
+ * --json keys; the last number is the place of a checkpoint dependency in
+ * the manifest (0: none). A new parameter goes at the end, with the next
+ * number.
  */
 const tm_field_t tm_fields[] = {
-    {"strategy", TM_FT_STR, A | J | D, P(strategy, TM_KEEP_STR), "the mining rule"},
-    {"metric", TM_FT_STR, A | J | D, P(metric, TM_KEEP_METRIC), "the distance"},
-    {"loss", TM_FT_STR, A | J | D, P(loss, TM_KEEP_LOSS), "the loss: hinge or softplus"},
-    {"input", TM_FT_STR, A | J | D, P(input, TM_KEEP_STR), "the input file, as given"},
-    {"version", TM_FT_STR, A | J, R(version, TM_KEEP_STR), "the version of tripminer"},
-    {"margin", TM_FT_F64, A | J | D, P(margin, TM_KEEP_F64), "the loss margin"},
+    {"strategy", TM_FT_STR, A | J, P(strategy, TM_KEEP_STR), "the mining rule", 10},
+    {"metric", TM_FT_STR, A | J, P(metric, TM_KEEP_METRIC), "the distance", 11},
+    {"loss", TM_FT_STR, A | J, P(loss, TM_KEEP_LOSS), "the loss: hinge or softplus", 13},
+    {"input", TM_FT_STR, A | J, P(input, TM_KEEP_STR), "the input file, as given", 1},
+    {"version", TM_FT_STR, A | J, R(version, TM_KEEP_STR), "the version of tripminer", 0},
+    {"margin", TM_FT_F64, A | J, P(margin, TM_KEEP_F64), "the loss margin", 14},
     {"loss_sum", TM_FT_F64, A | J, S(loss_sum, TM_KEEP_F64),
-     "sum of the loss column, correctly rounded"},
-    {"loss_mean", TM_FT_F64, A | J, S(loss_mean, TM_KEEP_F64), "loss_sum / num_triplets"},
+     "sum of the loss column, correctly rounded", 0},
+    {"loss_mean", TM_FT_F64, A | J, S(loss_mean, TM_KEEP_F64), "loss_sum / num_triplets", 0},
     {"loss_mean_active", TM_FT_F64, A | J, S(loss_mean_active, TM_KEEP_F64),
-     "loss_sum / active_triplets"},
-    {"normalize", TM_FT_I64, A | J | D, P(normalize, TM_KEEP_INT),
-     "1 if rows were L2-normalised on reading"},
-    {"num_embeddings", TM_FT_I64, A | J | D, S(num_embeddings, TM_KEEP_I64),
-     "rows of the input"},
-    {"dim", TM_FT_I64, A | J | D, S(dim, TM_KEEP_I64), "columns of the input"},
-    {"num_triplets", TM_FT_I64, A | J, S(num_triplets, TM_KEEP_I64), "rows of the output"},
+     "loss_sum / active_triplets", 0},
+    {"normalize", TM_FT_I64, A | J, P(normalize, TM_KEEP_INT),
+     "1 if rows were L2-normalised on reading", 12},
+    {"num_embeddings", TM_FT_I64, A | J, S(num_embeddings, TM_KEEP_I64),
+     "rows of the input", 6},
+    {"dim", TM_FT_I64, A | J, S(dim, TM_KEEP_I64), "columns of the input", 7},
+    {"num_triplets", TM_FT_I64, A | J, S(num_triplets, TM_KEEP_I64), "rows of the output", 0},
     {"active_triplets", TM_FT_I64, A | J, S(active_triplets, TM_KEEP_I64),
-     "triplets with loss > 0"},
+     "triplets with loss > 0", 0},
     {"skipped_anchors", TM_FT_I64, A | J, S(skipped_anchors, TM_KEEP_I64),
-     "anchors that yielded no triplet"},
-    {"ranks", TM_FT_I64, A | J | D, S(ranks, TM_KEEP_I64), "MPI ranks of the run"},
-    {"seconds", TM_FT_F64, J, S(seconds, TM_KEEP_F64), "wall time of the run"},
-    {"input_size", TM_FT_I64, D, R(input_size, TM_KEEP_I64), "bytes of the input file"},
-    {"input_mtime", TM_FT_STR, D, R(input_mtime, TM_KEEP_CHARS),
-     "modification time of the input file"},
-    {"embeddings", TM_FT_STR, D, P(emb_name, TM_KEEP_STR), "the embeddings dataset"},
-    {"labels", TM_FT_STR, D, P(lab_name, TM_KEEP_STR), "the labels dataset"},
-    {"chunk", TM_FT_I64, D, S(chunk, TM_KEEP_I64), "rows per rank and round"},
-    {"positives", TM_FT_I64, D, P(positives, TM_KEEP_I64), "semihard: K hardest positives"},
-    {"negatives", TM_FT_I64, D, P(negatives, TM_KEEP_I64), "topk: K"},
-    {"neg_skip", TM_FT_I64, D, P(neg_skip, TM_KEEP_I64), "nearest negatives skipped"},
-    {"neg_min_dist", TM_FT_F64, D, TM_FROM_PARAMS, TM_KEEP_OPT_F64,
+     "anchors that yielded no triplet", 0},
+    {"ranks", TM_FT_I64, A | J, S(ranks, TM_KEEP_I64), "MPI ranks of the run", 8},
+    {"seconds", TM_FT_F64, J, S(seconds, TM_KEEP_F64), "wall time of the run", 0},
+    {"input_size", TM_FT_I64, 0, R(input_size, TM_KEEP_I64), "bytes of the input file", 2},
+    {"input_mtime", TM_FT_STR, 0, R(input_mtime, TM_KEEP_CHARS),
+     "modification time of the input file", 3},
+    {"embeddings", TM_FT_STR, 0, P(emb_name, TM_KEEP_STR), "the embeddings dataset", 4},
+    {"labels", TM_FT_STR, 0, P(lab_name, TM_KEEP_STR), "the labels dataset", 5},
+    {"chunk", TM_FT_I64, 0, S(chunk, TM_KEEP_I64), "rows per rank and round", 9},
+    {"positives", TM_FT_I64, 0, P(positives, TM_KEEP_I64), "semihard: K hardest positives", 15},
+    {"negatives", TM_FT_I64, 0, P(negatives, TM_KEEP_I64), "topk: K", 16},
+    {"neg_skip", TM_FT_I64, 0, P(neg_skip, TM_KEEP_I64), "nearest negatives skipped", 17},
+    {"neg_min_dist", TM_FT_F64, 0, TM_FROM_PARAMS, TM_KEEP_OPT_F64,
      offsetof(tm_mine_params_t, neg_min_dist), offsetof(tm_mine_params_t, has_neg_min_dist),
-     "negatives nearer than this are ignored"},
+     "negatives nearer than this are ignored", 18},
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];
@@ -135,25 +136,29 @@ static int dep_line(char *buf, size_t len, const char *name, const tm_value_t *v
 
 char *tm_fields_deps(const tm_run_record_t *r)
 {
+    int last = 0;
+    for (size_t k = 0; k < tm_nfields; k++)
+        last = tm_fields[k].dep > last ? tm_fields[k].dep : last;
     size_t total = 1;
     for (int pass = 0; pass < 2; pass++) {
         char *text = pass == 1 ? malloc(total) : NULL;
         if (pass == 1 && text == NULL)
             return NULL;
         size_t used = 0;
-        for (size_t k = 0; k < tm_nfields; k++) {
-            if (!(tm_fields[k].flags & TM_FIELD_DEPS))
-                continue;
-            tm_value_t v;
-            tm_field_get(&tm_fields[k], r, &v);
-            int w = dep_line(text ? text + used : NULL, text ? total - used : 0,
-                             tm_fields[k].name, &v);
-            if (w < 0) {
-                free(text);
-                return NULL;
+        for (int place = 1; place <= last; place++)
+            for (size_t k = 0; k < tm_nfields; k++) {
+                if (tm_fields[k].dep != place)
+                    continue;
+                tm_value_t v;
+                tm_field_get(&tm_fields[k], r, &v);
+                int w = dep_line(text ? text + used : NULL, text ? total - used : 0,
+                                 tm_fields[k].name, &v);
+                if (w < 0) {
+                    free(text);
+                    return NULL;
+                }
+                used += (size_t)w;
             }
-            used += (size_t)w;
-        }
         if (pass == 0)
             total = used + 1;
         else

@@ -8,8 +8,9 @@
  *   TM_FIELD_ATTR  a root attribute of the output file, written in table
  *                  order (h5out.c) and read back by inspect;
  *   TM_FIELD_JSON  a key of the `mine --json` summary, in table order;
- *   TM_FIELD_DEPS  a checkpoint dependency: --resume refuses a run in
- *                  which it differs.
+ * and, with its place in the checkpoint manifest, whether it is a
+ * dependency of the saved state: --resume refuses a run in which it
+ * differs.
  *
  * A new mining parameter is a member of tm_mine_params_t and one row here;
  * then the output, the summary, inspect and --resume all know it.
@@ -30,7 +31,6 @@ typedef enum { TM_FT_STR, TM_FT_F64, TM_FT_I64 } tm_ftype_t;
 enum {
     TM_FIELD_ATTR = 1,
     TM_FIELD_JSON = 2,
-    TM_FIELD_DEPS = 4,
 };
 
 /* Everything a field's value may come from. */
@@ -72,6 +72,7 @@ typedef struct tm_field {
     tm_fkeep_t keep;
     size_t off, off_has;     /* offsets in the struct of src */
     const char *meaning;
+    int dep;                 /* place in the checkpoint manifest, 1, 2, ...; 0: none */
 } tm_field_t;
 
 /* The table has at most this many rows (format.c checks). */
