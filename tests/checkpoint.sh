@@ -10,14 +10,20 @@
 #   TM_ONLY            optional extended regex: run only the matching cases
 #   TM_KEEP=1          keep the work directory (its path is printed)
 #
-# Every run is under `timeout` (a hang fails the case). The runs of a case
-# slow down with TRIPMINER_FAULT=delay=... (see include/tripminer/fault.h)
-# so that a signal lands in the middle of the rounds. Cases:
+# Every run is under `timeout` (a hang fails the case). No case sleeps a
+# fixed time before it signals a run: it waits (bounded, see wait_until)
+# for something the run shows, a checkpoint manifest at a given pass and
+# round or a progress line, and signals at once. The signalled runs sleep
+# $STOP_DELAY s after each round (TRIPMINER_FAULT=delay, see
+# include/tripminer/fault.h), so that however fast the machine, more than
+# 3 s of rounds are still to come when that state shows: the signal lands
+# in the middle of the rounds by construction. Cases:
 #   stop-*      SIGTERM to every rank (as Slurm does at the time limit), or
 #               SIGUSR1 to mpirun (which forwards it), in pass 1 or 2:
-#               exit 75, one "tripminer: stopped:" line, a manifest, no
-#               output; --resume then finishes with an output identical
-#               (cmp) to an uninterrupted run and removes the checkpoint
+#               exit 75, one "tripminer: stopped:" line, a manifest of the
+#               pass the case names, no output; --resume then finishes with
+#               an output identical (cmp) to an uninterrupted run and
+#               removes the checkpoint
 #   kill9       rank 1 killed with SIGKILL after some rounds: the job fails
 #               within the timeout, the last checkpoint is intact and
 #               resuming gives the identical output
@@ -83,7 +89,13 @@ expect_error() {
     exit 1
 }
 # 15 rounds per pass on 2 ranks.
-COMMON=(-i in.h5 --chunk 100 -q --force)
+LOUD=(-i in.h5 --chunk 100 --force)
+COMMON=("${LOUD[@]}" -q)
+# Seconds slept after each round by the runs that a case signals. They save
+# a checkpoint every 3 rounds (--checkpoint-every 0.9) or every 2 (0.6), so
+# the first one of a pass comes by its round 3, and with 15 rounds per pass
+# at least 11 rounds (3.3 s) are left when a case signals.
+STOP_DELAY=0.3
 
 # Uninterrupted references.
 declare -A REF
@@ -95,14 +107,45 @@ for s in hard semihard topk; do
     REF[$s]="ref-$s.h5"
 done
 
-# wait_for FILE SECONDS: true once FILE exists.
-wait_for() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        [[ -e $1 ]] && return 0
+# wait_until SECONDS WHAT PID COMMAND...: run COMMAND every 0.05 s until it
+# succeeds. False, with the reason in $why, once the process PID (the run
+# being watched) has ended or after SECONDS.
+why=''
+wait_until() {
+    local secs=$1 what=$2 pid=$3 end
+    shift 3
+    end=$((SECONDS + secs))
+    until "$@"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            "$@" && return 0
+            why="the run ended before $what"
+            return 1
+        fi
+        if ((SECONDS >= end)); then
+            why="no $what after $secs s"
+            return 1
+        fi
         sleep 0.05
     done
-    return 1
+}
+
+# manifest_pos DIR: "PASS ROUND" of the checkpoint in DIR (read in one go:
+# a save replaces the manifest by a rename); false if there is none.
+manifest_pos() {
+    local m p r
+    m=$(cat "$1/manifest" 2>/dev/null) || return 1
+    p=$(sed -n 's/^pass \([0-9]*\)$/\1/p' <<<"$m")
+    r=$(sed -n 's/^round \([0-9]*\)$/\1/p' <<<"$m")
+    [[ -n $p && -n $r ]] || return 1
+    echo "$p $r"
+}
+
+# manifest_at DIR PASS ROUND: DIR holds a checkpoint of PASS, ROUND or later.
+manifest_at() {
+    local pos p r
+    pos=$(manifest_pos "$1") || return 1
+    read -r p r <<<"$pos"
+    ((p > $2 || (p == $2 && r >= $3)))
 }
 
 # The PIDs of the tripminer ranks started from $WORK (not mpirun itself).
@@ -110,31 +153,46 @@ rank_pids() { pgrep -x tripminer | while read -r p; do
     [[ $(readlink "/proc/$p/cwd" 2>/dev/null) == "$WORK" ]] && echo "$p"
 done; }
 
-# stop_case NAME STRATEGY SIGNAL TARGET AFTER: run with checkpoints, deliver
-# SIGNAL to TARGET (ranks|mpirun) AFTER seconds past the first manifest,
-# then resume and compare.
+# signal_ranks SIGNAL: SIGNAL to both ranks; false (with $why) if there
+# are not two.
+signal_ranks() {
+    local sig=$1 pids
+    pids=$(rank_pids)
+    # shellcheck disable=SC2086
+    set -- $pids
+    if [[ $# != 2 ]]; then
+        why="$# rank processes found, expected 2"
+        return 1
+    fi
+    kill "-$sig" "$@"
+}
+
+# stop_case NAME STRATEGY SIGNAL TARGET PASS: run with a checkpoint every 3
+# rounds, deliver SIGNAL to TARGET (ranks|mpirun) as soon as the first
+# checkpoint of pass PASS is saved; the run must stop in pass PASS with a
+# checkpoint past the one there when the signal went. Then resume and
+# compare.
 stop_case() {
     case=$1
-    local s=$2 sig=$3 target=$4 after=$5 extra=()
+    local s=$2 sig=$3 target=$4 pass=$5 extra=() seen='0 0'
     selected "$case" || return
     ok=1
     [[ $s == topk ]] && extra=(--negatives 3)
     rm -rf ck out.h5
-    TRIPMINER_FAULT=delay=0.1 timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine \
-        "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck --checkpoint-every 0.3 \
-        >out.txt 2>err &
+    TRIPMINER_FAULT=delay=$STOP_DELAY timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" \
+        mine "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck \
+        --checkpoint-every 0.9 >out.txt 2>err &
     local launcher=$!
-    if wait_for ck/manifest 60; then
-        sleep "$after"
+    if wait_until 60 "checkpoint of pass $pass" "$launcher" manifest_at ck "$pass" 1; then
+        seen=$(manifest_pos ck)
         if [[ $target == mpirun ]]; then
             # $launcher is timeout; mpirun is its child.
-            kill "-$sig" "$(pgrep -P "$launcher")"
+            kill "-$sig" "$(pgrep -P "$launcher")" || fail "no mpirun to signal"
         else
-            # shellcheck disable=SC2046
-            kill "-$sig" $(rank_pids) 2>/dev/null
+            signal_ranks "$sig" || fail "$why"
         fi
     else
-        fail "no manifest appeared"
+        fail "$why"
     fi
     wait "$launcher"
     rc=$?
@@ -144,32 +202,40 @@ stop_case() {
     [[ $(lines "tripminer: error:") == 0 ]] || fail "an error line on a clean stop"
     [[ -e out.h5 ]] && fail "an output after a stop"
     [[ -f ck/manifest ]] || fail "no manifest after the stop"
-    local where
-    where=$(sed -n 's/^pass \([0-9]*\)$/pass \1/p; s/^round \([0-9]*\)$/round \1/p' ck/manifest |
-        tr '\n' ' ')
+    local where sp='?' sr='?' p0 r0
+    where=$(manifest_pos ck) && read -r sp sr <<<"$where"
+    read -r p0 r0 <<<"$seen"
+    if ! [[ $sp == "$pass" && $sr =~ ^[0-9]+$ ]] || ((sp == p0 && sr <= r0)); then
+        fail "stopped at pass $sp, round $sr: expected pass $pass, after pass $p0, round $r0"
+    fi
     mine 2 "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck --resume
     [[ $rc == 0 ]] || fail "resume: exit status $rc"
     cmp -s out.h5 "${REF[$s]}" || fail "the resumed output differs from the uninterrupted one"
     [[ -e ck/manifest || -n $(ls ck/state-* 2>/dev/null) ]] && fail "checkpoint left after success"
-    [[ $ok == 1 ]] && { echo "ok   $case (stopped at $where)"; passed=$((passed + 1)); }
+    [[ $ok == 1 ]] && { echo "ok   $case (stopped at pass $sp round $sr)"; passed=$((passed + 1)); }
 }
 
-stop_case stop-hard-term hard TERM ranks 0.3
-stop_case stop-topk-usr1 topk USR1 mpirun 0.3
-stop_case stop-semihard-pass1 semihard TERM ranks 0.2
-stop_case stop-semihard-pass2 semihard USR1 mpirun 2.0
+stop_case stop-hard-term hard TERM ranks 1
+stop_case stop-topk-usr1 topk USR1 mpirun 1
+stop_case stop-semihard-pass1 semihard TERM ranks 1
+stop_case stop-semihard-pass2 semihard USR1 mpirun 2
 
-# A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good).
+# A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good):
+# a checkpoint every 2 rounds, SIGTERM to the ranks once the first is saved.
 make_stopped() {
     rm -rf ck ck.good out.h5
-    TRIPMINER_FAULT=delay=0.1 timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine \
-        "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck --checkpoint-every 0.2 >out.txt 2>err &
-    local launcher=$!
-    wait_for ck/manifest 60 && sleep 0.3
-    # shellcheck disable=SC2046
-    kill -TERM $(rank_pids) 2>/dev/null
+    TRIPMINER_FAULT=delay=$STOP_DELAY timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" \
+        mine "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck --checkpoint-every 0.6 >out.txt 2>err &
+    local launcher=$! st
+    wait_until 60 "checkpoint" "$launcher" manifest_at ck 1 1 && signal_ranks TERM
+    st=$?
     wait "$launcher"
-    [[ $? == 75 && -f ck/manifest ]] || { echo "checkpoint.sh: cannot make a stopped run" >&2; exit 1; }
+    rc=$?
+    [[ $st == 0 && $rc == 75 && -f ck/manifest ]] || {
+        echo "checkpoint.sh: cannot make a stopped run${why:+: $why}" >&2
+        cat err >&2
+        exit 1
+    }
     cp -a ck ck.good
 }
 
@@ -282,18 +348,22 @@ if selected "$case"; then
     [[ $ok == 1 ]] && { echo "ok   $case"; passed=$((passed + 1)); }
 fi
 
-# A save that fails when a signal asked to stop: exit 1, not 75.
+# A save that fails when a signal asked to stop: exit 1, not 75. No
+# periodic save, so no manifest to wait for: the run is not quiet, and
+# SIGTERM goes to the ranks at its first progress line (round 2 of 15).
 case=fail-save-on-stop
 if selected "$case"; then
     ok=1
     rm -rf ck out.h5
-    TRIPMINER_FAULT=delay=0.1,fail=1:save timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" \
-        "$TRIPMINER" mine "${COMMON[@]}" -s hard -o out.h5 --checkpoint ck \
+    TRIPMINER_FAULT=delay=$STOP_DELAY,fail=1:save timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" \
+        "$TRIPMINER" mine "${LOUD[@]}" -s hard -o out.h5 --checkpoint ck \
         --checkpoint-every 1000 >out.txt 2>err &
     launcher=$!
-    sleep 1.5
-    # shellcheck disable=SC2046
-    kill -TERM $(rank_pids) 2>/dev/null
+    if wait_until 60 "progress line" "$launcher" grep -q '^tripminer: progress: round' err; then
+        signal_ranks TERM || fail "$why"
+    else
+        fail "$why"
+    fi
     wait "$launcher"
     rc=$?
     expect_error 1 "injected.*save.*rank 1"

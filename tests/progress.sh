@@ -26,6 +26,11 @@ command -v script >/dev/null || { echo "progress.sh: script(1) is missing (bsdut
 
 "$TRIPMINER" synth -o in.h5 -n 1500 -d 8 -c 30 -q >/dev/null 2>&1 || exit 1
 # 2 ranks x 25 rows per round: 30 rounds; the delay keeps the run visible.
+# No case waits for the run or races it: the delay is slept after every
+# round, so round k comes 0.02 (k - 1) s or more after the start however
+# fast the machine, and the terminal line (rewritten at most every 0.2 s,
+# src/progress.c) is rewritten by round 11 and again at the last round (30,
+# or 60 as a single process): 2 or more updates by construction.
 export TRIPMINER_FAULT=delay=0.02
 RUN=(-i in.h5 -o out.h5 --force --chunk 25)
 
