@@ -34,11 +34,12 @@ typedef struct tm_run_params {
     const char *output;       /* the HDF5 output file */
     int force;                /* replace an existing output */
     int64_t chunk;            /* rows per rank and round; 0 = auto */
-    int threads;
+    int threads;              /* 0 = auto: the CPUs of each rank's affinity mask */
     int64_t mem_limit;        /* bytes per rank; 0 = auto */
     const char *checkpoint_dir; /* NULL: no checkpoints */
     double checkpoint_every;  /* seconds */
     int resume;
+    double stall_timeout;     /* seconds without progress that end the job; 0 = never */
 } tm_run_params_t;
 
 /* How to talk. */
@@ -52,6 +53,7 @@ typedef struct tm_mine_summary {
     int64_t num_embeddings, dim, num_triplets, active_triplets, skipped_anchors;
     int64_t ranks;
     int64_t chunk, rounds;
+    int64_t threads;          /* compute threads of rank 0 */
     double loss_sum, loss_mean, loss_mean_active;
     double seconds;
 } tm_mine_summary_t;

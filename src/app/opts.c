@@ -118,7 +118,7 @@ int tm_opts_parse_bytes(const char *s, int64_t *out)
 enum {
     M_INPUT, M_OUTPUT, M_EMB, M_LAB, M_STRATEGY, M_METRIC, M_NORMALIZE,
     M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
-    M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_JSON,
+    M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
     M_QUIET, M_VERBOSE, M_FORCE, M_HELP
 };
 
@@ -142,6 +142,7 @@ static const tm_optdef_t mine_defs[] = {
     {"checkpoint", 0, 1, M_CKPT},
     {"checkpoint-every", 0, 1, M_CKPT_EVERY},
     {"resume", 0, 0, M_RESUME},
+    {"stall-timeout", 0, 1, M_STALL},
     {"json", 0, 0, M_JSON},
     {"quiet", 'q', 0, M_QUIET},
     {"verbose", 'v', 0, M_VERBOSE},
@@ -197,6 +198,10 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
     case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->neg_skip, err);
     case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &r->chunk, err);
     case M_THREADS: {
+        if (strcmp(val, "auto") == 0) {
+            r->threads = 0;
+            return 0;
+        }
         int64_t t = 0;
         int rc = parse_i64(cmd, name, val, 1, 4096, &t, err);
         r->threads = (int)t;
@@ -216,6 +221,7 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
         return rc;
     }
     case M_RESUME: r->resume = 1; return 0;
+    case M_STALL: return parse_dbl(cmd, name, val, 0.0, &r->stall_timeout, err);
     case M_JSON: o->talk.json = 1; return 0;
     case M_QUIET: o->talk.verbosity = TM_LOG_QUIET; return 0;
     case M_VERBOSE: o->talk.verbosity = TM_LOG_DEBUG; return 0;
@@ -385,7 +391,8 @@ void tm_usage_mine(FILE *f)
 "\n"
 "Performance:\n"
 "      --chunk ROWS          rows per rank in one exchange round [auto]\n"
-"      --threads T           compute threads per rank [1]\n"
+"      --threads T|auto      compute threads per rank; auto: the CPUs the rank\n"
+"                            may run on (its affinity mask) [auto]\n"
 "      --mem-limit BYTES     memory budget per rank, suffix K, M, G or T\n"
 "                            [a share of the node's memory]\n"
 "\n"
@@ -393,6 +400,8 @@ void tm_usage_mine(FILE *f)
 "      --checkpoint DIR      save resumable state in DIR [none]\n"
 "      --checkpoint-every S  seconds between saves [600]\n"
 "      --resume              continue from the state in --checkpoint DIR [off]\n"
+"      --stall-timeout S     end the job (exit 1) when a round makes no progress\n"
+"                            for S seconds, e.g. a lost node; 0: never [300]\n"
 "\n"
 "Output and logging:\n"
 "      --json                print the summary as one JSON object on stdout\n"

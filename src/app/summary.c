@@ -25,8 +25,8 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
                 m->strategy, tm_metric_name(m->metric), tm_loss_name(m->loss), m->margin,
                 m->normalize ? ", normalized" : "");
         fprintf(f, "  embeddings       %" PRId64 " x %" PRId64 " on %" PRId64 " rank%s, %d thread%s each\n",
-                s->num_embeddings, s->dim, s->ranks, s->ranks == 1 ? "" : "s", r->threads,
-                r->threads == 1 ? "" : "s");
+                s->num_embeddings, s->dim, s->ranks, s->ranks == 1 ? "" : "s",
+                (int)s->threads, s->threads == 1 ? "" : "s");
         fprintf(f, "  triplets         %" PRId64 " (%" PRId64 " active, loss > 0)\n",
                 s->num_triplets, s->active_triplets);
         fprintf(f, "  skipped anchors  %" PRId64 " (no positive or no negative)\n",

@@ -89,5 +89,8 @@ void tm_fault_after_round(int rank, int64_t rounds)
     struct round_ctx c = {rank, rounds};
     if (scan("kill", match_kill, &c))
         raise(SIGKILL);
+    if (scan("stall", match_kill, &c))
+        for (;;)
+            pause(); /* alive, but never again making progress */
     scan("delay", do_delay, NULL);
 }

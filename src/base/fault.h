@@ -8,6 +8,8 @@
  *                    allocation had failed there; STEP is one of read,
  *                    alloc, round, write, commit, save, load
  *   kill=RANK:ROUND  rank RANK kills itself (SIGKILL) after ROUND rounds
+ *   stall=RANK:ROUND rank RANK stops making progress after ROUND rounds:
+ *                    alive, but never again calling MPI (the watchdog's case)
  *   delay=SECONDS    every rank sleeps this long after each round, so that
  *                    a test can signal a small run in the middle
  *
@@ -26,7 +28,7 @@
  */
 int tm_fault_at(const char *step, int rank, tm_err_t *err);
 
-/* After a round: the kill and delay items (rounds counts all passes). Local. */
+/* After a round: the kill, stall and delay items (rounds counts all passes). Local. */
 void tm_fault_after_round(int rank, int64_t rounds);
 
 #endif

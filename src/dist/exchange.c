@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/watchdog.h"
+#include "dist/heard.h"
+
 typedef struct buffer {
     float *emb;
     int64_t *labels;
@@ -41,7 +44,12 @@ struct tm_exchange {
     buffer_t buf[2];
     order_t *order;     /* cap entries: the sort of the round in hand */
     float *spare;       /* one row */
+    /* Who has started the round: a stalled wait names the others. */
+    tm_heard_t heard;
 };
+
+/* The tag of the exchange's tokens (dist/heard.h). */
+#define TM_EXCHANGE_TAG 29805
 
 int64_t tm_exchange_bytes(int64_t n_global, int64_t dim, int nranks, int64_t chunk)
 {
@@ -102,6 +110,7 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
     x->order = malloc((size_t)x->cap * sizeof *x->order);
     x->spare = malloc((size_t)(shard->dim > 0 ? shard->dim : 1) * sizeof(float));
     int ok = x->shard_lo && x->shard_n && x->counts && x->displs && x->order && x->spare;
+    ok = ok && tm_heard_init(&x->heard, comm, TM_EXCHANGE_TAG) == 0;
     for (int b = 0; b < 2 && ok; b++) {
         size_t cap = (size_t)x->cap;
         x->buf[b].emb = malloc(cap * (size_t)shard->dim * sizeof(float));
@@ -184,6 +193,8 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
     if (rc == MPI_SUCCESS)
         rc = MPI_Iallgatherv(send_lab, mine, MPI_INT64_T, b->labels, x->counts, x->displs,
                              MPI_INT64_T, x->comm, &b->req[1]);
+    if (rc == MPI_SUCCESS)
+        rc = tm_heard_post(&x->heard, r);
     if (rc != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Iallgatherv of round %lld failed (exchange)",
                           (long long)r);
@@ -240,12 +251,22 @@ static void sort_rows(tm_exchange_t *x, buffer_t *b, int64_t k)
     }
 }
 
+/* Complete round r and its tokens, as one watched wait. */
+static int wait_round(tm_exchange_t *x, buffer_t *b, int64_t r)
+{
+    tm_watchdog_enter("the exchange of round %lld of %lld", (long long)r + 1,
+                      (long long)x->rounds);
+    int rc = tm_heard_wait(&x->heard, 2, b->req);
+    tm_watchdog_leave();
+    return rc;
+}
+
 int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err)
 {
     buffer_t *b = &x->buf[r % 2];
     if (b->round != r)
         return tm_err_set(err, TM_EINTERNAL, "round %lld was not started (exchange)", (long long)r);
-    if (MPI_Waitall(2, b->req, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+    if (wait_round(x, b, r) != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "waiting for round %lld failed (exchange)", (long long)r);
 
     /* Global indices and norms of the rows received, in rank order. */
@@ -303,5 +324,6 @@ void tm_exchange_free(tm_exchange_t *x)
     free(x->displs);
     free(x->order);
     free(x->spare);
+    tm_heard_free(&x->heard);
     free(x);
 }

@@ -23,18 +23,24 @@
 
 #include "base/fault.h"
 #include "base/log.h"
+#include "base/watchdog.h"
 #include "core/kern.h"
 #include "core/loss.h"
 #include "dist/exchange.h"
+#include "dist/heard.h"
 #include "io/format.h"
 #include "io/h5in.h"
 #include "io/h5out.h"
 #include "rules/rule.h"
 #include "run/budget.h"
 #include "run/ckpt.h"
+#include "run/placement.h"
 #include "run/progress.h"
 #include "run/sweep.h"
 #include "tm_version.h"
+
+/* The tag of the round boundaries' tokens (dist/heard.h). */
+#define TM_BOUNDARY_TAG 29806
 
 /* Everything one mining job holds, phase after phase. */
 typedef struct job {
@@ -50,6 +56,7 @@ typedef struct job {
     const tm_rule_t *rule;
     void *state;          /* the rule's */
     int pass;             /* the pass under way */
+    int threads;          /* compute threads of this rank */
     tm_kern_bound_t bound;
 
     tm_shard_t shard;
@@ -57,6 +64,7 @@ typedef struct job {
     int64_t *gid;
     double *norm;
     tm_exchange_t *x;
+    tm_heard_t heard;     /* who reached a round boundary (checkpoints) */
     tm_sweep_t sweep;
     float *kadd, *kmul;   /* the candidate keys of a round */
 
@@ -88,6 +96,8 @@ static int prepare(job_t *j, tm_err_t *err)
     if (rc != 0)
         return rc;
     j->budget = tm_budget_per_rank(j->run, j->comm);
+    j->threads = tm_placement_threads(j->run->threads, j->comm);
+    j->sum->threads = j->threads;
     j->dir = j->run->checkpoint_dir;
     j->last_save = j->t0;
     j->info.pos.pass = 1;
@@ -212,11 +222,13 @@ static int setup_state(job_t *j, tm_err_t *err)
     int rc = 0;
     const tm_rule_size_t sz = {j->shard.n, j->shard.n_global, j->budget};
     if (j->rule->create(&j->state, j->mine, &sz) != 0 || anchors_init(j) != 0 ||
-        tm_sweep_init(&j->sweep, j->run->threads) != 0)
+        tm_sweep_init(&j->sweep, j->threads) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)j->shard.n, j->rank);
     if (rc == 0)
         rc = tm_exchange_create(j->comm, &j->shard, j->sum->chunk, &j->x, err);
+    if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_BOUNDARY_TAG) != 0)
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the round tokens (rank %d)", j->rank);
     if (rc == 0) {
         size_t cap = (size_t)tm_exchange_capacity(j->x);
         j->kadd = malloc(cap * sizeof *j->kadd);
@@ -270,13 +282,23 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
     int want = tm_ckpt_signalled() ? 2 : 0;
     if (j->rank == 0 && MPI_Wtime() - j->last_save >= j->run->checkpoint_every)
         want |= 1;
-    MPI_Allreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_BOR, j->comm);
+    /* Watched: a rank that never gets here is named (dist/heard.h). */
+    MPI_Request req;
+    tm_heard_post(&j->heard, j->rounds_done);
+    MPI_Iallreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_BOR, j->comm, &req);
+    tm_watchdog_enter("the boundary after round %lld of %lld (pass %d)", (long long)next,
+                      (long long)rounds, j->pass);
+    tm_heard_wait(&j->heard, 1, &req);
+    tm_watchdog_leave();
     if (want == 0 || (next == rounds && j->pass == j->rule->passes))
         return 0; /* nothing to do, or nothing left to save for */
     tm_buf_t state = {0, 0, 0, 0, 0};
     j->rule->save(j->state, j->pass, &state);
     j->info.pos = (tm_ckpt_pos_t){j->pass, next};
+    tm_watchdog_enter("the checkpoint after round %lld of %lld (pass %d)", (long long)next,
+                      (long long)rounds, j->pass);
     int rc = tm_ckpt_save(j->dir, &j->info, &state, j->comm, err);
+    tm_watchdog_leave();
     tm_buf_free(&state);
     j->last_save = MPI_Wtime();
     if (rc != 0 && !(want & 2)) {
@@ -343,16 +365,19 @@ static int mine_passes(job_t *j, tm_err_t *err)
     tm_log(TM_LOG_DEBUG, "%lld x %lld embeddings on %d ranks; chunk %lld rows, %lld rounds "
            "x %d passes, %d threads per rank", (long long)j->shard.n_global,
            (long long)j->shard.dim, j->nranks, (long long)j->sum->chunk, (long long)rounds,
-           passes, j->run->threads);
+           passes, j->threads);
     tm_progress_start(&j->prog, j->rank, j->talk->verbosity, rounds, passes, j->shard.n_global,
                       j->shard.dim);
     if (j->run->resume)
         tm_progress_skip(&j->prog, (first_pass - 1) * rounds + j->info.pos.round);
+    tm_watchdog_start(j->run->stall_timeout, j->rank, j->comm);
     for (j->pass = first_pass; j->pass <= passes; j->pass++) {
         const int resumed = j->run->resume && j->pass == first_pass;
         if (j->pass > 1 && !resumed) {
             int rc = j->rule->begin_pass(j->state, j->pass, j->rank, err);
+            tm_watchdog_enter("the start of pass %d", j->pass);
             rc = tm_err_agree(rc, err, j->comm);
+            tm_watchdog_leave();
             if (rc != 0)
                 return rc;
         }
@@ -437,6 +462,7 @@ static int write_output(job_t *j, double t_mine, tm_err_t *err)
 
 static void job_free(job_t *j)
 {
+    tm_watchdog_stop();
     tm_progress_end(&j->prog);
     tm_ckpt_info_free(&j->info);
     tm_buf_free(&j->saved);
@@ -447,6 +473,7 @@ static void job_free(job_t *j)
     free(j->loss);
     tm_triplets_free(&j->trip);
     tm_exchange_free(j->x);
+    tm_heard_free(&j->heard);
     tm_sweep_free(&j->sweep);
     free(j->gid);
     free(j->norm);

@@ -23,8 +23,9 @@ void tm_mine_params_default(tm_mine_params_t *p)
 void tm_run_params_default(tm_run_params_t *r)
 {
     memset(r, 0, sizeof *r);
-    r->threads = 1;
+    r->threads = 0; /* auto */
     r->checkpoint_every = 600.0;
+    r->stall_timeout = 300.0;
 }
 
 void tm_talk_params_default(tm_talk_params_t *t)

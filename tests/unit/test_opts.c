@@ -87,6 +87,7 @@ static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, c
     SAME_NUM(mine.neg_skip);
     SAME_NUM(run.chunk);
     SAME_NUM(run.threads);
+    SAME_NUM(run.stall_timeout);
     SAME_NUM(run.mem_limit);
     SAME_STR(run.checkpoint_dir);
     SAME_NUM(run.checkpoint_every);
@@ -134,7 +135,8 @@ START_TEST(test_mine_defaults)
     ck_assert_int_eq(o.mine.neg_skip, 0);
     /* Zero means auto for --chunk and --mem-limit (a share of the node). */
     ck_assert_int_eq(o.run.chunk, 0);
-    ck_assert_int_eq(o.run.threads, 1);
+    ck_assert_int_eq(o.run.threads, 0); /* auto */
+    ck_assert(o.run.stall_timeout == 300.0);
     ck_assert_int_eq(o.run.mem_limit, 0);
     ck_assert(o.run.checkpoint_dir == NULL);
     ck_assert(o.run.checkpoint_every == 600.0);
@@ -212,7 +214,8 @@ enum {
     C_INPUT, C_OUTPUT, C_EMB, C_LAB, C_SEMIHARD, C_TOPK, C_HARD, C_COSINE, C_EUCLIDEAN,
     C_SQEUCLIDEAN, C_NORMALIZE, C_MARGIN, C_MARGIN0, C_SOFTPLUS, C_HINGE, C_POSITIVES,
     C_NEGATIVES, C_NEG_MIN_DIST, C_NEG_SKIP, C_CHUNK, C_THREADS, C_MEM_LIMIT, C_CKPT,
-    C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE
+    C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE, C_THREADS_AUTO, C_STALL,
+    C_STALL0
 };
 
 static const mine_case_t mine_cases[] = {
@@ -245,6 +248,9 @@ static const mine_case_t mine_cases[] = {
     {"quiet", 'q', NULL, NULL, C_QUIET},
     {"verbose", 'v', NULL, NULL, C_VERBOSE},
     {"force", 0, NULL, NULL, C_FORCE},
+    {"threads", 0, "auto", "--threads=3", C_THREADS_AUTO},
+    {"stall-timeout", 0, "42.5", NULL, C_STALL},
+    {"stall-timeout", 0, "0", NULL, C_STALL0},
 };
 
 #define N_MINE_CASES ((int)(sizeof mine_cases / sizeof mine_cases[0]))
@@ -282,6 +288,9 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_QUIET: w->talk.verbosity = TM_LOG_QUIET; break;
     case C_VERBOSE: w->talk.verbosity = TM_LOG_DEBUG; break;
     case C_FORCE: w->run.force = 1; break;
+    case C_THREADS_AUTO: w->run.threads = 0; break;
+    case C_STALL: w->run.stall_timeout = 42.5; break;
+    case C_STALL0: w->run.stall_timeout = 0.0; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -457,6 +466,9 @@ static const bad_t mine_bad[] = {
     {{"-i", "a", "-o", "b", "--chunk", "99999999999999999999", NULL}, "--chunk", NULL},
     {{"-i", "a", "-o", "b", "--threads", "0", NULL}, "--threads", NULL},
     {{"-i", "a", "-o", "b", "--threads", "-2", NULL}, "--threads", NULL},
+    {{"-i", "a", "-o", "b", "--threads", "Auto", NULL}, "--threads", "Auto"},
+    {{"-i", "a", "-o", "b", "--stall-timeout", "-1", NULL}, "--stall-timeout", NULL},
+    {{"-i", "a", "-o", "b", "--stall-timeout", "soon", NULL}, "--stall-timeout", "soon"},
     {{"-i", "a", "-o", "b", "--negatives", "0", NULL}, "--negatives", NULL},
     {{"-i", "a", "-o", "b", "--negatives=-3", NULL}, "--negatives", NULL},
     {{"-i", "a", "-o", "b", "--positives", "-1", NULL}, "--positives", NULL},
