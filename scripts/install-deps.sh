@@ -6,7 +6,9 @@
 #   scripts/install-deps.sh            # toolchain, MPI, parallel HDF5, BLAS, Check,
 #                                      # h5py and NumPy (the output test), valgrind
 #                                      # and clang with libFuzzer (scripts/test.sh)
-#   scripts/install-deps.sh --slurm    # also Slurm + munge (for the jobs/ tests)
+#   scripts/install-deps.sh --slurm    # also Slurm + munge (for the jobs/ tests) and
+#                                      # iproute2 (the multi-host test bed,
+#                                      # scripts/cluster-local.sh)
 #   scripts/install-deps.sh --bench    # also FAISS and GNU time (bench/)
 #
 # Runs apt-get as root, or through sudo when not root.
@@ -38,7 +40,7 @@ pkgs=(build-essential pkg-config cmake
       check libsubunit-dev libopenblas-dev
       python3-h5py python3-numpy
       valgrind clang libclang-rt-dev libomp-dev llvm)
-[ "$want_slurm" -eq 1 ] && pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge)
+[ "$want_slurm" -eq 1 ] && pkgs+=(slurm-wlm slurmctld slurmd slurm-client munge iproute2 util-linux)
 # bench/run.sh compares with FAISS through the same python3 and measures
 # peak memory with GNU time.
 [ "$want_bench" -eq 1 ] && pkgs+=(python3-faiss time)
@@ -76,6 +78,11 @@ pkg-config --exists openblas || die "pkg-config cannot find openblas"
 pkg-config --exists check || die "pkg-config cannot find check"
 /usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null \
   || die "/usr/bin/python3 cannot import h5py and numpy"
+if [ "$want_slurm" -eq 1 ]; then
+  for b in ip tc nsenter unshare; do
+    command -v "$b" >/dev/null || die "$b is not on PATH after the install"
+  done
+fi
 if [ "$want_bench" -eq 1 ]; then
   [ -x /usr/bin/time ] || die "/usr/bin/time is missing after the install"
   /usr/bin/python3 -c 'import faiss, h5py, numpy' 2>/dev/null \
