@@ -29,7 +29,7 @@ command -v script >/dev/null || { echo "progress.sh: script(1) is missing (bsdut
 # No case waits for the run or races it: the delay is slept after every
 # round, so round k comes 0.02 (k - 1) s or more after the start however
 # fast the machine, and the terminal line (rewritten at most every 0.2 s,
-# src/progress.c) is rewritten by round 11 and again at the last round (30,
+# src/run/progress.c) is rewritten by round 11 and again at the last round (30,
 # or 60 as a single process): 2 or more updates by construction.
 export TRIPMINER_FAULT=delay=0.02
 RUN=(-i in.h5 -o out.h5 --force --chunk 25)
