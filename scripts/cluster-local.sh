@@ -63,30 +63,10 @@ addr_of() {
 }
 nodes() { cat "$dir/nodes" 2>/dev/null || echo 0; }
 
-alive() { # alive PID NAME: PID runs (not a zombie) and is NAME
-  local pid=$1 name=$2 state
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
-  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-pid_of() { # pid_of KEY NAME: the recorded PID of daemon KEY, if it still runs
-  local f=$dir/run/$1.pid pid
-  [ -r "$f" ] || return 1
-  pid=$(tr -dc '0-9' <"$f")
-  alive "$pid" "$2" || return 1
-  echo "$pid"
-}
-wait_for() { # wait_for SECONDS COMMAND...: every 0.2 s until it succeeds
-  local n=$(($1 * 5))
-  shift
-  while [ "$n" -gt 0 ]; do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-    n=$((n - 1))
-  done
-  return 1
-}
+# shellcheck source=scripts/daemons.sh
+. "$(dirname "$0")/daemons.sh"
+# pid_of KEY NAME: the recorded PID of daemon KEY, if it still runs as NAME.
+pid_of() { pid_in "$dir/run/$1.pid" "$2"; }
 
 # in_host HOST CMD...: CMD in HOST's network namespace, with HOST's hostname
 # (a UTS namespace of its own), so that Open MPI and Slurm see separate

@@ -49,38 +49,11 @@ if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] || [ "$port" -gt 65534 ]; t
 fi
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "TM_SLURM_TIMEOUT must be a positive integer, not '$timeout'"
 
-# alive PID NAME: the process PID runs (a zombie does not count) and its
-# command name is NAME, so a stale pid file whose number was reused by
-# another program is never taken for ours.
-alive() {
-  local pid=$1 name=$2 state
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
-  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
+# shellcheck source=scripts/daemons.sh
+. "$(dirname "$0")/daemons.sh"
 
 # pid_of NAME: the PID this script recorded for daemon NAME, if it still runs.
-pid_of() {
-  local f=$dir/$1.pid pid
-  [ -r "$f" ] || return 1
-  pid=$(tr -dc '0-9' <"$f")
-  alive "$pid" "$1" || return 1
-  echo "$pid"
-}
-
-# wait_for SECONDS COMMAND...: run COMMAND every 0.2 s until it succeeds;
-# fail after SECONDS.
-wait_for() {
-  local n=$(($1 * 5))
-  shift
-  while [ "$n" -gt 0 ]; do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-    n=$((n - 1))
-  done
-  return 1
-}
+pid_of() { pid_in "$dir/$1.pid" "$1"; }
 
 need() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (slurmd starts job steps as their user)"
