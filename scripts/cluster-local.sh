@@ -70,17 +70,16 @@ pid_of() { pid_in "$dir/run/$1.pid" "$2"; }
 
 # in_host HOST CMD...: CMD in HOST's network namespace, with HOST's hostname
 # (a UTS namespace of its own), so that Open MPI and Slurm see separate
-# hosts; the bed's hosts file over /etc/hosts and a /tmp of the host's own
-# (a mount namespace of its own: as on real nodes, /tmp is local and the
-# rest of the file system shared; /sys and the cgroups stay the machine's,
-# which slurmd needs).
+# hosts, and the bed's hosts file over /etc/hosts (a mount namespace of its
+# own; the file system is shared, as a cluster's is, and /sys and the
+# cgroups stay the machine's, which slurmd needs).
 in_host() {
   local host=$1 ns
   shift
   ns=$(ns_of "$host")
   exec nsenter --net="/run/netns/$ns" unshare --mount --uts /bin/sh -c \
-    'mount --bind "$1" /etc/hosts && mount --bind "$2" /tmp && hostname "$0" && shift 2 &&
-     exec "$@"' "$host" "$dir/hosts" "$dir/tmp/$host" "$@"
+    'mount --bind "$1" /etc/hosts && hostname "$0" && shift && exec "$@"' \
+    "$host" "$dir/hosts" "$@"
 }
 
 # start_daemon KEY NAME HOST CMD...: CMD (in the foreground) on HOST in its own
@@ -178,6 +177,9 @@ CredType=cred/munge
 AuthInfo=socket=$dir/munge/munge.socket,cred_expire=20
 StateSaveLocation=$dir/ctld
 SlurmdSpoolDir=$dir/slurmd/%n
+# Each node's temporary files apart (PMIx puts its directories there, named
+# by job and step only).
+TmpFS=$dir/tmp/%n
 SlurmctldPidFile=$dir/run/slurmctld-self.pid
 SlurmdPidFile=$dir/run/slurmd-%n-self.pid
 SlurmctldLogFile=$dir/slurmctld.log
@@ -216,7 +218,7 @@ host=\$1
 shift
 case "\$host" in node[1-9]) ns=tmc-n\${host#node} ;; *) echo "agent: no host \$host" >&2; exit 255 ;; esac
 exec nsenter --net="/run/netns/\$ns" unshare --mount --uts /bin/sh -c \\
-  "mount --bind $dir/hosts /etc/hosts && mount --bind $dir/tmp/\$host /tmp && hostname \$host && \$*"
+  "mount --bind $dir/hosts /etc/hosts && hostname \$host && \$*"
 EOF
   chmod 0755 "$dir/agent"
 }

@@ -10,7 +10,8 @@
 #                           Open MPI's TCP transport between two nodes' addresses
 #   multinode.sh linkdown   node2's cable pulled mid-run (checkpoints on)
 #   multinode.sh nodekill   one rank on node2 killed (SIGKILL) mid-run
-#   multinode.sh stall      one rank stops making progress (TRIPMINER_FAULT=stall)
+#   multinode.sh stall      rank 0 stops making progress (TRIPMINER_FAULT=stall):
+#                           the surviving rank says so
 #   multinode.sh slowlink   node2's port delayed (netem) and rate-limited (tbf):
 #                           the run finishes, identical, and progress is shown
 #
@@ -158,7 +159,7 @@ runs)
     ;;
   stall)
     t0=$SECONDS
-    TRIPMINER_FAULT=delay=0.2,stall=1:8 step "$work/fault.log" &
+    TRIPMINER_FAULT=delay=0.2,stall=0:8 step "$work/fault.log" &
     pid=$!
     ;;
   slowlink)
@@ -203,8 +204,8 @@ runs)
   linkdown | stall)
     grep -E 'tripminer: error: rank [0-9]+ \(node[0-9]\): no progress for [0-9]+ s in ' \
       "$work/fault.log" >"$work/message" || fail "no watchdog line in $work/fault.log"
-    [ "$mode" != stall ] || grep -q 'waiting for rank 1 ' "$work/message" ||
-      fail "the watchdog did not name rank 1: $(cat "$work/message")"
+    [ "$mode" != stall ] || grep -q '^tripminer: error: rank 1 (node2): .*waiting for rank 0 ' "$work/message" ||
+      fail "rank 1 did not name the stalled rank 0: $(cat "$work/message")"
     ;;
   nodekill)
     grep -qE 'task 1: Killed|tripminer: error: rank 0' "$work/fault.log" ||

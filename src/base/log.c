@@ -68,13 +68,14 @@ void tm_log_error(const char *msg)
 
 void tm_log_errorf(const char *fmt, ...)
 {
+    /* One write for the whole line: lines of several ranks never mix. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("tripminer: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    fflush(stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "tripminer: error: %s\n", line);
+    fflush(stderr);
 }
 
 void tm_log_stopped(const char *msg)

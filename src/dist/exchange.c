@@ -44,7 +44,7 @@ struct tm_exchange {
     buffer_t buf[2];
     order_t *order;     /* cap entries: the sort of the round in hand */
     float *spare;       /* one row */
-    /* Who has started the round: a stalled wait names the others. */
+    /* Who has come to wait for the round: a stalled wait names the others. */
     tm_heard_t heard;
 };
 
@@ -193,8 +193,6 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
     if (rc == MPI_SUCCESS)
         rc = MPI_Iallgatherv(send_lab, mine, MPI_INT64_T, b->labels, x->counts, x->displs,
                              MPI_INT64_T, x->comm, &b->req[1]);
-    if (rc == MPI_SUCCESS)
-        rc = tm_heard_post(&x->heard, r);
     if (rc != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Iallgatherv of round %lld failed (exchange)",
                           (long long)r);
@@ -251,12 +249,17 @@ static void sort_rows(tm_exchange_t *x, buffer_t *b, int64_t k)
     }
 }
 
-/* Complete round r and its tokens, as one watched wait. */
+/*
+ * Complete round r as one watched wait; this rank's arrival is announced
+ * first, so that a stalled wait names the ranks that never came to it.
+ */
 static int wait_round(tm_exchange_t *x, buffer_t *b, int64_t r)
 {
     tm_watchdog_enter("the exchange of round %lld of %lld", (long long)r + 1,
                       (long long)x->rounds);
-    int rc = tm_heard_wait(&x->heard, 2, b->req);
+    int rc = tm_heard_arrive(&x->heard, r);
+    if (rc == MPI_SUCCESS)
+        rc = tm_heard_wait(&x->heard, 2, b->req);
     tm_watchdog_leave();
     return rc;
 }

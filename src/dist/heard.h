@@ -1,9 +1,10 @@
 /*
- * heard.h - which peers have reached a point of the run: each rank sends
- * every other rank a token when it gets there, so that a wait that stalls
- * can name the ranks it has not heard from (base/watchdog.h). Tokens are
- * point-to-point messages of 8 bytes, 2 (P - 1) per rank and point; with
- * more than TM_HEARD_MAX_RANKS ranks they are not sent and no rank is named.
+ * heard.h - which peers have arrived at a point of the run (a round's
+ * exchange, a round boundary): each rank, on arriving, sends every other
+ * rank a token of 8 bytes, so that a wait there that stalls can name the
+ * ranks that have not arrived (base/watchdog.h): still computing, stopped,
+ * or cut off. A wait never waits for tokens: they only inform. With more
+ * than TM_HEARD_MAX_RANKS ranks no tokens are sent and no rank is named.
  */
 #ifndef TM_DIST_HEARD_H
 #define TM_DIST_HEARD_H
@@ -15,35 +16,33 @@
 
 typedef struct tm_heard {
     MPI_Comm comm;
-    int tag;
+    int tag;              /* tag and tag + 1: the two slots */
     int on;               /* 2 <= ranks <= TM_HEARD_MAX_RANKS */
     int rank, nranks;
-    int64_t out;          /* the point announced */
-    int64_t *in;          /* per rank */
-    MPI_Request *req;     /* per rank: receive, send */
+    int slot;             /* of the current point */
+    int64_t out[2];       /* the point announced, per slot */
+    int64_t *in;          /* 2 x ranks */
+    MPI_Request *req;     /* 2 slots x ranks x (receive, send) */
 } tm_heard_t;
 
-/* Set up over comm, tokens with tag tag: 0 or TM_ENOMEM. Local. */
+/* Set up over comm with tags tag and tag + 1: 0 or TM_ENOMEM. Local. */
 int tm_heard_init(tm_heard_t *h, MPI_Comm comm, int tag);
+
+/* Cancel what is still listened for and release. Local. */
 void tm_heard_free(tm_heard_t *h);
 
 /*
- * Announce point and listen for the peers' (the previous point must be
- * complete). Returns MPI's code. Collective in spirit: every rank posts the
- * same points in the same order.
+ * This rank arrives at point (points go up by one; every rank arrives at
+ * the same points in order): the tokens of point - 2 are completed (every
+ * rank has passed that point by now), then this point's are posted.
+ * Returns MPI's code.
  */
-int tm_heard_post(tm_heard_t *h, int64_t point);
-
-/* Whether every token of the point has arrived (MPI_Testall). Local. */
-int tm_heard_test(tm_heard_t *h, int *done);
-
-/* The ranks not heard from, into missing (nranks entries): their count. Local. */
-int tm_heard_missing(tm_heard_t *h, int *missing);
+int tm_heard_arrive(tm_heard_t *h, int64_t point);
 
 /*
- * A watched wait for req together with the tokens of the current point:
- * past the stall timeout, the job ends naming the ranks not heard from.
- * Returns MPI's code. Local.
+ * Complete the requests req, polling, as a watched wait: past the stall
+ * timeout the job ends, naming the ranks not yet arrived at the current
+ * point. Returns MPI's code. Local.
  */
 int tm_heard_wait(tm_heard_t *h, int nreq, MPI_Request *req);
 

@@ -40,7 +40,7 @@
 #include "tm_version.h"
 
 /* The tag of the round boundaries' tokens (dist/heard.h). */
-#define TM_BOUNDARY_TAG 29806
+#define TM_BOUNDARY_TAG 29807 /* and 29808; the exchange has 29805 and 29806 */
 
 /* Everything one mining job holds, phase after phase. */
 typedef struct job {
@@ -284,7 +284,7 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
         want |= 1;
     /* Watched: a rank that never gets here is named (dist/heard.h). */
     MPI_Request req;
-    tm_heard_post(&j->heard, j->rounds_done);
+    tm_heard_arrive(&j->heard, j->rounds_done);
     MPI_Iallreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_BOR, j->comm, &req);
     tm_watchdog_enter("the boundary after round %lld of %lld (pass %d)", (long long)next,
                       (long long)rounds, j->pass);
