@@ -143,7 +143,8 @@ static void fuzz_mine(const words_t *w)
     REQUIRE(a.mine.negatives >= 1 && a.mine.negatives <= MAX_COUNT);
     REQUIRE(a.mine.neg_skip >= 0 && a.mine.neg_skip <= MAX_COUNT);
     REQUIRE(a.run.chunk >= 0 && a.run.chunk <= MAX_COUNT);
-    REQUIRE(a.run.threads >= 1 && a.run.threads <= 4096);
+    REQUIRE(a.run.threads >= 0 && a.run.threads <= 4096); /* 0: auto */
+    REQUIRE(isfinite(a.run.stall_timeout) && a.run.stall_timeout >= 0.0);
     REQUIRE(a.run.mem_limit >= 0);
     REQUIRE(!a.mine.has_neg_min_dist || (isfinite(a.mine.neg_min_dist) && a.mine.neg_min_dist >= 0.0));
     REQUIRE(isfinite(a.run.checkpoint_every) && a.run.checkpoint_every > 0.0);
