@@ -139,6 +139,9 @@ net_up() {
   for i in $(seq "$n"); do
     local ns=tmc-n$i
     ip netns add "$ns"
+    # IPv4 only: Open MPI would also try the veth's IPv6 link-local address.
+    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+      net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
     ip -n "$ns" link set lo up
     # One cable: eth0 in the node, tmc-pI (its switch port) on the bridge.
     ip link add "tmc-e$i" netns "$ns" type veth peer name "tmc-p$i" netns "$sw"

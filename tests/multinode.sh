@@ -100,7 +100,7 @@ case $mode in
 runs)
   "$tm" synth -o "$work/in.h5" -n 6000 -d 32 -c 60 --seed 11 -q || fail "synth failed"
   # Every node's Open MPI: TCP only between nodes, and say which path it takes.
-  export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_base_verbose=30
+  export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_base_verbose=30 OMPI_MCA_btl_tcp_if_include=10.230.17.0/24
   for spec in "2 1 hard" "3 1 semihard" "4 1 topk" "2 2 semihard" "4 2 hard"; do
     read -r nodes per strategy <<<"$spec"
     np=$((nodes * per))
@@ -129,7 +129,7 @@ runs)
   "$tm" synth -o "$work/in.h5" -n 30000 -d 32 -c 150 --seed 5 -q || fail "synth failed"
   opts=(-s semihard --chunk 500 --threads 1 -q)
   reference run "$work/in.h5" 2 "${opts[@]}"
-  export OMPI_MCA_btl=self,tcp
+  export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=10.230.17.0/24
   step() { # step LOG EXTRA...: the 2-node run as one srun step from node1
     local log=$1
     shift
