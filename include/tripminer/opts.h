@@ -20,6 +20,7 @@ typedef struct tm_mine_opts {
     tm_run_params_t run;
     tm_talk_params_t talk;
     int help;             /* --help was given: print usage, do nothing else */
+    int positives_given;  /* --positives was given (refused with --pairs) */
 } tm_mine_opts_t;
 
 /* Options of "tripminer synth". */

@@ -27,6 +27,20 @@ typedef struct tm_mine_params {
     int has_neg_min_dist;     /* --neg-min-dist given */
     double neg_min_dist;
     int64_t neg_skip;
+    /*
+     * Queries against a reference set: anchors are the rows of input,
+     * positives and negatives the rows of reference (NULL: the input
+     * against itself), read from ref_emb_name and ref_lab_name.
+     */
+    const char *reference;
+    const char *ref_emb_name;
+    const char *ref_lab_name;
+    /*
+     * Given positive pairs: the name of an M x 2 integer dataset of the
+     * input, (query row, positive candidate row) per anchor pair; labels
+     * are then not read. NULL: labels decide.
+     */
+    const char *pairs;
 } tm_mine_params_t;
 
 /* How to run it: the output is the same bytes whatever these are. */
@@ -56,6 +70,8 @@ typedef struct tm_mine_summary {
     int64_t threads;          /* compute threads of rank 0 */
     double loss_sum, loss_mean, loss_mean_active;
     double seconds;
+    int64_t num_reference;    /* rows of the reference (--reference), else 0 */
+    int64_t num_pairs;        /* anchor pairs (--pairs), else 0 */
 } tm_mine_summary_t;
 
 /* The defaults of the contract (docs/contract.md). Local. */

@@ -118,7 +118,7 @@ int tm_opts_parse_bytes(const char *s, int64_t *out)
 enum {
     M_INPUT, M_OUTPUT, M_EMB, M_LAB, M_STRATEGY, M_METRIC, M_NORMALIZE,
     M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
-    M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
+    M_REFERENCE, M_REF_EMB, M_REF_LAB, M_PAIRS, M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
     M_QUIET, M_VERBOSE, M_FORCE, M_HELP
 };
 
@@ -136,6 +136,10 @@ static const tm_optdef_t mine_defs[] = {
     {"negatives", 0, 1, M_NEGATIVES},
     {"neg-min-dist", 0, 1, M_NEG_MIN_DIST},
     {"neg-skip", 0, 1, M_NEG_SKIP},
+    {"reference", 0, 1, M_REFERENCE},
+    {"ref-embeddings", 0, 1, M_REF_EMB},
+    {"ref-labels", 0, 1, M_REF_LAB},
+    {"pairs", 0, 1, M_PAIRS},
     {"chunk", 0, 1, M_CHUNK},
     {"threads", 0, 1, M_THREADS},
     {"mem-limit", 0, 1, M_MEM_LIMIT},
@@ -190,12 +194,18 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
                               "unknown loss '%s', expected hinge or softplus (%s %s)",
                               val, cmd, name);
         return 0;
-    case M_POSITIVES: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->positives, err);
+    case M_POSITIVES:
+        o->positives_given = 1;
+        return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->positives, err);
     case M_NEGATIVES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &m->negatives, err);
     case M_NEG_MIN_DIST:
         m->has_neg_min_dist = 1;
         return parse_dbl(cmd, name, val, 0.0, &m->neg_min_dist, err);
     case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->neg_skip, err);
+    case M_REFERENCE: m->reference = val; return 0;
+    case M_REF_EMB: m->ref_emb_name = val; return 0;
+    case M_REF_LAB: m->ref_lab_name = val; return 0;
+    case M_PAIRS: m->pairs = val; return 0;
     case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &r->chunk, err);
     case M_THREADS: {
         if (strcmp(val, "auto") == 0) {
@@ -244,8 +254,16 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
         return tm_err_set(err, TM_EUSAGE, "missing output: give -o FILE (mine)");
     if (o->mine.input[0] == '\0' || o->run.output[0] == '\0')
         return tm_err_set(err, TM_EUSAGE, "empty file name (mine -i/-o)");
-    if (o->mine.emb_name[0] == '\0' || o->mine.lab_name[0] == '\0')
-        return tm_err_set(err, TM_EUSAGE, "empty dataset name (mine --embeddings/--labels)");
+    const tm_mine_params_t *m = &o->mine;
+    if (m->emb_name[0] == '\0' || m->lab_name[0] == '\0' || m->ref_emb_name[0] == '\0' ||
+        m->ref_lab_name[0] == '\0' || (m->pairs != NULL && m->pairs[0] == '\0'))
+        return tm_err_set(err, TM_EUSAGE, "empty dataset name (mine --embeddings/--labels/"
+                          "--ref-embeddings/--ref-labels/--pairs)");
+    if (m->reference != NULL && m->reference[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "empty file name (mine --reference)");
+    if (m->pairs != NULL && o->positives_given)
+        return tm_err_set(err, TM_EUSAGE, "--positives does not apply with --pairs: each pair "
+                          "names its one positive (mine)");
     if (o->run.resume && o->run.checkpoint_dir == NULL)
         return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (mine)");
     return 0;
@@ -384,6 +402,18 @@ void tm_usage_mine(FILE *f)
 "      --negatives K         topk: the K nearest negatives per anchor [1]\n"
 "      --neg-min-dist X      ignore negatives closer than X [none]\n"
 "      --neg-skip R          then ignore the R nearest negatives [0]\n"
+"\n"
+"Queries against a reference set, and given pairs:\n"
+"      --reference FILE      anchors are the rows of -i, positives and negatives\n"
+"                            the rows of FILE; triplets index -i in column 0\n"
+"                            and FILE in columns 1 and 2 [none]\n"
+"      --ref-embeddings NAME its embeddings dataset [embeddings]\n"
+"      --ref-labels NAME     its labels dataset [labels]\n"
+"      --pairs NAME          M x 2 integer dataset of -i: (query row, positive\n"
+"                            row) per anchor pair, for data without labels;\n"
+"                            negatives are the rows that are no positive of\n"
+"                            the query in any pair (nor the query itself)\n"
+"                            [none: labels decide]\n"
 "\n"
 "Loss:\n"
 "      --loss L              hinge | softplus [hinge]\n"

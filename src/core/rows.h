@@ -5,6 +5,7 @@
 #ifndef TM_CORE_ROWS_H
 #define TM_CORE_ROWS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct tm_rows {
@@ -12,7 +13,12 @@ typedef struct tm_rows {
     int64_t dim;
     const float *emb;      /* n x dim */
     const int64_t *labels; /* n */
-    const int64_t *gid;    /* n global indices */
+    /*
+     * n global indices. For anchors: the index each has among the
+     * candidates, which it never meets as its own positive, or -1 when
+     * the candidates are another set (--reference, --pairs).
+     */
+    const int64_t *gid;
     const double *sqnorm;  /* n squared norms (double) */
     const double *norm;    /* n norms (square roots of sqnorm) */
     /*
@@ -22,6 +28,29 @@ typedef struct tm_rows {
      * it uses double intervals.
      */
     const float *kadd, *kmul;
+    /*
+     * Anchors only, optional (--pairs): anchor a never takes as a
+     * negative the candidates whose global indices are in
+     * xidx[xbeg[a] .. xend[a]), ascending (the other positives of its
+     * query, and the query itself). NULL: no such candidates.
+     */
+    const int64_t *xbeg, *xend, *xidx;
 } tm_rows_t;
+
+/* Whether anchor a of anch must not take candidate idx as a negative. */
+static inline int tm_rows_excluded(const tm_rows_t *anch, int64_t a, int64_t idx)
+{
+    if (anch->xidx == NULL)
+        return 0;
+    int64_t lo = anch->xbeg[a], hi = anch->xend[a];
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (anch->xidx[mid] < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < anch->xend[a] && anch->xidx[lo] == idx;
+}
 
 #endif

@@ -44,6 +44,11 @@ struct tm_exchange {
     buffer_t buf[2];
     order_t *order;     /* cap entries: the sort of the round in hand */
     float *spare;       /* one row */
+    /* A streamed block (tm_exchange_stream): its reader and send buffer. */
+    tm_exchange_fill_fn fill;
+    void *fill_ctx;
+    float *send_emb;
+    int64_t *send_lab;
     /* Who has come to wait for the round: a stalled wait names the others. */
     tm_heard_t heard;
 };
@@ -142,6 +147,26 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
     return 0;
 }
 
+int64_t tm_exchange_stream_bytes(int64_t dim, int64_t chunk)
+{
+    return chunk * (dim * 4 + 8);
+}
+
+int tm_exchange_stream(tm_exchange_t *x, tm_exchange_fill_fn fill, void *ctx, tm_err_t *err)
+{
+    const size_t rows = (size_t)x->chunk;
+    x->send_emb = malloc(rows * (size_t)x->shard->dim * sizeof(float));
+    x->send_lab = malloc(rows * sizeof(int64_t));
+    if (x->send_emb == NULL || x->send_lab == NULL)
+        return tm_err_set(err, TM_ENOMEM, "cannot allocate the send buffer: %lld bytes "
+                          "(chunk %lld; lower --chunk)",
+                          (long long)tm_exchange_stream_bytes(x->shard->dim, x->chunk),
+                          (long long)x->chunk);
+    x->fill = fill;
+    x->fill_ctx = ctx;
+    return 0;
+}
+
 int64_t tm_exchange_rounds(const tm_exchange_t *x)
 {
     return x->rounds;
@@ -181,8 +206,18 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
     int64_t first = r * x->chunk;
     int mine = x->counts[rank];
     /* An empty contribution still needs a valid pointer. */
-    const float *send_emb = mine > 0 ? s->emb + first * s->dim : b->emb;
-    const int64_t *send_lab = mine > 0 ? s->labels + first : b->labels;
+    const float *send_emb = b->emb;
+    const int64_t *send_lab = b->labels;
+    if (mine > 0 && x->fill != NULL) {
+        int rc = x->fill(x->fill_ctx, first, mine, x->send_emb, x->send_lab, err);
+        if (rc != 0)
+            return rc;
+        send_emb = x->send_emb;
+        send_lab = x->send_lab;
+    } else if (mine > 0) {
+        send_emb = s->emb + first * s->dim;
+        send_lab = s->labels + first;
+    }
     b->round = r;
     /*
      * counts and displs must stay untouched until completion: the caller
@@ -327,6 +362,8 @@ void tm_exchange_free(tm_exchange_t *x)
     free(x->displs);
     free(x->order);
     free(x->spare);
+    free(x->send_emb);
+    free(x->send_lab);
     tm_heard_free(&x->heard);
     free(x);
 }

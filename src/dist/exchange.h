@@ -44,6 +44,25 @@ int64_t tm_exchange_bytes(int64_t n_global, int64_t dim, int nranks, int64_t chu
 int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
                        tm_exchange_t **out, tm_err_t *err);
 
+/*
+ * Where this rank's candidate rows come from when the shard given to
+ * tm_exchange_create holds none in memory (emb NULL: a reference streamed
+ * from its file): fill rows [first, first + count) of the rank's block,
+ * counted from the block's start, with their floats and labels. 0, or an
+ * error with err set.
+ */
+typedef int (*tm_exchange_fill_fn)(void *ctx, int64_t first, int64_t count, float *emb,
+                                   int64_t *labels, tm_err_t *err);
+
+/*
+ * Stream this rank's rows through fill, a round at a time, into a send
+ * buffer of one chunk (allocated here). Returns 0 or TM_ENOMEM. Local.
+ */
+int tm_exchange_stream(tm_exchange_t *x, tm_exchange_fill_fn fill, void *ctx, tm_err_t *err);
+
+/* Bytes of the send buffer of a streamed block. Local. */
+int64_t tm_exchange_stream_bytes(int64_t dim, int64_t chunk);
+
 /* Number of rounds of one pass (the same on every rank). Local. */
 int64_t tm_exchange_rounds(const tm_exchange_t *x);
 
@@ -53,7 +72,9 @@ int64_t tm_exchange_capacity(const tm_exchange_t *x);
 /*
  * Start round r (non-blocking). Rounds are started in order, and round r
  * must have been waited for before round r + 1 starts (one round travels
- * while the previous one is computed). Collective over comm.
+ * while the previous one is computed). A streamed block is read here
+ * first; a failure to read it returns before the collective starts (the
+ * caller aborts the job). Collective over comm.
  */
 int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err);
 

@@ -229,7 +229,7 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
     for (size_t k = 0; k < tm_nfields; k++) {
         const tm_field_t *fd = &tm_fields[k];
         const tm_value_t *v = &r->attr[k];
-        if (!(fd->flags & TM_FIELD_ATTR))
+        if (!(fd->flags & TM_FIELD_ATTR) || v->none)
             continue;
         fprintf(f, "  %-18s", fd->name);
         if (v->type == TM_FT_STR)
@@ -304,7 +304,7 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
     for (size_t k = 0; k < tm_nfields; k++) {
         const tm_field_t *fd = &tm_fields[k];
         const tm_value_t *v = &r->attr[k];
-        if (!(fd->flags & TM_FIELD_ATTR))
+        if (!(fd->flags & TM_FIELD_ATTR) || v->none)
             continue;
         fprintf(f, "%s\"%s\": ", sep, fd->name);
         sep = ", ";

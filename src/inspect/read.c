@@ -258,6 +258,11 @@ static int read_attrs(hid_t f, const char *path, tm_inspect_report_t *r, tm_err_
             continue;
         tm_value_t *v = &r->attr[k];
         v->type = fd->type;
+        if ((fd->flags & TM_FIELD_OPTIONAL) && H5Aexists(f, fd->name) <= 0) {
+            H5Eclear2(H5E_DEFAULT);
+            v->none = 1; /* an option the run did not use */
+            continue;
+        }
         if (fd->type == TM_FT_STR) {
             char *s = NULL;
             rc = attr_str(f, path, fd->name, &s, err);

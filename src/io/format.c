@@ -14,6 +14,8 @@
 
 #define A TM_FIELD_ATTR
 #define J TM_FIELD_JSON
+#define REF TM_FIELD_WITH_REFERENCE
+#define PAIRS TM_FIELD_WITH_PAIRS
 #define P(member, keep) TM_FROM_PARAMS, keep, offsetof(tm_mine_params_t, member), 0
 #define S(member, keep) TM_FROM_SUMMARY, keep, offsetof(tm_mine_summary_t, member), 0
 #define R(member, keep) TM_FROM_RECORD, keep, offsetof(tm_run_record_t, member), 0
@@ -60,6 +62,21 @@ const tm_field_t tm_fields[] = {
     {"neg_min_dist", TM_FT_F64, 0, TM_FROM_PARAMS, TM_KEEP_OPT_F64,
      offsetof(tm_mine_params_t, neg_min_dist), offsetof(tm_mine_params_t, has_neg_min_dist),
      "negatives nearer than this are ignored", 18},
+    {"reference", TM_FT_STR, A | J | REF, P(reference, TM_KEEP_STR),
+     "the reference file (--reference), as given", 19},
+    {"num_reference", TM_FT_I64, A | J | REF, S(num_reference, TM_KEEP_I64),
+     "rows of the reference", 20},
+    {"num_pairs", TM_FT_I64, A | J | PAIRS, S(num_pairs, TM_KEEP_I64),
+     "anchor pairs (--pairs)", 21},
+    {"reference_size", TM_FT_I64, REF, R(reference_size, TM_KEEP_I64),
+     "bytes of the reference file", 22},
+    {"reference_mtime", TM_FT_STR, REF, R(reference_mtime, TM_KEEP_CHARS),
+     "modification time of the reference file", 23},
+    {"ref_embeddings", TM_FT_STR, REF, P(ref_emb_name, TM_KEEP_STR),
+     "the reference's embeddings dataset", 24},
+    {"ref_labels", TM_FT_STR, REF, P(ref_lab_name, TM_KEEP_STR),
+     "the reference's labels dataset", 25},
+    {"pairs", TM_FT_STR, PAIRS, P(pairs, TM_KEEP_STR), "the pairs dataset of the input", 26},
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];
@@ -78,6 +95,15 @@ int tm_field_index(const char *name)
         if (strcmp(tm_fields[k].name, name) == 0)
             return (int)k;
     return -1;
+}
+
+int tm_field_present(const tm_field_t *f, const tm_run_record_t *r)
+{
+    if ((f->flags & TM_FIELD_WITH_REFERENCE) && r->mine->reference == NULL)
+        return 0;
+    if ((f->flags & TM_FIELD_WITH_PAIRS) && r->mine->pairs == NULL)
+        return 0;
+    return 1;
 }
 
 void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
@@ -147,7 +173,7 @@ char *tm_fields_deps(const tm_run_record_t *r)
         size_t used = 0;
         for (int place = 1; place <= last; place++)
             for (size_t k = 0; k < tm_nfields; k++) {
-                if (tm_fields[k].dep != place)
+                if (tm_fields[k].dep != place || !tm_field_present(&tm_fields[k], r))
                     continue;
                 tm_value_t v;
                 tm_field_get(&tm_fields[k], r, &v);
@@ -171,7 +197,7 @@ void tm_fields_json(FILE *f, const tm_run_record_t *r)
 {
     const char *sep = "{";
     for (size_t k = 0; k < tm_nfields; k++) {
-        if (!(tm_fields[k].flags & TM_FIELD_JSON))
+        if (!(tm_fields[k].flags & TM_FIELD_JSON) || !tm_field_present(&tm_fields[k], r))
             continue;
         tm_value_t v;
         tm_field_get(&tm_fields[k], r, &v);

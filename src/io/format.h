@@ -31,7 +31,15 @@ typedef enum { TM_FT_STR, TM_FT_F64, TM_FT_I64 } tm_ftype_t;
 enum {
     TM_FIELD_ATTR = 1,
     TM_FIELD_JSON = 2,
+    /*
+     * A field of an option: the run has it (attribute, JSON key,
+     * dependency) only when the option is used, so that a run without the
+     * option gives the same bytes as before it existed.
+     */
+    TM_FIELD_WITH_REFERENCE = 4,  /* --reference */
+    TM_FIELD_WITH_PAIRS = 8,      /* --pairs */
 };
+#define TM_FIELD_OPTIONAL (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS)
 
 /* Everything a field's value may come from. */
 typedef struct tm_run_record {
@@ -40,6 +48,8 @@ typedef struct tm_run_record {
     const char *version;     /* TM_VERSION */
     int64_t input_size;      /* bytes, -1 if unknown */
     char input_mtime[48];    /* seconds.nanoseconds */
+    int64_t reference_size;  /* the same of --reference */
+    char reference_mtime[48];
 } tm_run_record_t;
 
 /* One value. Strings are borrowed. */
@@ -83,6 +93,9 @@ extern const size_t tm_nfields;
 
 /* The index of the field of that name, or -1. */
 int tm_field_index(const char *name);
+
+/* Whether the run r has field f (see TM_FIELD_WITH_*). Local. */
+int tm_field_present(const tm_field_t *f, const tm_run_record_t *r);
 
 /* The value of field f in the run r. Local. */
 void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v);

@@ -17,6 +17,7 @@ typedef struct tm_h5in_req {
     const char *lab_name;  /* N or N x 1 integer dataset */
     int normalize;         /* L2-normalise rows after conversion */
     int64_t mem_limit;     /* bytes a shard may take; 0 = no limit */
+    const char *what;      /* the file's role in messages: "input" or "reference" */
 } tm_h5in_req_t;
 
 /*

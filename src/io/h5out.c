@@ -180,7 +180,7 @@ static int write_meta(const char *tmp, const tm_run_record_t *r)
         return -1;
     int bad = 0;
     for (size_t k = 0; k < tm_nfields; k++) {
-        if (!(tm_fields[k].flags & TM_FIELD_ATTR))
+        if (!(tm_fields[k].flags & TM_FIELD_ATTR) || !tm_field_present(&tm_fields[k], r))
             continue;
         tm_value_t v;
         tm_field_get(&tm_fields[k], r, &v);

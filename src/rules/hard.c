@@ -253,14 +253,18 @@ int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out)
 /* ---- the rule: plain, or the nearest list of one with negative filters --- */
 
 typedef struct hard_rule {
-    int filtered; /* --neg-min-dist or --neg-skip: the nearest list keeps skip + 1 */
+    /*
+     * --neg-min-dist, --neg-skip or --pairs: the nearest list keeps
+     * skip + 1 (its exact gates never count a candidate --pairs excludes).
+     */
+    int filtered;
     tm_hard_t plain;
     tm_nearest_t near;
 } hard_rule_t;
 
 static int is_filtered(const tm_mine_params_t *p)
 {
-    return p->has_neg_min_dist || p->neg_skip > 0;
+    return p->has_neg_min_dist || p->neg_skip > 0 || p->pairs != NULL;
 }
 
 /* With filters, the nearest list keeps the skipped ones and one more. */

@@ -98,7 +98,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
             const int64_t c = c0 + j;
             if (clab[j] != lab) {
                 double cut = st->count[a] == cap ? list[cap - 1].val : INFINITY;
-                if (lo[j] > cut || hi[j] < min_dist)
+                if (lo[j] > cut || hi[j] < min_dist || tm_rows_excluded(anch, a, cand->gid[c]))
                     continue;
                 double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
                 tm_nearest_offer_neg(st, a, val, cand->gid[c]);
@@ -164,6 +164,8 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
             const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
             for (int64_t k = 0; k < nhit; k++) {
                 const int64_t c = c0 + hits[k];
+                if (tm_rows_excluded(anch, a, cand->gid[c]))
+                    continue;
                 double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
                 tm_nearest_offer_neg(st, a, val, cand->gid[c]);
             }

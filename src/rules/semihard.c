@@ -150,7 +150,8 @@ void tm_semi_update1(tm_semi_t *st, const tm_tile_t *t)
         for (int64_t j = j0; j < j1; j++) {
             const int64_t c = c0 + j;
             const int is_pos = cand->labels[c] == lab;
-            if (is_pos ? cand->gid[c] == self : skip == 0)
+            if (is_pos ? cand->gid[c] == self
+                       : skip == 0 || tm_rows_excluded(anch, a, cand->gid[c]))
                 continue;
             if (g != NULL) {
                 double lo, hi;
@@ -268,6 +269,8 @@ static void semi_neg(tm_semi_t *st, tm_metric_t metric, tm_kern_bound_t bound,
                      const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c, float g)
 {
     const int64_t dim = anch->dim;
+    if (tm_rows_excluded(anch, a, cand->gid[c]))
+        return;
     double lo, hi;
     tm_kern_interval(metric, bound, anch->sqnorm[a], anch->norm[a], cand->sqnorm[c], cand->norm[c],
                      g, &lo, &hi);

@@ -27,12 +27,12 @@ int64_t tm_budget_per_rank(const tm_run_params_t *run, MPI_Comm comm)
 }
 
 int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine,
-                        const tm_rule_t *rule, const tm_shard_t *s, int nranks, int64_t budget,
-                        tm_err_t *err)
+                        const tm_rule_t *rule, const tm_budget_need_t *need, int nranks,
+                        int64_t budget, tm_err_t *err)
 {
-    /* The shard: rows, labels, norms, global indices and their roots. */
-    const int64_t shard = tm_rule_bytes(s->n, s->dim * 4 + 8 + 8 + 8 + 8, 0);
-    const tm_rule_size_t sz = {s->n, s->n_global, budget};
+    /* The anchors: rows, labels, norms, indices and their roots. */
+    const int64_t shard = tm_rule_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8, need->held);
+    const tm_rule_size_t sz = {need->anchors, need->candidates, budget};
     const int64_t state = rule->state_bytes(mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
     if (run->chunk > 0) {
@@ -46,7 +46,9 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
         return -1;
     }
     int64_t left = fixed >= budget ? -1 : (budget - fixed) / 2;
-    int64_t least = tm_exchange_bytes(s->n_global, s->dim, nranks, 1);
+    int64_t least = tm_exchange_bytes(need->candidates, need->dim, nranks, 1);
+    if (need->streamed)
+        least += tm_exchange_stream_bytes(need->dim, 1);
     if (left < least) {
         tm_err_set(err, TM_ENOMEM,
                    "the memory budget of %lld bytes per rank is too small: the shard and its "
@@ -56,5 +58,8 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     }
     if (left > TM_MAX_BUF_BYTES)
         left = TM_MAX_BUF_BYTES;
-    return tm_exchange_auto_chunk(s->n_global, s->dim, nranks, left);
+    /* A streamed block also needs one chunk to send from: leave it its share. */
+    if (need->streamed)
+        left -= left / (2 * (int64_t)nranks + 1);
+    return tm_exchange_auto_chunk(need->candidates, need->dim, nranks, left);
 }

@@ -1,7 +1,7 @@
 /*
  * mine.c - the mining driver, as named phases over one job:
  *
- *   prepare (output check, budget, saved checkpoint) -> read the shard
+ *   prepare (output check, budget, saved checkpoint) -> read the inputs
  *   -> set up (chunk, dependencies, rule state, exchange; resume)
  *   -> mine (each pass of the rule: rounds of candidate blocks, boundaries
  *      that save checkpoints) -> finish (triplets, losses, reduction)
@@ -29,11 +29,11 @@
 #include "dist/exchange.h"
 #include "dist/heard.h"
 #include "io/format.h"
-#include "io/h5in.h"
 #include "io/h5out.h"
 #include "rules/rule.h"
 #include "run/budget.h"
 #include "run/ckpt.h"
+#include "run/inputs.h"
 #include "run/placement.h"
 #include "run/progress.h"
 #include "run/sweep.h"
@@ -59,10 +59,8 @@ typedef struct job {
     int threads;          /* compute threads of this rank */
     tm_kern_bound_t bound;
 
-    tm_shard_t shard;
-    tm_rows_t anch;       /* the shard as anchors */
-    int64_t *gid;
-    double *norm;
+    tm_inputs_t in;       /* the anchors and the candidates */
+    tm_rows_t anch;       /* the anchors as the rules see them */
     tm_exchange_t *x;
     tm_heard_t heard;     /* who reached a round boundary (checkpoints) */
     tm_sweep_t sweep;
@@ -124,7 +122,22 @@ static int64_t deps_chunk(const char *deps)
     return p != NULL ? strtoll(p + 7, NULL, 10) : 0;
 }
 
-/* The job as the field table sees it (rank 0 looks at the input file). */
+/* The size and modification time of a file (-1 and "-1.0..." if unknown). */
+static void file_facts(const char *path, int64_t *size, char *mtime, size_t len)
+{
+    long long sec = -1;
+    long nsec = 0;
+    struct stat st;
+    *size = -1;
+    if (stat(path, &st) == 0) {
+        *size = (int64_t)st.st_size;
+        sec = (long long)st.st_mtim.tv_sec;
+        nsec = st.st_mtim.tv_nsec;
+    }
+    snprintf(mtime, len, "%lld.%09ld", sec, nsec);
+}
+
+/* The job as the field table sees it (rank 0 looks at the input files). */
 static void record_of(const job_t *j, tm_run_record_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -132,15 +145,13 @@ static void record_of(const job_t *j, tm_run_record_t *r)
     r->sum = j->sum;
     r->version = TM_VERSION;
     r->input_size = -1;
-    long long sec = -1;
-    long nsec = 0;
-    struct stat st;
-    if (j->rank == 0 && stat(j->mine->input, &st) == 0) {
-        r->input_size = (int64_t)st.st_size;
-        sec = (long long)st.st_mtim.tv_sec;
-        nsec = st.st_mtim.tv_nsec;
-    }
-    snprintf(r->input_mtime, sizeof r->input_mtime, "%lld.%09ld", sec, nsec);
+    r->reference_size = -1;
+    if (j->rank != 0)
+        return;
+    file_facts(j->mine->input, &r->input_size, r->input_mtime, sizeof r->input_mtime);
+    if (j->mine->reference != NULL)
+        file_facts(j->mine->reference, &r->reference_size, r->reference_mtime,
+                   sizeof r->reference_mtime);
 }
 
 /*
@@ -172,23 +183,6 @@ static char *make_deps(const job_t *j)
     return text;
 }
 
-/* The anchors' view of the shard: global indices and norms. */
-static int anchors_init(job_t *j)
-{
-    const tm_shard_t *s = &j->shard;
-    size_t cap = (size_t)(s->n > 0 ? s->n : 1);
-    j->gid = malloc(cap * sizeof *j->gid);
-    j->norm = malloc(cap * sizeof *j->norm);
-    if (j->gid == NULL || j->norm == NULL)
-        return TM_ENOMEM;
-    for (int64_t i = 0; i < s->n; i++) {
-        j->gid[i] = s->lo + i;
-        j->norm[i] = sqrt(s->sqnorm[i]);
-    }
-    j->anch = (tm_rows_t){s->n, s->dim, s->emb, s->labels, j->gid, s->sqnorm, j->norm, NULL, NULL};
-    return 0;
-}
-
 /* The chunk and the checkpoint's dependencies; on --resume, they must match. */
 static int setup_rounds(job_t *j, tm_err_t *err)
 {
@@ -196,10 +190,15 @@ static int setup_rounds(job_t *j, tm_err_t *err)
     tm_run_params_t run = *j->run;
     if (run.resume && run.chunk == 0)
         run.chunk = deps_chunk(j->info.deps);
-    int64_t chunk = tm_budget_chunk(&run, j->mine, j->rule, &j->shard, j->nranks, j->budget, err);
+    const tm_shard_t *cand = tm_inputs_candidates(&j->in);
+    const tm_budget_need_t need = {j->in.anch.n, cand->n_global, cand->dim, j->in.held,
+                                   j->in.streamed};
+    int64_t chunk = tm_budget_chunk(&run, j->mine, j->rule, &need, j->nranks, j->budget, err);
     int rc = chunk < 0 ? TM_ENOMEM : 0;
-    j->sum->num_embeddings = j->shard.n_global;
-    j->sum->dim = j->shard.dim;
+    j->sum->num_embeddings = j->in.num_input;
+    j->sum->num_reference = j->in.num_reference;
+    j->sum->num_pairs = j->in.num_pairs;
+    j->sum->dim = cand->dim;
     j->sum->ranks = j->nranks;
     j->sum->chunk = chunk > 0 ? chunk : 0;
     if (j->dir == NULL)
@@ -220,13 +219,16 @@ static int setup_rounds(job_t *j, tm_err_t *err)
 static int setup_state(job_t *j, tm_err_t *err)
 {
     int rc = 0;
-    const tm_rule_size_t sz = {j->shard.n, j->shard.n_global, j->budget};
-    if (j->rule->create(&j->state, j->mine, &sz) != 0 || anchors_init(j) != 0 ||
-        tm_sweep_init(&j->sweep, j->threads) != 0)
+    const tm_shard_t *cand = tm_inputs_candidates(&j->in);
+    const tm_rule_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
+    tm_inputs_anchors(&j->in, &j->anch);
+    if (j->rule->create(&j->state, j->mine, &sz) != 0 || tm_sweep_init(&j->sweep, j->threads) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
-                        "(rank %d)", (long long)j->shard.n, j->rank);
+                        "(rank %d)", (long long)j->in.anch.n, j->rank);
     if (rc == 0)
-        rc = tm_exchange_create(j->comm, &j->shard, j->sum->chunk, &j->x, err);
+        rc = tm_exchange_create(j->comm, cand, j->sum->chunk, &j->x, err);
+    if (rc == 0 && j->in.streamed)
+        rc = tm_exchange_stream(j->x, tm_inputs_fill, &j->in, err);
     if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_BOUNDARY_TAG) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the round tokens (rank %d)", j->rank);
     if (rc == 0) {
@@ -254,7 +256,7 @@ static int setup_state(job_t *j, tm_err_t *err)
 
 static int setup(job_t *j, tm_err_t *err)
 {
-    j->bound = tm_kern_bound(j->shard.dim);
+    j->bound = tm_kern_bound(j->in.anch.dim);
     int rc = setup_rounds(j, err);
     if (rc == 0)
         rc = setup_state(j, err);
@@ -362,12 +364,14 @@ static int mine_passes(job_t *j, tm_err_t *err)
     const int passes = j->rule->passes;
     const int first_pass = j->run->resume ? j->info.pos.pass : 1;
     const int64_t rounds = tm_exchange_rounds(j->x);
-    tm_log(TM_LOG_DEBUG, "%lld x %lld embeddings on %d ranks; chunk %lld rows, %lld rounds "
-           "x %d passes, %d threads per rank", (long long)j->shard.n_global,
-           (long long)j->shard.dim, j->nranks, (long long)j->sum->chunk, (long long)rounds,
+    const tm_shard_t *cand = tm_inputs_candidates(&j->in);
+    tm_log(TM_LOG_DEBUG, "%lld anchors x %lld candidates of %lld dimensions on %d ranks; chunk "
+           "%lld rows, %lld rounds x %d passes, %d threads per rank",
+           (long long)j->in.anch.n_global, (long long)cand->n_global, (long long)cand->dim,
+           j->nranks, (long long)j->sum->chunk, (long long)rounds,
            passes, j->threads);
-    tm_progress_start(&j->prog, j->rank, j->talk->verbosity, rounds, passes, j->shard.n_global,
-                      j->shard.dim);
+    tm_progress_start(&j->prog, j->rank, j->talk->verbosity, rounds, passes,
+                      j->in.anch.n_global, cand->n_global, cand->dim);
     if (j->run->resume)
         tm_progress_skip(&j->prog, (first_pass - 1) * rounds + j->info.pos.round);
     tm_watchdog_start(j->run->stall_timeout, j->rank, j->comm);
@@ -415,7 +419,7 @@ static int finish(job_t *j, tm_err_t *err)
     tm_loss_stats_t local, total;
     tm_loss_stats_init(&local);
     tm_loss_stats_init(&total);
-    int rc = j->rule->finish(j->state, j->gid, &j->trip);
+    int rc = j->rule->finish(j->state, j->in.out, &j->trip);
     if (rc == 0)
         rc = make_columns(j, &local);
     if (rc != 0)
@@ -475,11 +479,9 @@ static void job_free(job_t *j)
     tm_exchange_free(j->x);
     tm_heard_free(&j->heard);
     tm_sweep_free(&j->sweep);
-    free(j->gid);
-    free(j->norm);
     if (j->rule != NULL)
         j->rule->destroy(j->state);
-    tm_shard_free(&j->shard);
+    tm_inputs_free(&j->in);
 }
 
 int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
@@ -505,9 +507,8 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
     }
     /* Threads come from our own loop; BLAS inside each thread runs alone. */
     openblas_set_num_threads(1);
-    /* The shard alone must fit the budget (--mem-limit or the default). */
-    tm_h5in_req_t req = {mine->input, mine->emb_name, mine->lab_name, mine->normalize, j.budget};
-    rc = tm_h5in_read(&req, comm, &j.shard, err);
+    /* The anchors alone must fit the budget (--mem-limit or the default). */
+    rc = tm_inputs_read(mine, j.budget, comm, &j.in, err);
     if (rc != 0) {
         job_free(&j);
         return rc;

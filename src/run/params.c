@@ -13,6 +13,8 @@ void tm_mine_params_default(tm_mine_params_t *p)
     memset(p, 0, sizeof *p);
     p->emb_name = "embeddings";
     p->lab_name = "labels";
+    p->ref_emb_name = "embeddings";
+    p->ref_lab_name = "labels";
     p->strategy = tm_rule_at(0)->name; /* the registry lists the default first */
     p->metric = TM_METRIC_SQEUCLIDEAN;
     p->margin = 0.2;

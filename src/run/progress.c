@@ -44,14 +44,14 @@ static int watched_terminal(void)
 }
 
 void tm_progress_start(tm_progress_t *p, int rank, int level, int64_t per_pass, int passes,
-                       int64_t n, int64_t dim)
+                       int64_t anchors, int64_t candidates, int64_t dim)
 {
     p->on = rank == 0 && level >= TM_LOG_INFO && per_pass > 0;
     p->tty = p->on && watched_terminal();
     p->per_pass = per_pass;
     p->total = per_pass * passes;
     p->done = 0;
-    p->flops = 2.0 * (double)n * (double)n * (double)dim;
+    p->flops = 2.0 * (double)anchors * (double)candidates * (double)dim;
     p->t0 = p->last = MPI_Wtime();
     p->tenth = 0;
 }

@@ -19,7 +19,7 @@ typedef struct tm_progress {
     int tty;            /* stderr is a terminal */
     int64_t total;      /* rounds of all passes */
     int64_t done;
-    double flops;       /* per pass: 2 N^2 D */
+    double flops;       /* per pass: 2 anchors candidates D */
     int64_t per_pass;   /* rounds of one pass */
     double t0;          /* when the rounds began */
     double last;        /* when the last line was printed */
@@ -31,7 +31,7 @@ typedef struct tm_progress {
  * operations each pass, on rank 0 at the given log level. Local.
  */
 void tm_progress_start(tm_progress_t *p, int rank, int level, int64_t per_pass, int passes,
-                       int64_t n, int64_t dim);
+                       int64_t anchors, int64_t candidates, int64_t dim);
 
 /* Count the rounds already done (a resumed run). Local. */
 void tm_progress_skip(tm_progress_t *p, int64_t rounds);

@@ -8,8 +8,9 @@
  *
  * Valid cases build a matrix of doubles and a class index per row, then one
  * writer stores them with the requested types and layout. Invalid cases each
- * make exactly one defect that the miner must report. Run without arguments
- * for the list of cases.
+ * make exactly one defect that the miner must report. The pairs case writes
+ * the (query, positive) pairs of --pairs, usually appended to an input file.
+ * Run without arguments for the list of cases.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -41,6 +42,16 @@ static const char usage_text[] =
     "                          classes\n"
     "  dtype N D C SEED        the data of 'random', meant to be used with the\n"
     "                          type and layout options below\n"
+    "  pairs M NQ NC SEED      only an M x 2 integer dataset 'pairs' of (query,\n"
+    "                          positive) rows for --pairs: query in [0, NQ),\n"
+    "                          positive in [0, NC). About a third of the queries\n"
+    "                          come from [0, max(1, NQ/2)), so some queries have\n"
+    "                          several pairs; about 1 row in 8 repeats an earlier\n"
+    "                          row (a duplicate pair) and about 1 in 8 has\n"
+    "                          positive = query when query < NC (a (q, q) pair).\n"
+    "                          Options: --pairs-name S (default pairs),\n"
+    "                          --pairs-type T (an integer type of --lab, default\n"
+    "                          i64, little-endian), --append. M may be 0.\n"
     "Options of the valid cases:\n"
     "  --emb T        stored embedding type: f16 f16be f32 f32be f64 f64be\n"
     "                 (default f32; f16 values are rounded to multiples of 1/256\n"
@@ -58,6 +69,10 @@ static const char usage_text[] =
     "  --deflate      deflate (level 6); implies --chunked 7 unless given\n"
     "  --emb-name S   name of the embeddings dataset (default embeddings)\n"
     "  --lab-name S   name of the labels dataset (default labels)\n"
+    "  --append       add the datasets to the existing OUT.h5 (opened\n"
+    "                 read-write) instead of creating it; e.g. a reference set\n"
+    "                 in the same file: random IN.h5 200 8 5 2 --append\n"
+    "                 --emb-name ref_emb --lab-name ref_lab\n"
     "\n"
     "Invalid inputs (each with one defect; N defaults to 16, D to 4):\n"
     "  bad-notfinite N D ROW [nan|inf|-inf]   non-finite float32 at row ROW\n"
@@ -76,6 +91,13 @@ static const char usage_text[] =
     "  bad-corrupt-chunk N D ROW  deflated embeddings in chunks of 4 rows; the\n"
     "                             compressed chunk holding row ROW is damaged on\n"
     "                             disk (checked: it fails to read, others read)\n"
+    "Invalid pairs (each a valid 16 x 4 'embeddings' and 'labels' plus one bad\n"
+    "dataset 'pairs' of 10 rows, indices in [0, 16) unless said otherwise):\n"
+    "  bad-pairs-3col             pairs 10 x 3 int64\n"
+    "  bad-pairs-1d               pairs of shape 10 (int64)\n"
+    "  bad-pairs-float            pairs 10 x 2 float32\n"
+    "  bad-pairs-range ROW        int64 pairs; the positive of row ROW is 16\n"
+    "  bad-pairs-negative ROW     int64 pairs; the query of row ROW is -1\n"
     "Other:\n"
     "  truncate IN OUT BYTES      copy the first BYTES bytes of IN to OUT\n";
 
@@ -299,6 +321,27 @@ static hid_t create_file(const char *path)
     return f;
 }
 
+/* With --append, refuses a dataset name the file already has. */
+static void check_new_name(hid_t file, const char *name, const char *path)
+{
+    if (H5Lexists(file, name, H5P_DEFAULT) > 0) {
+        die("--append: '%s' already has a '%s'", path, name);
+    }
+}
+
+/* With append, opens the existing file read-write; else creates it anew. */
+static hid_t output_file(const char *path, int append)
+{
+    if (!append) {
+        return create_file(path);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) {
+        die("--append: cannot open '%s' read-write (it must be an existing HDF5 file)", path);
+    }
+    return f;
+}
+
 static void close_file(hid_t f, const char *path)
 {
     if (H5Fclose(f) < 0) {
@@ -326,6 +369,7 @@ struct store_opts {
     int deflate;
     const char *emb_name;
     const char *lab_name;
+    int append; /* Add to an existing file instead of creating it. */
 };
 
 static void table_alloc(struct table *t, int64_t n, int64_t d)
@@ -506,7 +550,9 @@ static void store_table(const char *path, const struct table *t, const struct st
         }
     }
 
-    hid_t file = create_file(path);
+    hid_t file = output_file(path, o->append);
+    check_new_name(file, o->emb_name, path);
+    check_new_name(file, o->lab_name, path);
     hid_t edcpl = check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate");
     hid_t ldcpl = check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate");
     int64_t chunk = o->chunk_rows > 0 ? o->chunk_rows : (o->deflate ? 7 : 0);
@@ -533,6 +579,70 @@ static void store_table(const char *path, const struct table *t, const struct st
     H5Tclose(ltype);
     close_file(file, path);
     free(lab);
+}
+
+/*
+ * Fills m rows of (query, positive) pairs, query in [0, nq), positive in
+ * [0, nc). A third of the queries come from the lower half [0, max(1, nq/2)),
+ * so some queries have several pairs. About one row in eight (not the first)
+ * repeats an earlier row, a duplicate pair; about one in eight takes its
+ * query as its positive when it is a candidate row, a (q, q) pair. Every row
+ * draws the same five numbers, whatever it keeps of them.
+ */
+static void make_pairs(int64_t *qp, int64_t m, int64_t nq, int64_t nc, uint64_t seed)
+{
+    struct rng r = {seed};
+    int64_t low = nq / 2 > 1 ? nq / 2 : 1;
+    for (int64_t k = 0; k < m; k++) {
+        uint64_t kind = rng_below(&r, 8);
+        int in_low = rng_below(&r, 3) == 0;
+        int64_t q = (int64_t)rng_below(&r, (uint64_t)(in_low ? low : nq));
+        int64_t p = (int64_t)rng_below(&r, (uint64_t)nc);
+        int64_t earlier = k > 0 ? (int64_t)rng_below(&r, (uint64_t)k) : 0;
+        if (kind == 0 && k > 0) {
+            q = qp[2 * earlier];
+            p = qp[2 * earlier + 1];
+        } else if (kind == 1 && q < nc) {
+            p = q;
+        }
+        qp[2 * k] = q;
+        qp[2 * k + 1] = p;
+    }
+}
+
+/*
+ * The pairs case: an M x 2 dataset `name` of the integer type `type_name`
+ * (a --lab name; NULL for little-endian int64), in a new file or, with
+ * append, added to an existing one.
+ */
+static void store_pairs(const char *path, int64_t m, int64_t nq, int64_t nc, uint64_t seed,
+                        const char *name, const char *type_name, int append)
+{
+    const char *tname = type_name != NULL ? type_name : "i64";
+    struct lab_type lt;
+    if (lab_type(tname, &lt) != 0) {
+        usage_error("unknown pairs type '%s'", tname);
+    }
+    /* The largest index, max(NQ, NC) - 1, must fit the type. */
+    uint64_t top = (uint64_t)(nq > nc ? nq : nc) - 1;
+    uint64_t limit = UINT64_MAX;
+    if (lt.is_signed) {
+        limit = (UINT64_C(1) << (lt.bits - 1)) - 1;
+    } else if (lt.bits < 64) {
+        limit = (UINT64_C(1) << lt.bits) - 1;
+    }
+    if (top > limit) {
+        die("index %llu does not fit the pairs type '%s'", (unsigned long long)top, tname);
+    }
+    int64_t *qp = xmalloc((size_t)m * 2 * sizeof(int64_t));
+    make_pairs(qp, m, nq, nc, seed);
+    hid_t file = output_file(path, append);
+    check_new_name(file, name, path);
+    hsize_t dims[2] = {(hsize_t)m, 2};
+    write_dataset(file, name, lt.type, H5T_NATIVE_INT64, 2, dims, H5P_DEFAULT, qp);
+    H5Tclose(lt.type);
+    close_file(file, path);
+    free(qp);
 }
 
 /* ---- invalid cases ----------------------------------------------------- */
@@ -705,9 +815,82 @@ static void case_truncate(const char *in, const char *out, int64_t bytes)
     }
 }
 
+/*
+ * The bad-pairs-* cases: a valid 16 x 4 input plus a dataset 'pairs' of 10
+ * rows with one defect. args are the words after OUT.h5.
+ */
+static void case_bad_pairs(const char *name, const char *path, int nargs, char **args)
+{
+    enum { N = 16, D = 4, M = 10 };
+    int is_range = strcmp(name, "bad-pairs-range") == 0;
+    int is_negative = strcmp(name, "bad-pairs-negative") == 0;
+    int is_3col = strcmp(name, "bad-pairs-3col") == 0;
+    int is_1d = strcmp(name, "bad-pairs-1d") == 0;
+    int is_float = strcmp(name, "bad-pairs-float") == 0;
+    if (!(is_range || is_negative || is_3col || is_1d || is_float)) {
+        usage_error("unknown case '%s'", name);
+    }
+    int takes_row = is_range || is_negative;
+    if (nargs != takes_row) {
+        usage_error("%s takes %s", name, takes_row ? "ROW" : "no arguments");
+    }
+    int64_t row = takes_row ? parse_int(args[0], "ROW", 0, M - 1) : 0;
+
+    struct table t;
+    bad_content(&t, N, D);
+    int64_t qp[2 * M];
+    make_pairs(qp, M, N, N, 4242);
+    hid_t file = create_file(path);
+    write_emb_f32(file, &t);
+    write_labels_1d(file, &t, N);
+    if (is_3col) {
+        /* A third column of valid indices too. */
+        int64_t q3[3 * M];
+        for (int k = 0; k < M; k++) {
+            q3[3 * k] = qp[2 * k];
+            q3[3 * k + 1] = qp[2 * k + 1];
+            q3[3 * k + 2] = (qp[2 * k] + qp[2 * k + 1]) % N;
+        }
+        hsize_t dims[2] = {M, 3};
+        write_dataset(file, "pairs", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, dims, H5P_DEFAULT, q3);
+    } else if (is_1d) {
+        /* The queries alone. */
+        int64_t q1[M];
+        for (int k = 0; k < M; k++) {
+            q1[k] = qp[2 * k];
+        }
+        hsize_t dims[1] = {M};
+        write_dataset(file, "pairs", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, dims, H5P_DEFAULT, q1);
+    } else if (is_float) {
+        double qf[2 * M];
+        for (int k = 0; k < 2 * M; k++) {
+            qf[k] = (double)qp[k];
+        }
+        hsize_t dims[2] = {M, 2};
+        write_dataset(file, "pairs", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, 2, dims, H5P_DEFAULT,
+                      qf);
+    } else {
+        if (is_range) {
+            qp[2 * row + 1] = N;
+        } else {
+            qp[2 * row] = -1;
+        }
+        hsize_t dims[2] = {M, 2};
+        write_dataset(file, "pairs", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, dims, H5P_DEFAULT, qp);
+    }
+    close_file(file, path);
+    free(t.x);
+    free(t.cls);
+}
+
 /* Handles every bad-* case; args are the words after OUT.h5. */
 static void invalid_case(const char *name, const char *path, int nargs, char **args)
 {
+    if (strncmp(name, "bad-pairs-", 10) == 0) {
+        case_bad_pairs(name, path, nargs, args);
+        return;
+    }
+
     const int64_t big = INT64_C(1) << 40;
     int64_t n = 16;
     int64_t d = 4;
@@ -895,11 +1078,26 @@ int main(int argc, char **argv)
         npos++;
     }
     char **pos = argv + 3;
-    struct store_opts o = {"f32", NULL, 0, 0, 0, "embeddings", "labels"};
+    struct store_opts o = {"f32", NULL, 0, 0, 0, "embeddings", "labels", 0};
+    const char *pairs_name = "pairs";
+    const char *pairs_type = NULL;
+    int table_opts = 0; /* Options of the embedding cases given. */
+    int pairs_opts = 0; /* Options of the pairs case given. */
     for (int i = 3 + npos; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
-        if (strcmp(a, "--emb") == 0 && has_value) {
+        int is_pairs_opt = strcmp(a, "--pairs-name") == 0 || strcmp(a, "--pairs-type") == 0;
+        if (strcmp(a, "--append") == 0) {
+            o.append = 1;
+            continue;
+        }
+        pairs_opts += is_pairs_opt;
+        table_opts += !is_pairs_opt;
+        if (strcmp(a, "--pairs-name") == 0 && has_value) {
+            pairs_name = argv[++i];
+        } else if (strcmp(a, "--pairs-type") == 0 && has_value) {
+            pairs_type = argv[++i];
+        } else if (strcmp(a, "--emb") == 0 && has_value) {
             o.emb = argv[++i];
         } else if (strcmp(a, "--lab") == 0 && has_value) {
             o.lab = argv[++i];
@@ -919,6 +1117,23 @@ int main(int argc, char **argv)
     }
 
     const int64_t big = INT64_C(1) << 40;
+    if (strcmp(name, "pairs") == 0) {
+        if (npos != 4) {
+            usage_error("pairs takes M NQ NC SEED");
+        }
+        if (table_opts > 0) {
+            usage_error("pairs takes only --pairs-name, --pairs-type and --append");
+        }
+        int64_t m = parse_int(pos[0], "M", 0, big);
+        int64_t nq = parse_int(pos[1], "NQ", 1, big);
+        int64_t nc = parse_int(pos[2], "NC", 1, big);
+        uint64_t seed = parse_seed(pos[3]);
+        store_pairs(path, m, nq, nc, seed, pairs_name, pairs_type, o.append);
+        return 0;
+    }
+    if (pairs_opts > 0) {
+        usage_error("--pairs-name and --pairs-type are options of the pairs case");
+    }
     struct table t;
     int with_classes = strcmp(name, "random") == 0 || strcmp(name, "dups") == 0 ||
                        strcmp(name, "dtype") == 0;

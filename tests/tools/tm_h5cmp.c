@@ -5,7 +5,10 @@
  * same stored type and identical bytes. Every root attribute of docs/contract.md must
  * exist in both files; the values of `ranks`, `input` and `version` are not
  * compared, strings and int64 values must be equal, doubles equal exactly or,
- * with --tol REL, within a relative tolerance.
+ * with --tol REL, within a relative tolerance. The attributes of the optional
+ * modes (`reference`, `num_reference`, `num_pairs`) may be absent from both
+ * files; one that only one file has is a difference, and when both have it,
+ * it is compared like the others (`reference`, a path, only for its type).
  *
  * Exit status: 0 equal, 1 different (each difference on stderr), 2 usage
  * error or a file that cannot be opened.
@@ -29,26 +32,30 @@ enum attr_kind { ATTR_STRING, ATTR_INT64, ATTR_DOUBLE };
 struct attr_spec {
     const char *name;
     enum attr_kind kind;
-    int compare; /* Zero when only existence is checked. */
+    int compare;  /* Zero when only existence is checked. */
+    int optional; /* Nonzero when both files may lack it. */
 };
 
 static const struct attr_spec attr_specs[] = {
-    {"strategy", ATTR_STRING, 1},
-    {"metric", ATTR_STRING, 1},
-    {"loss", ATTR_STRING, 1},
-    {"input", ATTR_STRING, 0},
-    {"version", ATTR_STRING, 0},
-    {"margin", ATTR_DOUBLE, 1},
-    {"loss_sum", ATTR_DOUBLE, 1},
-    {"loss_mean", ATTR_DOUBLE, 1},
-    {"loss_mean_active", ATTR_DOUBLE, 1},
-    {"normalize", ATTR_INT64, 1},
-    {"num_embeddings", ATTR_INT64, 1},
-    {"dim", ATTR_INT64, 1},
-    {"num_triplets", ATTR_INT64, 1},
-    {"active_triplets", ATTR_INT64, 1},
-    {"skipped_anchors", ATTR_INT64, 1},
-    {"ranks", ATTR_INT64, 0},
+    {"strategy", ATTR_STRING, 1, 0},
+    {"metric", ATTR_STRING, 1, 0},
+    {"loss", ATTR_STRING, 1, 0},
+    {"input", ATTR_STRING, 0, 0},
+    {"version", ATTR_STRING, 0, 0},
+    {"margin", ATTR_DOUBLE, 1, 0},
+    {"loss_sum", ATTR_DOUBLE, 1, 0},
+    {"loss_mean", ATTR_DOUBLE, 1, 0},
+    {"loss_mean_active", ATTR_DOUBLE, 1, 0},
+    {"normalize", ATTR_INT64, 1, 0},
+    {"num_embeddings", ATTR_INT64, 1, 0},
+    {"dim", ATTR_INT64, 1, 0},
+    {"num_triplets", ATTR_INT64, 1, 0},
+    {"active_triplets", ATTR_INT64, 1, 0},
+    {"skipped_anchors", ATTR_INT64, 1, 0},
+    {"ranks", ATTR_INT64, 0, 0},
+    {"reference", ATTR_STRING, 0, 1},
+    {"num_reference", ATTR_INT64, 1, 1},
+    {"num_pairs", ATTR_INT64, 1, 1},
 };
 
 /* One of the two files under comparison. */
@@ -373,6 +380,18 @@ static void compare_attrs(const struct side *a, const struct side *b, int have_t
 {
     for (size_t k = 0; k < sizeof attr_specs / sizeof attr_specs[0]; k++) {
         const struct attr_spec *spec = &attr_specs[k];
+        if (spec->optional) {
+            int in_a = H5Aexists(a->file, spec->name) > 0;
+            int in_b = H5Aexists(b->file, spec->name) > 0;
+            if (!in_a && !in_b) {
+                continue;
+            }
+            if (in_a != in_b) {
+                report("root attribute '%s' is only in %s (it is missing from %s)", spec->name,
+                       in_a ? a->path : b->path, in_a ? b->path : a->path);
+                continue;
+            }
+        }
         struct attr_value va = read_attr(a, spec);
         struct attr_value vb = read_attr(b, spec);
         if (va.ok && vb.ok && spec->kind == ATTR_STRING &&

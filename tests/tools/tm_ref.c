@@ -13,6 +13,15 @@
  * it, counted by a full scan, so no sort routine (and no comparator shared
  * with anyone) decides anything. Quadratic per anchor, cubic overall: meant
  * for test sets of a few hundred rows.
+ *
+ * The anchors are always the rows of -i. The candidates (the rows positives
+ * and negatives come from) are the rows of -i too, or the rows of the
+ * --reference file. Each anchor is mined the same way in every mode: its
+ * vector, its index in the output, the candidate set and what each candidate
+ * is to it (positive, negative or neither). Labels decide that, or, with
+ * --pairs, one given pair: its positive, and as negatives every candidate
+ * that no pair of the same query names (and, without --reference, not the
+ * query itself).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,12 +48,17 @@ struct options {
     const char *output;
     const char *emb_name;
     const char *lab_name;
+    const char *reference;    /* --reference FILE, or NULL. */
+    const char *ref_emb_name; /* Datasets of the reference file. */
+    const char *ref_lab_name;
+    const char *pairs_name; /* --pairs NAME, or NULL. */
     enum strategy strategy;
     enum metric metric;
     enum loss_kind loss;
     int normalize;
     double margin;
     int64_t positives;    /* semihard: the K hardest positives; 0 = all. */
+    int has_positives;    /* Whether --positives was given. */
     int64_t negatives;    /* topk: K negatives per anchor, >= 1. */
     int has_neg_min_dist; /* Whether --neg-min-dist was given. */
     double neg_min_dist;  /* Drop negatives with d < this. */
@@ -52,12 +66,18 @@ struct options {
     int64_t dist_pair[2]; /* --distance I J: rows to measure, or -1. */
 };
 
-/* The whole data set, held in memory. */
+/* A whole data set (the input or the reference), held in memory. */
 struct dataset {
     int64_t n;
     int64_t d;
     float *x;       /* n * d values, row-major. */
-    int64_t *label; /* n labels; only compared for equality. */
+    int64_t *label; /* n labels, only compared for equality; NULL when not read. */
+};
+
+/* The given pairs of --pairs: m rows of (query row, positive candidate row). */
+struct pairs {
+    int64_t m;
+    int64_t *qp; /* m * 2 indices. */
 };
 
 /* A growing list of triplets with their exact distances and losses. */
@@ -102,12 +122,22 @@ static void usage(FILE *out)
           "              [-s hard|semihard|topk] [--metric sqeuclidean|euclidean|cosine]\n"
           "              [--normalize] [--margin A] [--loss hinge|softplus]\n"
           "              [--positives K] [--negatives K] [--neg-min-dist X]\n"
-          "              [--neg-skip R]\n"
+          "              [--neg-skip R] [--reference FILE [--ref-embeddings NAME]\n"
+          "              [--ref-labels NAME]] [--pairs NAME]\n"
           "       tm_ref -i IN.h5 --distance I J [--metric M] [--normalize] ...\n"
           "\n"
           "Brute-force reference miner for the tripminer tests. With --distance,\n"
           "prints the exact distance between rows I and J (%.17g) instead of\n"
-          "mining, e.g. to place a --neg-min-dist threshold right at a distance.\n"
+          "mining, e.g. to place a --neg-min-dist threshold right at a distance;\n"
+          "with --reference, between row I of -i and row J of the reference.\n"
+          "\n"
+          "--reference FILE: anchors are the rows of -i, positives and negatives\n"
+          "the rows of FILE (datasets --ref-embeddings, --ref-labels; defaults\n"
+          "embeddings and labels). --pairs NAME: the M x 2 integer dataset NAME\n"
+          "of -i gives (query row, positive candidate row) pairs; labels are not\n"
+          "read, each pair is mined in file order with the negatives every\n"
+          "candidate that no pair of the same query names (nor, without\n"
+          "--reference, the query itself). --positives does not apply.\n"
           "Exit status: 0 success, 1 failure, 2 usage error.\n",
           out);
 }
@@ -166,12 +196,17 @@ static void parse_options(int argc, char **argv, struct options *opt)
     opt->output = NULL;
     opt->emb_name = "embeddings";
     opt->lab_name = "labels";
+    opt->reference = NULL;
+    opt->ref_emb_name = "embeddings";
+    opt->ref_lab_name = "labels";
+    opt->pairs_name = NULL;
     opt->strategy = STRAT_HARD;
     opt->metric = METRIC_SQEUCLIDEAN;
     opt->loss = LOSS_HINGE;
     opt->normalize = 0;
     opt->margin = 0.2;
     opt->positives = 0;
+    opt->has_positives = 0;
     opt->negatives = 1;
     opt->has_neg_min_dist = 0;
     opt->neg_min_dist = 0.0;
@@ -192,6 +227,14 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->emb_name = option_value(argc, argv, &i);
         } else if (strcmp(a, "--labels") == 0) {
             opt->lab_name = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--reference") == 0) {
+            opt->reference = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--ref-embeddings") == 0) {
+            opt->ref_emb_name = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--ref-labels") == 0) {
+            opt->ref_lab_name = option_value(argc, argv, &i);
+        } else if (strcmp(a, "--pairs") == 0) {
+            opt->pairs_name = option_value(argc, argv, &i);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--strategy") == 0) {
             const char *v = option_value(argc, argv, &i);
             int k = lookup(v, strategy_names, 3);
@@ -220,6 +263,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->margin = parse_nonneg_double(a, option_value(argc, argv, &i));
         } else if (strcmp(a, "--positives") == 0) {
             opt->positives = parse_count(a, option_value(argc, argv, &i), 0);
+            opt->has_positives = 1;
         } else if (strcmp(a, "--negatives") == 0) {
             opt->negatives = parse_count(a, option_value(argc, argv, &i), 1);
         } else if (strcmp(a, "--neg-min-dist") == 0) {
@@ -246,99 +290,182 @@ static void parse_options(int argc, char **argv, struct options *opt)
         usage(stderr);
         die(EXIT_USAGE, "-i and one of -o and --distance are required");
     }
+    if (opt->pairs_name != NULL && opt->has_positives) {
+        usage(stderr);
+        die(EXIT_USAGE, "--positives does not apply with --pairs (each pair names its positive)");
+    }
 }
 
-/* Reads the embeddings and labels of the input file, checking the contract. */
-static void read_input(const struct options *opt, struct dataset *ds)
+/*
+ * Reads the embeddings of an input file and, unless lab_name is NULL, its
+ * labels, checking the contract. Used for -i and for --reference.
+ */
+static void read_set(const char *path, const char *emb_name, const char *lab_name,
+                     struct dataset *ds)
 {
-    hid_t file = H5Fopen(opt->input, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        die(EXIT_FAIL, "cannot open '%s' as an HDF5 file", opt->input);
+        die(EXIT_FAIL, "cannot open '%s' as an HDF5 file", path);
     }
 
-    hid_t emb = H5Dopen2(file, opt->emb_name, H5P_DEFAULT);
+    hid_t emb = H5Dopen2(file, emb_name, H5P_DEFAULT);
     if (emb < 0) {
-        die(EXIT_FAIL, "no dataset '%s' in '%s'", opt->emb_name, opt->input);
+        die(EXIT_FAIL, "no dataset '%s' in '%s'", emb_name, path);
     }
     hid_t etype = H5Dget_type(emb);
     if (H5Tget_class(etype) != H5T_FLOAT) {
-        die(EXIT_FAIL, "dataset '%s' is not floating point", opt->emb_name);
+        die(EXIT_FAIL, "dataset '%s' is not floating point", emb_name);
     }
     hid_t espace = H5Dget_space(emb);
     hsize_t edims[H5S_MAX_RANK];
     int erank = H5Sget_simple_extent_dims(espace, edims, NULL);
     if (erank != 2) {
-        die(EXIT_FAIL, "dataset '%s' has rank %d, not 2", opt->emb_name, erank);
+        die(EXIT_FAIL, "dataset '%s' has rank %d, not 2", emb_name, erank);
     }
     if (edims[0] < 1 || edims[1] < 1) {
-        die(EXIT_FAIL, "dataset '%s' is empty (%llu x %llu)", opt->emb_name,
+        die(EXIT_FAIL, "dataset '%s' is empty (%llu x %llu)", emb_name,
             (unsigned long long)edims[0], (unsigned long long)edims[1]);
     }
     if (edims[0] > (hsize_t)INT64_MAX / edims[1] ||
         edims[0] * edims[1] > (hsize_t)(SIZE_MAX / sizeof(float))) {
-        die(EXIT_FAIL, "dataset '%s' is too large", opt->emb_name);
+        die(EXIT_FAIL, "dataset '%s' is too large", emb_name);
     }
     ds->n = (int64_t)edims[0];
     ds->d = (int64_t)edims[1];
     ds->x = xmalloc((size_t)(edims[0] * edims[1]) * sizeof(float));
     /* HDF5 converts any stored float type (f16, f64, big-endian) to float. */
     if (H5Dread(emb, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->x) < 0) {
-        die(EXIT_FAIL, "cannot read dataset '%s'", opt->emb_name);
+        die(EXIT_FAIL, "cannot read dataset '%s'", emb_name);
     }
     H5Sclose(espace);
     H5Tclose(etype);
     H5Dclose(emb);
 
-    hid_t lab = H5Dopen2(file, opt->lab_name, H5P_DEFAULT);
-    if (lab < 0) {
-        die(EXIT_FAIL, "no dataset '%s' in '%s'", opt->lab_name, opt->input);
-    }
-    hid_t ltype = H5Dget_type(lab);
-    if (H5Tget_class(ltype) != H5T_INTEGER) {
-        die(EXIT_FAIL, "dataset '%s' is not of an integer type", opt->lab_name);
-    }
-    hid_t lspace = H5Dget_space(lab);
-    hsize_t ldims[H5S_MAX_RANK];
-    int lrank = H5Sget_simple_extent_dims(lspace, ldims, NULL);
-    if (!(lrank == 1 || (lrank == 2 && ldims[1] == 1))) {
-        die(EXIT_FAIL, "dataset '%s' is not N or N x 1", opt->lab_name);
-    }
-    if (ldims[0] != edims[0]) {
-        die(EXIT_FAIL, "'%s' has %llu rows but '%s' has %llu", opt->lab_name,
-            (unsigned long long)ldims[0], opt->emb_name, (unsigned long long)edims[0]);
-    }
-    ds->label = xmalloc((size_t)ds->n * sizeof(int64_t));
-    /*
-     * Unsigned 64-bit labels do not fit int64; read their bits unchanged and
-     * reinterpret them, which keeps equality exact. Every other integer type
-     * converts to int64 without loss.
-     */
-    int is_u64 = H5Tget_sign(ltype) == H5T_SGN_NONE && H5Tget_size(ltype) == 8;
-    if (is_u64) {
-        uint64_t *u = xmalloc((size_t)ds->n * sizeof(uint64_t));
-        if (H5Dread(lab, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0) {
-            die(EXIT_FAIL, "cannot read dataset '%s'", opt->lab_name);
+    ds->label = NULL;
+    if (lab_name != NULL) {
+        hid_t lab = H5Dopen2(file, lab_name, H5P_DEFAULT);
+        if (lab < 0) {
+            die(EXIT_FAIL, "no dataset '%s' in '%s'", lab_name, path);
         }
-        for (int64_t i = 0; i < ds->n; i++) {
-            memcpy(&ds->label[i], &u[i], sizeof(int64_t));
+        hid_t ltype = H5Dget_type(lab);
+        if (H5Tget_class(ltype) != H5T_INTEGER) {
+            die(EXIT_FAIL, "dataset '%s' is not of an integer type", lab_name);
         }
-        free(u);
-    } else {
-        if (H5Dread(lab, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->label) < 0) {
-            die(EXIT_FAIL, "cannot read dataset '%s'", opt->lab_name);
+        hid_t lspace = H5Dget_space(lab);
+        hsize_t ldims[H5S_MAX_RANK];
+        int lrank = H5Sget_simple_extent_dims(lspace, ldims, NULL);
+        if (!(lrank == 1 || (lrank == 2 && ldims[1] == 1))) {
+            die(EXIT_FAIL, "dataset '%s' is not N or N x 1", lab_name);
         }
+        if (ldims[0] != edims[0]) {
+            die(EXIT_FAIL, "'%s' has %llu rows but '%s' has %llu", lab_name,
+                (unsigned long long)ldims[0], emb_name, (unsigned long long)edims[0]);
+        }
+        ds->label = xmalloc((size_t)ds->n * sizeof(int64_t));
+        /*
+         * Unsigned 64-bit labels do not fit int64; read their bits unchanged
+         * and reinterpret them, which keeps equality exact. Every other
+         * integer type converts to int64 without loss.
+         */
+        int is_u64 = H5Tget_sign(ltype) == H5T_SGN_NONE && H5Tget_size(ltype) == 8;
+        if (is_u64) {
+            uint64_t *u = xmalloc((size_t)ds->n * sizeof(uint64_t));
+            if (H5Dread(lab, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0) {
+                die(EXIT_FAIL, "cannot read dataset '%s'", lab_name);
+            }
+            for (int64_t i = 0; i < ds->n; i++) {
+                memcpy(&ds->label[i], &u[i], sizeof(int64_t));
+            }
+            free(u);
+        } else {
+            if (H5Dread(lab, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->label) < 0) {
+                die(EXIT_FAIL, "cannot read dataset '%s'", lab_name);
+            }
+        }
+        H5Sclose(lspace);
+        H5Tclose(ltype);
+        H5Dclose(lab);
     }
-    H5Sclose(lspace);
-    H5Tclose(ltype);
-    H5Dclose(lab);
     H5Fclose(file);
 
     for (int64_t r = 0; r < ds->n; r++) {
         for (int64_t i = 0; i < ds->d; i++) {
             if (!isfinite(ds->x[r * ds->d + i])) {
-                die(EXIT_FAIL, "non-finite value in '%s' at row %lld", opt->emb_name,
-                    (long long)r);
+                die(EXIT_FAIL, "non-finite value in '%s' at row %lld", emb_name, (long long)r);
             }
+        }
+    }
+}
+
+/*
+ * Reads the --pairs dataset of the input file: M x 2, any integer type, read
+ * as int64. Every query must be a row of the input (nq rows), every positive
+ * a candidate row (ncand rows); a bad one is an error naming its pair row.
+ * Unsigned 64-bit values are read as such first, so one beyond INT64_MAX is
+ * reported as the value it is.
+ */
+static void read_pairs(const struct options *opt, int64_t nq, int64_t ncand, struct pairs *pr)
+{
+    const char *name = opt->pairs_name;
+    hid_t file = H5Fopen(opt->input, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        die(EXIT_FAIL, "cannot open '%s' as an HDF5 file", opt->input);
+    }
+    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+    if (dset < 0) {
+        die(EXIT_FAIL, "no pairs dataset '%s' in '%s'", name, opt->input);
+    }
+    hid_t type = H5Dget_type(dset);
+    if (H5Tget_class(type) != H5T_INTEGER) {
+        die(EXIT_FAIL, "pairs dataset '%s' is not of an integer type", name);
+    }
+    hid_t space = H5Dget_space(dset);
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_dims(space, dims, NULL);
+    if (rank != 2 || dims[1] != 2) {
+        die(EXIT_FAIL, "pairs dataset '%s' is not M x 2 (rank %d%s)", name, rank,
+            rank == 2 ? ", not 2 columns" : "");
+    }
+    if (dims[0] > (hsize_t)(SIZE_MAX / (2 * sizeof(int64_t)))) {
+        die(EXIT_FAIL, "pairs dataset '%s' is too large", name);
+    }
+    pr->m = (int64_t)dims[0];
+    pr->qp = xmalloc((size_t)dims[0] * 2 * sizeof(int64_t));
+    int is_u64 = H5Tget_sign(type) == H5T_SGN_NONE && H5Tget_size(type) == 8;
+    if (pr->m > 0 && is_u64) {
+        uint64_t *u = xmalloc((size_t)dims[0] * 2 * sizeof(uint64_t));
+        if (H5Dread(dset, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, u) < 0) {
+            die(EXIT_FAIL, "cannot read pairs dataset '%s'", name);
+        }
+        for (int64_t i = 0; i < 2 * pr->m; i++) {
+            if (u[i] > (uint64_t)INT64_MAX) {
+                die(EXIT_FAIL, "pair row %lld of '%s': %s %llu out of range", (long long)(i / 2),
+                    name, i % 2 == 0 ? "query" : "positive", (unsigned long long)u[i]);
+            }
+            pr->qp[i] = (int64_t)u[i];
+        }
+        free(u);
+    } else if (pr->m > 0 &&
+               H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, pr->qp) < 0) {
+        die(EXIT_FAIL, "cannot read pairs dataset '%s'", name);
+    }
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(dset);
+    H5Fclose(file);
+
+    for (int64_t k = 0; k < pr->m; k++) {
+        int64_t q = pr->qp[2 * k];
+        int64_t p = pr->qp[2 * k + 1];
+        if (q < 0 || q >= nq) {
+            die(EXIT_FAIL,
+                "pair row %lld of '%s': query %lld out of range (the input has %lld rows)",
+                (long long)k, name, (long long)q, (long long)nq);
+        }
+        if (p < 0 || p >= ncand) {
+            die(EXIT_FAIL,
+                "pair row %lld of '%s': positive %lld out of range (%lld candidate rows)",
+                (long long)k, name, (long long)p, (long long)ncand);
         }
     }
 }
@@ -584,29 +711,35 @@ static void mine_semihard(const struct options *opt, int64_t a, const double *di
     }
 }
 
-/* Per-anchor scratch: the distance row and index lists, n entries each. */
+/* What a candidate is to the anchor being mined. */
+enum role { ROLE_NEITHER, ROLE_POSITIVE, ROLE_NEGATIVE };
+
+/* Per-anchor scratch, one entry per candidate row in each array. */
 struct scratch {
     double *dist;
     int64_t *pos;
     int64_t *neg;
     int64_t *kept;
     int64_t *place;
+    unsigned char *role; /* enum role of each candidate. */
 };
 
-/* Mines one anchor: its distance row, its positives and negatives, the rule. */
-static void mine_anchor(const struct options *opt, const struct dataset *ds, int64_t a,
-                        struct scratch *w, struct result *res)
+/*
+ * Mines one anchor in any mode: its vector xa, the index a it has in the
+ * output, the candidate set cand, and w->role, what each candidate is to it.
+ * Its distance row to every candidate, its positives and negatives in
+ * increasing index order, the negative filters, the rule.
+ */
+static void mine_anchor(const struct options *opt, const float *xa, int64_t a,
+                        const struct dataset *cand, struct scratch *w, struct result *res)
 {
     int64_t npos = 0;
     int64_t nneg = 0;
-    const float *xa = ds->x + a * ds->d;
-    for (int64_t j = 0; j < ds->n; j++) {
-        w->dist[j] = distance(opt->metric, xa, ds->x + j * ds->d, ds->d);
-        if (ds->label[j] == ds->label[a]) {
-            if (j != a) {
-                w->pos[npos++] = j;
-            }
-        } else {
+    for (int64_t j = 0; j < cand->n; j++) {
+        w->dist[j] = distance(opt->metric, xa, cand->x + j * cand->d, cand->d);
+        if (w->role[j] == ROLE_POSITIVE) {
+            w->pos[npos++] = j;
+        } else if (w->role[j] == ROLE_NEGATIVE) {
             w->neg[nneg++] = j;
         }
     }
@@ -626,6 +759,48 @@ static void mine_anchor(const struct options *opt, const struct dataset *ds, int
         mine_topk(opt, a, w->dist, w->pos, npos, w->kept, nkept, w->place, res);
         break;
     }
+}
+
+/*
+ * Labels mode: the candidates with anchor a's label are its positives, the
+ * others its negatives. Without a reference the candidates are the input
+ * itself (same_set), and a is not its own positive.
+ */
+static void classify_by_label(const struct dataset *ds, int64_t a, const struct dataset *cand,
+                              int same_set, unsigned char *role)
+{
+    for (int64_t j = 0; j < cand->n; j++) {
+        if (cand->label[j] != ds->label[a]) {
+            role[j] = ROLE_NEGATIVE;
+        } else if (same_set && j == a) {
+            role[j] = ROLE_NEITHER;
+        } else {
+            role[j] = ROLE_POSITIVE;
+        }
+    }
+}
+
+/*
+ * Pairs mode, pair row k = (q, p): p is the one positive; every candidate
+ * that some pair of q names (p included) is no negative of q, nor, without a
+ * reference (same_set), q itself; every other candidate is a negative.
+ */
+static void classify_pair(const struct pairs *pr, int64_t k, int64_t ncand, int same_set,
+                          unsigned char *role)
+{
+    int64_t q = pr->qp[2 * k];
+    for (int64_t j = 0; j < ncand; j++) {
+        role[j] = ROLE_NEGATIVE;
+    }
+    for (int64_t i = 0; i < pr->m; i++) {
+        if (pr->qp[2 * i] == q) {
+            role[pr->qp[2 * i + 1]] = ROLE_NEITHER;
+        }
+    }
+    if (same_set) {
+        role[q] = ROLE_NEITHER;
+    }
+    role[pr->qp[2 * k + 1]] = ROLE_POSITIVE;
 }
 
 static void write_string_attr(hid_t loc, const char *name, const char *value)
@@ -681,7 +856,13 @@ static void write_dataset(hid_t file, const char *name, hid_t ftype, hid_t mtype
     H5Sclose(s);
 }
 
+/*
+ * Writes the output file. ds is the input (its rows are the anchors); ref is
+ * the reference set or NULL, pr the given pairs or NULL; each adds its
+ * attributes after the ones every output has.
+ */
 static void write_output(const struct options *opt, const struct dataset *ds,
+                         const struct dataset *ref, const struct pairs *pr,
                          const struct result *res)
 {
     int64_t m = res->count;
@@ -729,6 +910,13 @@ static void write_output(const struct options *opt, const struct dataset *ds,
     write_int_attr(file, "active_triplets", active);
     write_int_attr(file, "skipped_anchors", res->skipped);
     write_int_attr(file, "ranks", 1);
+    if (ref != NULL) {
+        write_string_attr(file, "reference", opt->reference);
+        write_int_attr(file, "num_reference", ref->n);
+    }
+    if (pr != NULL) {
+        write_int_attr(file, "num_pairs", pr->m);
+    }
 
     if (H5Fclose(file) < 0) {
         die(EXIT_FAIL, "cannot close '%s'", opt->output);
@@ -745,40 +933,82 @@ int main(int argc, char **argv)
     /* Our own messages say what failed; HDF5's error stack would be noise. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
+    /* With --pairs no labels are read, of the input or of the reference. */
+    int with_labels = opt.pairs_name == NULL;
     struct dataset ds;
-    read_input(&opt, &ds);
+    read_set(opt.input, opt.emb_name, with_labels ? opt.lab_name : NULL, &ds);
+    struct dataset ref;
+    memset(&ref, 0, sizeof ref);
+    if (opt.reference != NULL) {
+        read_set(opt.reference, opt.ref_emb_name, with_labels ? opt.ref_lab_name : NULL, &ref);
+        if (ref.d != ds.d) {
+            die(EXIT_FAIL, "the reference '%s' has dimension %lld but the input '%s' has %lld",
+                opt.reference, (long long)ref.d, opt.input, (long long)ds.d);
+        }
+    }
     if (opt.normalize) {
         normalize_rows(&ds);
+        if (opt.reference != NULL) {
+            normalize_rows(&ref);
+        }
     }
+    /* The candidates: the reference rows, or the input rows themselves. */
+    const struct dataset *cand = opt.reference != NULL ? &ref : &ds;
+    int same_set = cand == &ds;
     if (opt.dist_pair[0] >= 0) {
         int64_t i = opt.dist_pair[0];
         int64_t j = opt.dist_pair[1];
-        if (i >= ds.n || j >= ds.n) {
-            die(EXIT_FAIL, "--distance %lld %lld: the input has %lld rows", (long long)i,
-                (long long)j, (long long)ds.n);
+        if (i >= ds.n || j >= cand->n) {
+            if (same_set) {
+                die(EXIT_FAIL, "--distance %lld %lld: the input has %lld rows", (long long)i,
+                    (long long)j, (long long)ds.n);
+            }
+            die(EXIT_FAIL, "--distance %lld %lld: the input has %lld rows, the reference %lld",
+                (long long)i, (long long)j, (long long)ds.n, (long long)cand->n);
         }
-        printf("%.17g\n", distance(opt.metric, ds.x + i * ds.d, ds.x + j * ds.d, ds.d));
+        printf("%.17g\n", distance(opt.metric, ds.x + i * ds.d, cand->x + j * cand->d, ds.d));
         free(ds.x);
         free(ds.label);
+        free(ref.x);
+        free(ref.label);
         return 0;
+    }
+    struct pairs pr = {0, NULL};
+    if (opt.pairs_name != NULL) {
+        read_pairs(&opt, ds.n, cand->n, &pr);
     }
 
     struct result res;
     memset(&res, 0, sizeof res);
-    size_t n = (size_t)ds.n;
+    size_t n = (size_t)cand->n;
     struct scratch w = {xmalloc(n * sizeof(double)), xmalloc(n * sizeof(int64_t)),
                         xmalloc(n * sizeof(int64_t)), xmalloc(n * sizeof(int64_t)),
-                        xmalloc(n * sizeof(int64_t))};
-    for (int64_t a = 0; a < ds.n; a++) {
-        mine_anchor(&opt, &ds, a, &w, &res);
+                        xmalloc(n * sizeof(int64_t)), xmalloc(n)};
+    if (opt.pairs_name != NULL) {
+        /* One anchor pair per row, in file order. */
+        for (int64_t k = 0; k < pr.m; k++) {
+            int64_t q = pr.qp[2 * k];
+            classify_pair(&pr, k, cand->n, same_set, w.role);
+            mine_anchor(&opt, ds.x + q * ds.d, q, cand, &w, &res);
+        }
+    } else {
+        for (int64_t a = 0; a < ds.n; a++) {
+            classify_by_label(&ds, a, cand, same_set, w.role);
+            mine_anchor(&opt, ds.x + a * ds.d, a, cand, &w, &res);
+        }
     }
-    write_output(&opt, &ds, &res);
+    write_output(&opt, &ds, opt.reference != NULL ? &ref : NULL,
+                 opt.pairs_name != NULL ? &pr : NULL, &res);
 
     free(w.dist);
     free(w.pos);
     free(w.neg);
     free(w.kept);
     free(w.place);
+    free(w.role);
+    free(pr.qp);
+    free(ref.x);
+    free(ref.label);
     free(res.triplet);
     free(res.d_ap);
     free(res.d_an);

@@ -134,7 +134,7 @@ static float half_to_float(uint16_t h)
 static int read_input(const char *fname, const char *emb, const char *lab, int normalize,
                       int64_t mem_limit, tm_shard_t *s, tm_err_t *err)
 {
-    tm_h5in_req_t req = {path_of(fname), emb, lab, normalize, mem_limit};
+    tm_h5in_req_t req = {path_of(fname), emb, lab, normalize, mem_limit, "input"};
     tm_err_clear(err);
     return tm_h5in_read(&req, MPI_COMM_WORLD, s, err);
 }

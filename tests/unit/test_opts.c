@@ -215,7 +215,7 @@ enum {
     C_SQEUCLIDEAN, C_NORMALIZE, C_MARGIN, C_MARGIN0, C_SOFTPLUS, C_HINGE, C_POSITIVES,
     C_NEGATIVES, C_NEG_MIN_DIST, C_NEG_SKIP, C_CHUNK, C_THREADS, C_MEM_LIMIT, C_CKPT,
     C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE, C_THREADS_AUTO, C_STALL,
-    C_STALL0
+    C_STALL0, C_REFERENCE, C_REF_EMB, C_REF_LAB, C_PAIRS
 };
 
 static const mine_case_t mine_cases[] = {
@@ -251,6 +251,10 @@ static const mine_case_t mine_cases[] = {
     {"threads", 0, "auto", "--threads=3", C_THREADS_AUTO},
     {"stall-timeout", 0, "42.5", NULL, C_STALL},
     {"stall-timeout", 0, "0", NULL, C_STALL0},
+    {"reference", 0, "ref.h5", NULL, C_REFERENCE},
+    {"ref-embeddings", 0, "ref/emb", "--reference=r.h5", C_REF_EMB},
+    {"ref-labels", 0, "ref/lab", "--reference=r.h5", C_REF_LAB},
+    {"pairs", 0, "qrels", NULL, C_PAIRS},
 };
 
 #define N_MINE_CASES ((int)(sizeof mine_cases / sizeof mine_cases[0]))
@@ -291,6 +295,10 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_THREADS_AUTO: w->run.threads = 0; break;
     case C_STALL: w->run.stall_timeout = 42.5; break;
     case C_STALL0: w->run.stall_timeout = 0.0; break;
+    case C_REFERENCE: w->mine.reference = "ref.h5"; break;
+    case C_REF_EMB: w->mine.reference = "r.h5"; w->mine.ref_emb_name = "ref/emb"; break;
+    case C_REF_LAB: w->mine.reference = "r.h5"; w->mine.ref_lab_name = "ref/lab"; break;
+    case C_PAIRS: w->mine.pairs = "qrels"; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -337,7 +345,7 @@ END_TEST
 static char *deps_of(const tm_mine_params_t *p)
 {
     static const tm_mine_summary_t sum;
-    tm_run_record_t r = {p, &sum, "test", -1, "-1.000000000"};
+    tm_run_record_t r = {p, &sum, "test", -1, "-1.000000000", -1, "-1.000000000"};
     char *d = tm_fields_deps(&r);
     ck_assert_ptr_nonnull(d);
     return d;
@@ -350,13 +358,15 @@ static char *deps_of(const tm_mine_params_t *p)
  */
 START_TEST(test_mine_params_are_deps)
 {
-    const char *base_args[] = {"-i", "in.h5", "-o", "out.h5", NULL};
-    tm_mine_opts_t base;
+    const char *base_args[] = {"-i", "in.h5", "-o", "out.h5", NULL, NULL};
     tm_err_t err;
-    ck_assert_int_eq(parse_mine(base_args, &base, &err), 0);
-    char *base_deps = deps_of(&base.mine);
     for (int k = 0; k < N_MINE_CASES; k++) {
         const mine_case_t *c = &mine_cases[k];
+        /* The base has the option given before, if any: the case's own effect counts. */
+        tm_mine_opts_t base;
+        base_args[4] = c->pre;
+        ck_assert_int_eq(parse_mine(base_args, &base, &err), 0);
+        char *base_deps = deps_of(&base.mine);
         char opt[64];
         snprintf(opt, sizeof opt, c->val ? "--%s=%s" : "--%s", c->lng, c->val ? c->val : "");
         const char *args[] = {base_args[0], base_args[1], base_args[2], base_args[3],
@@ -371,8 +381,8 @@ START_TEST(test_mine_params_are_deps)
                       joined(args), params_changed ? "changed" : "did not change",
                       deps_changed ? "did" : "did not");
         free(deps);
+        free(base_deps);
     }
-    free(base_deps);
 }
 END_TEST
 

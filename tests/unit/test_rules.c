@@ -392,8 +392,8 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         perm.sq[i] = d->sq[order[i]];
         perm.nrm[i] = d->nrm[order[i]];
     }
-    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL};
-    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL};
+    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL};
     if (keyed) {
         tm_rows_keys(m, &cand, kadd, kmul);
         cand.kadd = kadd;
