@@ -202,6 +202,22 @@ def report(a):
             flops / fk["seconds"] / 1e9, rss_mib(a.dir, f"faiss_k{k}-{p}"),
             others_cpus(a.dir, f"faiss_k{k}-{p}"), k=k,
             omp_wait_policy=p, reference=(k == 1 and p == ref_policy))
+    refq = {}
+    if a.queries:
+        qflops = 2.0 * a.queries * a.reference_rows * d
+        for kind, label in (("refq", "labels"), ("pairs", "--pairs")):
+            name = f"{kind}-{t}x1"
+            path = os.path.join(a.dir, name + ".json")
+            if not os.path.exists(path):
+                continue
+            s = load(path)
+            refq[kind] = dict(s, name=name, gflops=qflops / s["seconds"] / 1e9,
+                              rss=rss_mib(a.dir, name))
+            add("tripminer", f"tripminer hard, {a.queries} queries x {a.reference_rows} reference "
+                f"rows ({label}), {plural(t, 'rank')} x 1 thread", s["seconds"],
+                refq[kind]["gflops"], refq[kind]["rss"], others_cpus(a.dir, name),
+                strategy="hard", ranks=t, threads=1, queries=a.queries,
+                reference_rows=a.reference_rows, num_triplets=s.get("num_triplets"))
     tile = sg["tile"]
     shape = f"{tile['m']}x{tile['n']}x{tile['k']}"
     add("sgemm", f"sgemm tile {shape}, {t} x 1 thread (the limit)", flops / limit / 1e9,
@@ -245,6 +261,27 @@ def report(a):
             q = runs[(strat, t)] / runs[(strat, 1)]
             target(f"{strat}: {t} ranks x 1 thread within 10 % of 1 rank x {t} threads",
                    q, f"{q:.2f}x", q <= 1.10)
+
+    if "refq" in refq:
+        self_rate = flops / runs[("hard", t)] / 1e9
+        q = refq["refq"]["gflops"] / self_rate
+        target(f"queries x reference ({t} x 1): rate within 10 % of self-mining hard at the "
+               "same number of pairs", q, f"{q:.2f}x ({refq['refq']['gflops']:.1f} vs "
+               f"{self_rate:.1f} GFLOP/s)", q >= 0.90)
+        # What a rank may hold: its queries and the round buffers (the chunk of
+        # the run), plus the libraries' own memory, measured by the smallest run
+        # here; never the reference (its block per rank is shown beside it).
+        chunk = refq["refq"].get("chunk", 0)
+        shard = (a.queries + t - 1) // t * (4 * d + 72)
+        buffers = t * chunk * (2 * (4 * d + 32) + 32) + chunk * (4 * d + 8)
+        base = max(rss_mib(a.dir, f"base-{t}x1") or [0])
+        bound = base + (shard + buffers) / 2**20 + 8  # + the reader's block, slack
+        block = a.reference_rows / t * 4 * d / 2**20
+        worst = max(refq["refq"]["rss"] or [0])
+        target(f"queries x reference: peak RSS/rank <= runtime base + query shard + round "
+               f"buffers ({base:.0f} + {shard / 2**20:.1f} + {buffers / 2**20:.0f} MiB; the "
+               f"reference block per rank would be {block:.0f} MiB)", worst,
+               f"{worst:.0f} MiB (bound {bound:.0f})", worst <= bound)
 
     identical = dict(p.split("=", 1) for p in a.identical.split() if "=" in p)
 
@@ -292,6 +329,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--queries", type=int, default=0)
+    ap.add_argument("--reference-rows", type=int, default=0)
     ap.add_argument("--identical", default="")
     ap.add_argument("--load-start", default="0")
     ap.add_argument("--busy-start", default="0")

@@ -11,6 +11,9 @@
 #   2. FAISS IndexFlatL2, k=1 and k=10, all N rows against all N rows;
 #   3. tripminer mine -s hard | semihard | topk --negatives 10, on 1 rank x T
 #      threads and on T ranks x 1 thread: seconds and peak RSS per rank;
+#      then queries against a reference: Q = N/10 queries against a corpus of
+#      10 N rows (the same number of pairs as N x N), on T ranks x 1 thread,
+#      with labels and with --pairs (--no-reference skips this);
 #   4. a table on stdout, DIR/results.md, DIR/results.json, and the issue's
 #      targets with PASS/FAIL.
 # --memory: N=1000000 (unless --n), D=128, mines `hard` on P=2 ranks x 1
@@ -29,6 +32,7 @@ build=${BENCH_BUILD_DIR:-$top/build-bench}
 py=/usr/bin/python3 # Debian's, where python3-faiss lives
 
 n='' d=128 classes=1000 threads=$(nproc) ranks=2 out=$build/results seed=7 reps=1 memory=0
+reference=1
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "run.sh: error: $*" >&2; exit 1; }
 posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: $1 wants a positive integer, not '$2'" >&2; exit 2; }; }
@@ -47,6 +51,7 @@ while [ "$#" -gt 0 ]; do
       [ "$#" -ge 2 ] || { echo "run.sh: --out needs a value" >&2; exit 2; }
       out=$2; shift 2 ;;
     --memory) memory=1; shift ;;
+    --no-reference) reference=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -121,7 +126,7 @@ mine() {
     # one-rank run on one core.
     if ! mpirun -n "$np" --oversubscribe --bind-to none \
         "$here/rank-rss.sh" "$out/$name.try.rss" \
-        "$tm" mine -i "$data" -o "$out/$name.h5" --threads "$nt" --json --force "$@" \
+        "$tm" mine -i "${MINE_INPUT:-$data}" -o "$out/$name.h5" --threads "$nt" --json --force "$@" \
         >"$out/$name.try.json" 2>"$out/$name.log"; then
       tail -5 "$out/$name.log" >&2
       die "tripminer mine failed for $name (log: $out/$name.log)"
@@ -210,7 +215,32 @@ for strat in hard semihard topk10; do
   for c in "${configs[@]}"; do rm -f "$out/$strat-$c.h5"; done
 done
 
+# Queries against a reference of 10 N rows: Q x R = N x N pairs, so the rate
+# compares with the self-mining runs above. The corpus streams from its file.
+ref_args=()
+if [ "$reference" -eq 1 ]; then
+  q=$((n / 10)) r=$((10 * n))
+  rdata=$out/retrieval-q$q-r$r-d$d-c$classes-s$seed.h5
+  if [ ! -f "$rdata" ]; then
+    log "synth corpus $r x $d with $q queries -> $rdata"
+    mpirun -n "$threads" --oversubscribe --bind-to none "$tm" synth -o "$rdata.tmp" -n "$r" \
+      -d "$d" -c "$classes" --seed "$seed" --queries "$q" --force -q >&2
+    mv "$rdata.tmp" "$rdata"
+  fi
+  MINE_INPUT=$rdata mine "refq-${threads}x1" "$threads" 1 --embeddings queries \
+    --labels query_labels --reference "$rdata"
+  MINE_INPUT=$rdata mine "pairs-${threads}x1" "$threads" 1 --embeddings queries \
+    --reference "$rdata" --pairs pairs
+  rm -f "$out/refq-${threads}x1.h5" "$out/pairs-${threads}x1.h5"
+  # The runtime's own memory (MPI, HDF5, OpenBLAS, code): a run on 1000 rows.
+  tiny=$out/tiny-d$d.h5
+  [ -f "$tiny" ] || "$tm" synth -o "$tiny" -n 1000 -d "$d" -c 10 --force -q
+  MINE_INPUT=$tiny mine "base-${threads}x1" "$threads" 1
+  rm -f "$out/base-${threads}x1.h5"
+  ref_args=(--queries "$q" --reference-rows "$r")
+fi
+
 # ---- 4. report ---------------------------------------------------------------
 "$py" "$here/report.py" --dir "$out" --n "$n" --d "$d" --classes "$classes" \
-  --threads "$threads" --load-start "$load_start" --busy-start "$busy_start" \
+  --threads "$threads" --load-start "$load_start" --busy-start "$busy_start" "${ref_args[@]}" \
   --identical "${identical[*]:-}" --version "$("$tm" --version)"

@@ -34,6 +34,8 @@ typedef struct tm_synth_opts {
     int force;
     int verbosity;
     int help;
+    int64_t queries;          /* --queries Q: also write Q queries and their pairs */
+    int64_t query_positives;  /* positives (pairs) per query */
 } tm_synth_opts_t;
 
 /* Fill opts with the defaults of docs/contract.md. Local. */

@@ -31,6 +31,7 @@ void tm_synth_opts_default(tm_synth_opts_t *o)
     o->seed = 1;
     o->spread = 0.9;
     o->verbosity = TM_LOG_INFO;
+    o->query_positives = 1;
 }
 
 /* ---- value parsers ------------------------------------------------------- */
@@ -271,8 +272,8 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
 
 /* ---- synth --------------------------------------------------------------- */
 
-enum { S_OUTPUT, S_N, S_DIM, S_CLASSES, S_SEED, S_SPREAD, S_FORCE, S_QUIET,
-       S_VERBOSE, S_HELP };
+enum { S_OUTPUT, S_N, S_DIM, S_CLASSES, S_SEED, S_SPREAD, S_QUERIES, S_QPOS, S_FORCE,
+       S_QUIET, S_VERBOSE, S_HELP };
 
 static const tm_optdef_t synth_defs[] = {
     {"output", 'o', 1, S_OUTPUT},
@@ -281,6 +282,8 @@ static const tm_optdef_t synth_defs[] = {
     {"classes", 'c', 1, S_CLASSES},
     {"seed", 0, 1, S_SEED},
     {"spread", 0, 1, S_SPREAD},
+    {"queries", 0, 1, S_QUERIES},
+    {"query-positives", 0, 1, S_QPOS},
     {"force", 0, 0, S_FORCE},
     {"quiet", 'q', 0, S_QUIET},
     {"verbose", 'v', 0, S_VERBOSE},
@@ -299,6 +302,8 @@ static int synth_handle(void *ctx, int id, const char *name, const char *val,
     case S_CLASSES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->classes, err);
     case S_SEED: return parse_u64(cmd, name, val, &o->seed, err);
     case S_SPREAD: return parse_dbl(cmd, name, val, 0.0, &o->spread, err);
+    case S_QUERIES: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &o->queries, err);
+    case S_QPOS: return parse_i64(cmd, name, val, 1, 1024, &o->query_positives, err);
     case S_FORCE: o->force = 1; return 0;
     case S_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
     case S_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
@@ -467,11 +472,21 @@ void tm_usage_synth(FILE *f)
 "      --seed S          random seed, 0 to 2^64 - 1 [1]\n"
 "      --spread X        noise norm relative to the unit centres [0.9]\n"
 "\n"
+"Queries (a retrieval set beside the corpus of N rows):\n"
+"      --queries Q       also write Q queries: 'queries' (Q x D), their\n"
+"                        'query_labels' and 'pairs' (query row, corpus row),\n"
+"                        each query near its positives [none]\n"
+"      --query-positives P  corpus rows paired with each query: drawn\n"
+"                        uniformly, the first one giving the label [1]\n"
+"\n"
 "Logging:\n"
 "  -q, --quiet           only errors on stderr [off]\n"
 "  -v, --verbose         more on stderr [off]\n"
 "  -h, --help            this text\n"
 "\n"
-"Example:\n"
-"  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n", f);
+"Examples:\n"
+"  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n"
+"  tripminer synth -o corpus.h5 -n 100000 -d 128 -c 1000 --queries 2000\n"
+"  mpirun -n 2 tripminer mine -i corpus.h5 --embeddings queries --reference corpus.h5 \\\n"
+"      --pairs pairs -o triplets.h5\n", f);
 }

@@ -27,10 +27,15 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
         fprintf(f, "  embeddings       %" PRId64 " x %" PRId64 " on %" PRId64 " rank%s, %d thread%s each\n",
                 s->num_embeddings, s->dim, s->ranks, s->ranks == 1 ? "" : "s",
                 (int)s->threads, s->threads == 1 ? "" : "s");
+        if (m->reference != NULL)
+            fprintf(f, "  reference        %" PRId64 " rows (%s)\n", s->num_reference,
+                    m->reference);
+        if (m->pairs != NULL)
+            fprintf(f, "  pairs            %" PRId64 " anchor pairs (%s)\n", s->num_pairs, m->pairs);
         fprintf(f, "  triplets         %" PRId64 " (%" PRId64 " active, loss > 0)\n",
                 s->num_triplets, s->active_triplets);
-        fprintf(f, "  skipped anchors  %" PRId64 " (no positive or no negative)\n",
-                s->skipped_anchors);
+        fprintf(f, "  skipped anchors  %" PRId64 " (no positive or no negative%s)\n",
+                s->skipped_anchors, m->pairs != NULL ? "; with --pairs: anchor pairs" : "");
         fprintf(f, "  loss             sum %.6g, mean %.6g, mean over active %.6g\n", s->loss_sum,
                 s->loss_mean, s->loss_mean_active);
         fprintf(f, "  output           %s\n", r->output);

@@ -39,7 +39,8 @@ static double normal(uint64_t seed, uint64_t a, uint64_t b, uint64_t k)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }
 
-enum { STREAM_CENTRE = 1, STREAM_LABEL = 2, STREAM_NOISE = 3 };
+enum { STREAM_CENTRE = 1, STREAM_LABEL = 2, STREAM_NOISE = 3, STREAM_PICK = 4,
+       STREAM_QUERY = 5 };
 
 void tm_synth_row(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double spread,
                   float *row, int64_t *label)
@@ -77,6 +78,129 @@ void tm_synth_row(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double
     free(tmp);
 }
 
+/*
+ * The positives of query q: p distinct corpus rows drawn uniformly (with
+ * repeats only when the corpus has fewer than p rows).
+ */
+static void query_positives(uint64_t seed, int64_t q, int64_t n, int64_t p, int64_t *pos)
+{
+    uint64_t k = 0;
+    for (int64_t t = 0; t < p; t++) {
+        int64_t r;
+        int again;
+        do {
+            r = (int64_t)(uniform(seed, STREAM_PICK, (uint64_t)q, k++) * (double)n);
+            r = r < n ? r : n - 1;
+            again = 0;
+            for (int64_t u = 0; u < t && n >= p; u++)
+                again |= pos[u] == r;
+        } while (again);
+        pos[t] = r;
+    }
+}
+
+/*
+ * Query q: the sum of its positives' rows plus noise of norm spread,
+ * projected onto the unit sphere; its label is its first positive's.
+ * scratch holds dim floats and p indices' worth of room (pos).
+ */
+static void query_row(const tm_synth_opts_t *o, int64_t q, float *row, int64_t *label,
+                      int64_t *pos, float *scratch)
+{
+    const int64_t dim = o->dim;
+    query_positives(o->seed, q, o->n, o->query_positives, pos);
+    double *acc = calloc((size_t)dim, sizeof *acc);
+    for (int64_t t = 0; t < o->query_positives; t++) {
+        int64_t lab;
+        tm_synth_row(o->seed, pos[t], dim, o->classes, o->spread, scratch, &lab);
+        if (t == 0)
+            *label = lab;
+        for (int64_t k = 0; acc != NULL && k < dim; k++)
+            acc[k] += scratch[k];
+    }
+    if (acc == NULL) {
+        memcpy(row, scratch, (size_t)dim * sizeof *row); /* the last positive alone */
+        return;
+    }
+    const double scale = o->spread / sqrt((double)dim);
+    double rn = 0.0;
+    for (int64_t k = 0; k < dim; k++) {
+        acc[k] += scale * normal(o->seed, STREAM_QUERY, (uint64_t)q, (uint64_t)k);
+        rn += acc[k] * acc[k];
+    }
+    rn = sqrt(rn);
+    for (int64_t k = 0; k < dim; k++)
+        row[k] = (float)(rn > 0.0 ? acc[k] / rn : acc[k]);
+    free(acc);
+}
+
+/* This rank's block of rows (corpus) or queries, and of the pairs. */
+typedef struct block {
+    int64_t lo, n;
+    float *emb;
+    int64_t *lab;
+    int64_t *pairs; /* queries: n * P rows of (query, corpus row) */
+} block_t;
+
+static int make_block(const tm_synth_opts_t *o, int queries, int rank, int nranks, block_t *b,
+                      tm_err_t *err)
+{
+    const int64_t total = queries ? o->queries : o->n, per = o->query_positives;
+    tm_shard_range(total, nranks, rank, &b->lo, &b->n);
+    size_t cnt = (size_t)(b->n > 0 ? b->n : 1);
+    if (o->dim > 0 && (uint64_t)cnt > SIZE_MAX / 4 / (uint64_t)o->dim)
+        return tm_err_set(err, TM_ENOMEM, "%lld x %lld rows do not fit in memory (synth, rank %d)",
+                          (long long)b->n, (long long)o->dim, rank);
+    b->emb = malloc(cnt * (size_t)o->dim * sizeof(float));
+    b->lab = malloc(cnt * sizeof(int64_t));
+    b->pairs = queries ? malloc(cnt * (size_t)per * 2 * sizeof(int64_t)) : NULL;
+    float *scratch = queries ? malloc((size_t)o->dim * sizeof(float)) : NULL;
+    int64_t *pos = queries ? malloc((size_t)per * sizeof(int64_t)) : NULL;
+    int rc = 0;
+    if (b->emb == NULL || b->lab == NULL || (queries && (!b->pairs || !scratch || !pos)))
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate %lld rows of %lld floats (synth, rank %d)",
+                        (long long)b->n, (long long)o->dim, rank);
+    for (int64_t i = 0; rc == 0 && i < b->n; i++) {
+        float *row = b->emb + i * o->dim;
+        if (!queries) {
+            tm_synth_row(o->seed, b->lo + i, o->dim, o->classes, o->spread, row, &b->lab[i]);
+            continue;
+        }
+        query_row(o, b->lo + i, row, &b->lab[i], pos, scratch);
+        for (int64_t t = 0; t < per; t++) {
+            b->pairs[2 * (i * per + t)] = b->lo + i;
+            b->pairs[2 * (i * per + t) + 1] = pos[t];
+        }
+    }
+    free(scratch);
+    free(pos);
+    return rc;
+}
+
+static void block_free(block_t *b)
+{
+    free(b->emb);
+    free(b->lab);
+    free(b->pairs);
+}
+
+/* The datasets of one block: rows and labels, and for queries the pairs. */
+static int write_block(tm_outfile_t *of, const tm_synth_opts_t *o, int queries, const block_t *b,
+                       MPI_Comm comm, tm_err_t *err)
+{
+    const int64_t total = queries ? o->queries : o->n, per = o->query_positives;
+    int rc = tm_outfile_write_rows(of, queries ? "queries" : "embeddings", H5T_IEEE_F32LE,
+                                   H5T_NATIVE_FLOAT, total, o->dim, b->lo, b->n, b->emb, comm,
+                                   err);
+    if (rc == 0)
+        rc = tm_outfile_write_rows(of, queries ? "query_labels" : "labels", H5T_STD_I64LE,
+                                   H5T_NATIVE_INT64, total, 0, b->lo, b->n, b->lab, comm, err);
+    if (rc == 0 && queries)
+        rc = tm_outfile_write_rows(of, "pairs", H5T_STD_I64LE, H5T_NATIVE_INT64, total * per, 2,
+                                   b->lo * per, b->n * per, b->pairs, comm, err);
+    return rc;
+}
+
 int tm_synth_run(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
 {
     int rank = 0, nranks = 1;
@@ -86,41 +210,31 @@ int tm_synth_run(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
     if (rc != 0)
         return rc;
 
-    int64_t lo = 0, n = 0;
-    tm_shard_range(o->n, nranks, rank, &lo, &n);
-    size_t cnt = (size_t)(n > 0 ? n : 1);
-    if (o->dim > 0 && (uint64_t)cnt > SIZE_MAX / 4 / (uint64_t)o->dim)
-        rc = tm_err_set(err, TM_ENOMEM, "%lld x %lld rows do not fit in memory (synth, rank %d)",
-                        (long long)n, (long long)o->dim, rank);
-    float *emb = rc == 0 ? malloc(cnt * (size_t)o->dim * sizeof(float)) : NULL;
-    int64_t *lab = rc == 0 ? malloc(cnt * sizeof(int64_t)) : NULL;
-    if (rc == 0 && (emb == NULL || lab == NULL))
-        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate %lld rows of %lld floats (synth, rank %d)",
-                        (long long)n, (long long)o->dim, rank);
-    if (rc == 0)
-        for (int64_t i = 0; i < n; i++)
-            tm_synth_row(o->seed, lo + i, o->dim, o->classes, o->spread, emb + i * o->dim,
-                         &lab[i]);
+    block_t rows = {0, 0, NULL, NULL, NULL}, queries = {0, 0, NULL, NULL, NULL};
+    rc = make_block(o, 0, rank, nranks, &rows, err);
+    if (rc == 0 && o->queries > 0)
+        rc = make_block(o, 1, rank, nranks, &queries, err);
     rc = tm_err_agree(rc, err, comm);
 
     tm_outfile_t of;
     if (rc == 0)
         rc = tm_outfile_create(&of, o->output, o->force, comm, err);
     if (rc == 0) {
-        rc = tm_outfile_write_rows(&of, "embeddings", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, o->n,
-                                   o->dim, lo, n, emb, comm, err);
-        if (rc == 0)
-            rc = tm_outfile_write_rows(&of, "labels", H5T_STD_I64LE, H5T_NATIVE_INT64, o->n, 0,
-                                       lo, n, lab, comm, err);
+        rc = write_block(&of, o, 0, &rows, comm, err);
+        if (rc == 0 && o->queries > 0)
+            rc = write_block(&of, o, 1, &queries, comm, err);
         if (rc == 0)
             rc = tm_outfile_commit(&of, NULL, comm, err);
         else
             tm_outfile_abort(&of, comm);
     }
-    free(emb);
-    free(lab);
+    block_free(&rows);
+    block_free(&queries);
     if (rc == 0)
         tm_log(TM_LOG_INFO, "wrote %lld x %lld embeddings in %lld classes to %s",
                (long long)o->n, (long long)o->dim, (long long)o->classes, o->output);
+    if (rc == 0 && o->queries > 0)
+        tm_log(TM_LOG_INFO, "and %lld queries with %lld pairs (datasets queries, query_labels, "
+               "pairs)", (long long)o->queries, (long long)(o->queries * o->query_positives));
     return rc;
 }

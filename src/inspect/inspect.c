@@ -241,21 +241,25 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
         fputc('\n', f);
     }
 
+    /* The anchors: the input's rows, or the pairs of a run with --pairs. */
+    const int pairs = !r->attr[tm_field_index("num_pairs")].none;
+    const int64_t anchors = tm_report_i64(r, pairs ? "num_pairs" : "num_embeddings");
+    const char *unit = pairs ? "anchor pairs" : "embeddings";
     fputs("counts\n", f);
     fprintf(f, "  %-18s%lld\n", "triplets", (long long)r->m);
     if (r->m == 0) {
-        fprintf(f, "  no triplets: every anchor was skipped (%lld of %lld embeddings had no "
+        fprintf(f, "  no triplets: every anchor was skipped (%lld of %lld %s had no "
                    "positive or no negative)\n",
-                (long long)tm_report_i64(r, "skipped_anchors"), (long long)tm_report_i64(r, "num_embeddings"));
+                (long long)tm_report_i64(r, "skipped_anchors"), (long long)anchors, unit);
         return;
     }
     fprintf(f, "  %-18s%lld (%.1f %%, loss > 0 in the loss column)\n", "active",
             (long long)r->loss_active, pct(r->loss_active, r->m));
     fprintf(f, "  %-18s%lld (%.1f %%, d_an - d_ap < margin)\n", "below margin",
             (long long)r->below_margin, pct(r->below_margin, r->m));
-    fprintf(f, "  %-18s%lld of %lld embeddings (%.1f %%)\n", "skipped anchors",
-            (long long)tm_report_i64(r, "skipped_anchors"), (long long)tm_report_i64(r, "num_embeddings"),
-            pct(tm_report_i64(r, "skipped_anchors"), tm_report_i64(r, "num_embeddings")));
+    fprintf(f, "  %-18s%lld of %lld %s (%.1f %%)\n", "skipped anchors",
+            (long long)tm_report_i64(r, "skipped_anchors"), (long long)anchors, unit,
+            pct(tm_report_i64(r, "skipped_anchors"), anchors));
     if (r->nonfinite > 0)
         fprintf(f, "  %-18s%lld (rows with a non-finite d_ap or d_an, left out below)\n",
                 "non-finite", (long long)r->nonfinite);

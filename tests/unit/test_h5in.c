@@ -22,6 +22,7 @@
 
 #include "tm_unit_mpi.h"
 #include "io/h5in.h"
+#include "io/h5rows.h"
 
 /* The temporary directory of this run (the same path on every rank). */
 static char tmp_dir[256];
@@ -694,11 +695,106 @@ static void remove_tmp_dir(void)
     rmdir(tmp_dir);
 }
 
+/*
+ * One rank's own reads (io/h5rows.h): blocks with labels or their indices,
+ * chosen rows in runs of every length (gaps up to and past the gap read
+ * over, runs past the span read at once), and a non-finite row named.
+ */
+START_TEST(test_rows_read_and_pick)
+{
+    enum { NR = 3000, DR = 5 };
+    static float emb[NR * DR], got[NR * DR];
+    static int64_t lab[NR], glab[NR], rows[NR];
+    sample_f32(emb, NR, DR, 77);
+    for (int i = 0; i < NR; i++)
+        lab[i] = (int64_t)i * 7 - 5;
+    write_pair("rows.h5", emb, NR, DR, lab);
+    const tm_h5in_req_t req = {path_of("rows.h5"), "embeddings", "labels", 0, 0, "reference"};
+    const tm_h5in_req_t nolab = {path_of("rows.h5"), "embeddings", NULL, 0, 0, "input"};
+    tm_h5rows_t *r = NULL, *u = NULL;
+    tm_err_t err;
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5rows_open(&req, &r, &err), 0);
+    ck_assert_int_eq(tm_h5rows_open(&nolab, &u, &err), 0);
+    ck_assert_int_eq(tm_h5rows_count(r), NR);
+    ck_assert_int_eq(tm_h5rows_dim(r), DR);
+    ck_assert_int_eq(tm_h5rows_read(r, 123, 1000, got, glab, &err), 0);
+    ck_assert_mem_eq(got, emb + 123 * DR, 1000 * DR * sizeof(float));
+    ck_assert_mem_eq(glab, lab + 123, 1000 * sizeof(int64_t));
+    ck_assert_int_eq(tm_h5rows_read(u, 7, 3, got, glab, &err), 0);
+    ck_assert_int_eq(glab[0], 7);
+    ck_assert_int_eq(glab[2], 9);
+    /* Gaps 1, 2, ..., growing past 64, then a dense run longer than 1024 rows. */
+    int64_t k = 0;
+    for (int64_t i = 0, gap = 1; i < 1200; i += gap, gap++)
+        rows[k++] = i;
+    for (int64_t i = 1300; i < NR; i++)
+        rows[k++] = i;
+    ck_assert_int_eq(tm_h5rows_pick(u, rows, k, got, &err), 0);
+    for (int64_t t = 0; t < k; t++)
+        ck_assert_mem_eq(got + t * DR, emb + rows[t] * DR, DR * sizeof(float));
+    tm_h5rows_close(r);
+    tm_h5rows_close(u);
+
+    emb[2500 * DR + 3] = NAN;
+    write_pair("rows-nan.h5", emb, NR, DR, lab);
+    const tm_h5in_req_t bad = {path_of("rows-nan.h5"), "embeddings", NULL, 0, 0, "reference"};
+    ck_assert_int_eq(tm_h5rows_open(&bad, &u, &err), 0);
+    const int64_t pick[2] = {10, 2500};
+    ck_assert_int_eq(tm_h5rows_pick(u, pick, 2, got, &err), TM_EINPUT);
+    ck_assert_msg(names_row(err.msg, 2500), "%s", err.msg);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5rows_read(u, 2400, 200, got, NULL, &err), TM_EINPUT);
+    ck_assert_msg(names_row(err.msg, 2500), "%s", err.msg);
+    tm_h5rows_close(u);
+}
+END_TEST
+
+/* Pairs: shape, type and range checks, each naming what is wrong. */
+START_TEST(test_pairs_checks)
+{
+    static const int64_t good[6][2] = {{0, 1}, {2, 2}, {0, 5}, {3, 0}, {1, 4}, {2, 5}};
+    static const float fl[4][2] = {{0, 1}, {1, 2}, {2, 3}, {3, 4}};
+    static const int32_t three[2][3] = {{0, 1, 2}, {1, 2, 0}};
+    obj_t o[3] = {
+        {"pairs", 0, H5T_STD_I16BE, H5T_NATIVE_INT64, 2, {6, 2}, good, 0, 0},
+        {"fpairs", 0, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, {4, 2}, fl, 0, 0},
+        {"wide", 0, H5T_STD_I32LE, H5T_NATIVE_INT32, 2, {2, 3}, three, 0, 0},
+    };
+    write_objects("pairs.h5", o, 3);
+    tm_h5pairs_t *p = NULL;
+    int64_t m = 0, qp[12];
+    tm_err_t err;
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5pairs_open(path_of("pairs.h5"), "pairs", &p, &m, &err), 0);
+    ck_assert_int_eq(m, 6);
+    ck_assert_int_eq(tm_h5pairs_read(p, 0, 6, 4, 6, "input", qp, &err), 0);
+    ck_assert_mem_eq(qp, good, sizeof good);
+    ck_assert_int_eq(tm_h5pairs_read(p, 1, 5, 4, 5, "reference", qp, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "pair 2 ") && strstr(err.msg, "reference"), "%s", err.msg);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5pairs_read(p, 0, 6, 3, 6, "input", qp, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "pair 3 ") && strstr(err.msg, "query"), "%s", err.msg);
+    tm_h5pairs_close(p);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5pairs_open(path_of("pairs.h5"), "fpairs", &p, &m, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "integer"), "%s", err.msg);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5pairs_open(path_of("pairs.h5"), "wide", &p, &m, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "(M, 2)"), "%s", err.msg);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_h5pairs_open(path_of("pairs.h5"), "nope", &p, &m, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "nope"), "%s", err.msg);
+}
+END_TEST
+
 static Suite *h5in_suite(void)
 {
     Suite *s = suite_create("h5in");
     TCase *tc = tcase_create("read");
     tcase_add_test(tc, test_read_float32);
+    tcase_add_test(tc, test_rows_read_and_pick);
+    tcase_add_test(tc, test_pairs_checks);
     tcase_add_test(tc, test_read_float64);
     tcase_add_loop_test(tc, test_read_float16, 0, 2);
     tcase_add_loop_test(tc, test_read_big_endian, 0, 2);

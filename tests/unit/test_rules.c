@@ -302,22 +302,14 @@ static int cmp_far(const void *x, const void *y)
 /* The rules the brute force knows. */
 typedef enum { BRUTE_HARD, BRUTE_SEMIHARD, BRUTE_TOPK } brute_rule_t;
 
-/* Brute force of every rule, straight from docs/contract.md. */
-static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, int64_t kpos,
-                  tm_negfilter_t f, tm_triplets_t *out)
+/*
+ * The rule's choice for one anchor (output index a) from its positives P
+ * and its negatives N past --neg-min-dist (both unsorted; sorted here).
+ */
+static void brute_one(int64_t a, tm_entry_t *P, int np, tm_entry_t *N, int nn, brute_rule_t s,
+                      int64_t k, int64_t kpos, tm_negfilter_t f, tm_triplets_t *out)
 {
-    for (int a = 0; a < RN; a++) {
-        tm_entry_t P[RN], N[RN];
-        int np = 0, nn = 0;
-        for (int c = 0; c < RN; c++) {
-            double v = dist(m, d->emb + a * RD, d->emb + c * RD);
-            if (d->lab[c] == d->lab[a]) {
-                if (c != a)
-                    P[np++] = (tm_entry_t){v, c};
-            } else if (!f.has_min_dist || v >= f.min_dist) {
-                N[nn++] = (tm_entry_t){v, c};
-            }
-        }
+    {
         qsort(P, (size_t)np, sizeof *P, cmp_far);
         qsort(N, (size_t)nn, sizeof *N, cmp_near);
         int skip = (int)(f.skip < nn ? f.skip : nn);
@@ -325,7 +317,7 @@ static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, 
         nn -= skip;
         if (np == 0 || nn == 0) {
             out->skipped++;
-            continue;
+            return;
         }
         if (s == BRUTE_HARD) {
             tm_triplets_push(out, a, P[0].idx, neg[0].idx, P[0].val, neg[0].val);
@@ -351,6 +343,55 @@ static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, 
     }
 }
 
+/* Brute force of every rule, straight from docs/contract.md. */
+static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, int64_t kpos,
+                  tm_negfilter_t f, tm_triplets_t *out)
+{
+    for (int a = 0; a < RN; a++) {
+        tm_entry_t P[RN], N[RN];
+        int np = 0, nn = 0;
+        for (int c = 0; c < RN; c++) {
+            double v = dist(m, d->emb + a * RD, d->emb + c * RD);
+            if (d->lab[c] == d->lab[a]) {
+                if (c != a)
+                    P[np++] = (tm_entry_t){v, c};
+            } else if (!f.has_min_dist || v >= f.min_dist) {
+                N[nn++] = (tm_entry_t){v, c};
+            }
+        }
+        brute_one(a, P, np, N, nn, s, k, kpos, f, out);
+    }
+}
+
+/* Given pairs (--pairs): anchor pair j is (pq[j], pp[j]) over the rows of d. */
+enum { NPAIRS = 70 };
+
+static int paired(const int64_t *pq, const int64_t *pp, int64_t q, int64_t c)
+{
+    for (int j = 0; j < NPAIRS; j++)
+        if (pq[j] == q && pp[j] == c)
+            return 1;
+    return 0;
+}
+
+/* The brute force of pairs: P = {p}; N = rows no pair gives q, nor q itself. */
+static void brute_pairs(const dataset_t *d, const int64_t *pq, const int64_t *pp, tm_metric_t m,
+                        brute_rule_t s, int64_t k, tm_negfilter_t f, tm_triplets_t *out)
+{
+    for (int j = 0; j < NPAIRS; j++) {
+        tm_entry_t P[1], N[RN];
+        const float *q = d->emb + pq[j] * RD;
+        P[0] = (tm_entry_t){dist(m, q, d->emb + pp[j] * RD), pp[j]};
+        int nn = 0;
+        for (int c = 0; c < RN; c++) {
+            double v = dist(m, q, d->emb + c * RD);
+            if (c != pq[j] && !paired(pq, pp, pq[j], c) && (!f.has_min_dist || v >= f.min_dist))
+                N[nn++] = (tm_entry_t){v, c};
+        }
+        brute_one(pq[j], P, 1, N, nn, s, k, 0, f, out);
+    }
+}
+
 /* Candidates in a permuted order, offered in blocks of random sizes. */
 typedef void (*update_fn)(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
                           const tm_rows_t *anch, int64_t a0, int64_t a1, const tm_rows_t *cand,
@@ -366,6 +407,9 @@ static int cmp_label_gid(const void *x, const void *y)
         return li < lj ? -1 : 1;
     return (sort_src->gid[i] > sort_src->gid[j]) - (sort_src->gid[i] < sort_src->gid[j]);
 }
+
+/* Anchors other than the rows themselves (--pairs), or NULL. */
+static const tm_rows_t *stream_anch;
 
 /*
  * keyed: the candidates ordered by (label, index) with float32 keys, as the
@@ -393,6 +437,8 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         perm.nrm[i] = d->nrm[order[i]];
     }
     tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL};
+    if (stream_anch != NULL)
+        anch = *stream_anch;
     tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL};
     if (keyed) {
         tm_rows_keys(m, &cand, kadd, kmul);
@@ -400,15 +446,16 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         cand.kmul = kmul;
     }
     tm_kern_bound_t b = tm_kern_bound(RD);
+    _Static_assert((int)NPAIRS <= (int)RN, "G holds RN anchors");
     static float G[RN * RN];
     for (int64_t c0 = 0; c0 < RN;) {
         int64_t c1 = c0 + 1 + tm_rng_below(r, 30);
         if (c1 > RN)
             c1 = RN;
-        for (int64_t a0 = 0; a0 < RN;) {
+        for (int64_t a0 = 0; a0 < anch.n;) {
             int64_t a1 = a0 + 1 + tm_rng_below(r, 40);
-            if (a1 > RN)
-                a1 = RN;
+            if (a1 > anch.n)
+                a1 = anch.n;
             tm_kern_gram(anch.emb + a0 * RD, a1 - a0, cand.emb + c0 * RD, c1 - c0, RD, G);
             fn(st, pass, m, b, &anch, a0, a1, &cand, c0, c1, G);
             a0 = a1;
@@ -633,6 +680,91 @@ START_TEST(every_rule_through_its_hooks)
 }
 END_TEST
 
+/* Compare int64 values (qsort). */
+static int cmp_i64(const void *x, const void *y)
+{
+    const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/*
+ * Each rule with given pairs, as --pairs runs it: candidates labelled with
+ * their own index, each anchor pair labelled with its positive, the other
+ * positives of its query and the query itself excluded; against the brute
+ * force of pairs. Queries repeat (a third of the rows), pairs may repeat
+ * and a pair may be (q, q).
+ */
+START_TEST(every_rule_with_pairs)
+{
+    static dataset_t d, c;
+    make_data(&d, 700 + (uint64_t)_i);
+    tm_rng_t r = tm_rng_make(23 + (uint64_t)_i);
+    const tm_metric_t m = metrics[_i % 3];
+    int64_t pq[NPAIRS], pp[NPAIRS], self[NPAIRS], xbeg[NPAIRS], xend[NPAIRS];
+    static int64_t xidx[NPAIRS * (NPAIRS + 1)];
+    static float emb[NPAIRS * RD];
+    double sq[NPAIRS], nrm[NPAIRS];
+    for (int j = 0; j < NPAIRS; j++) {
+        pq[j] = tm_rng_below(&r, RN / 3);
+        pp[j] = j % 9 == 0 ? pq[j] : tm_rng_below(&r, RN);
+    }
+    /* Candidates: the rows, each labelled with its own index. */
+    c = d;
+    for (int i = 0; i < RN; i++)
+        c.lab[i] = i;
+    int64_t nx = 0;
+    for (int j = 0; j < NPAIRS; j++) {
+        memcpy(emb + j * RD, d.emb + pq[j] * RD, sizeof(float) * RD);
+        sq[j] = d.sq[pq[j]];
+        nrm[j] = d.nrm[pq[j]];
+        self[j] = -1;
+        xbeg[j] = nx;
+        xidx[nx++] = pq[j];
+        for (int i = 0; i < NPAIRS; i++)
+            if (pq[i] == pq[j])
+                xidx[nx++] = pp[i];
+        qsort(xidx + xbeg[j], (size_t)(nx - xbeg[j]), sizeof *xidx, cmp_i64);
+        xend[j] = nx;
+    }
+    const tm_rows_t anch = {NPAIRS, RD, emb, pp, self, sq, nrm, NULL, NULL, xbeg, xend, xidx};
+    const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
+    for (size_t k = 0; k < NRULE_ROWS; k++) {
+        cur_rule = tm_rule_find(rule_rows[k].name);
+        for (int fi = 0; fi < 6; fi++) {
+            tm_negfilter_t f = filters[fi % 3];
+            tm_mine_params_t p;
+            tm_mine_params_default(&p);
+            p.strategy = cur_rule->name;
+            p.metric = m;
+            p.pairs = "pairs";
+            p.negatives = 1 + fi % 3;
+            p.has_neg_min_dist = f.has_min_dist;
+            p.neg_min_dist = f.min_dist;
+            p.neg_skip = f.skip;
+            const tm_rule_size_t sz = {NPAIRS, RN, (int64_t)1 << 30};
+            tm_triplets_t want = {0}, got = {0};
+            brute_pairs(&d, pq, pp, m, rule_rows[k].brute, p.negatives, f, &want);
+            void *st = NULL;
+            ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
+            stream_anch = &anch;
+            for (int pass = 1; pass <= cur_rule->passes; pass++) {
+                tm_err_t err;
+                tm_err_clear(&err);
+                if (pass > 1)
+                    ck_assert_int_eq(cur_rule->begin_pass(st, pass, 0, &err), 0);
+                stream(&c, m, &r, st, pass, upd_rule, fi >= 3);
+            }
+            stream_anch = NULL;
+            ck_assert_int_eq(cur_rule->finish(st, pq, &got), 0);
+            compare(&want, &got, cur_rule->name);
+            cur_rule->destroy(st);
+            tm_triplets_free(&want);
+            tm_triplets_free(&got);
+        }
+    }
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -656,6 +788,7 @@ static Suite *rules_suite(void)
     tcase_add_loop_test(rnd, random_topk_and_filtered_hard, 0, 6);
     tcase_add_loop_test(rnd, random_semihard, 0, 6);
     tcase_add_loop_test(rnd, every_rule_through_its_hooks, 0, 3);
+    tcase_add_loop_test(rnd, every_rule_with_pairs, 0, 6);
     suite_add_tcase(s, rnd);
     return s;
 }
