@@ -117,25 +117,44 @@ report_fail() {
     echo "      rerun:   $(rerun_cmd "${name%% \[*}")"
 }
 
-# Makes (once per spec) the input for a tm_gen spec "CASE ARGS... [OPTIONS]"
-# and sets INPUT to its path; returns 1, after reporting, if tm_gen fails.
+# Makes (once per spec) the input files of a GENSPEC (see mine_case) and
+# sets INPUT and INPUT2 to their paths (INPUT2 exists only if a command of
+# the spec made it); returns 1, after reporting, if tm_gen fails.
 declare -A INPUTS=()
 n_inputs=0
 make_input() {
     local name=$1 spec=$2
-    local -a args
-    read -r -a args <<<"$spec"
     if [[ -n ${INPUTS[$spec]:-} ]]; then
         INPUT=${INPUTS[$spec]}
+        INPUT2=${INPUT%.h5}-2.h5
         return 0
     fi
     n_inputs=$((n_inputs + 1))
     INPUT=$WORK/inputs/in$n_inputs.h5
-    local -a cmd=("$TM_GEN" "${args[0]}" "$INPUT" "${args[@]:1}")
-    if ! run_logged "$WORK/inputs/in$n_inputs" "${cmd[@]}"; then
-        CONTEXT="" report_fail "$name" "tm_gen failed" "$WORK/inputs/in$n_inputs" "${cmd[@]}"
-        return 1
-    fi
+    INPUT2=${INPUT%.h5}-2.h5
+    local rest=$spec part target log k=0
+    local -a args cmd
+    while [[ -n $rest ]]; do
+        part=${rest%% ; *}
+        if [[ $rest == *" ; "* ]]; then
+            rest=${rest#* ; }
+        else
+            rest=""
+        fi
+        target=$INPUT
+        if [[ $part == ">2 "* ]]; then
+            target=$INPUT2
+            part=${part#>2 }
+        fi
+        read -r -a args <<<"$part"
+        k=$((k + 1))
+        log=$WORK/inputs/in$n_inputs.gen$k
+        cmd=("$TM_GEN" "${args[0]}" "$target" "${args[@]:1}")
+        if ! run_logged "$log" "${cmd[@]}"; then
+            CONTEXT="" report_fail "$name" "tm_gen failed" "$log" "${cmd[@]}"
+            return 1
+        fi
+    done
     INPUTS[$spec]=$INPUT
 }
 
@@ -185,8 +204,19 @@ exact_distance() {
 
 # One mining case.
 # Usage: mine_case NAME GENSPEC OPTIONS [VARIANTS]
-#   GENSPEC   tm_gen words without the output path, e.g. "random 200 16 7 1"
-#   OPTIONS   options for both tripminer and tm_ref, e.g. "-m cosine"
+#   GENSPEC   tm_gen words without the output path, e.g. "random 200 16 7 1",
+#             or several such commands separated by " ; ", run in order:
+#             each writes to the input file, except those that start with
+#             ">2 ", which write to a second file; every command after the
+#             first of a file needs --append. E.g. a reference set and pairs
+#             in the input, and another reference set in a second file:
+#             "random 200 8 5 1 ; random 100 8 5 2 --append --emb-name ref_emb
+#             --lab-name ref_lab ; pairs 50 200 100 3 --append ;
+#             >2 random 80 8 5 4"
+#   OPTIONS   options for both tripminer and tm_ref, e.g. "-m cosine", where
+#             @IN@ stands for the path of the input file and @IN2@ for that
+#             of the second file, e.g. "--reference @IN@ --ref-embeddings
+#             ref_emb --ref-labels ref_lab" or "--reference @IN2@"
 #   VARIANTS  words among 1, 3, 100000 (a --chunk value), auto (no --chunk)
 #             and t2 (no --chunk, --threads 2); default "1 3 100000 auto"
 mine_case() {
@@ -195,13 +225,15 @@ mine_case() {
     local dir=$WORK/cases/$name
     mkdir -p "$dir"
     local -a opt_args vlist
-    read -r -a opt_args <<<"$opts"
     read -r -a vlist <<<"$variants"
     CONTEXT=""
 
     if ! make_input "$name" "$gen"; then
         return 0
     fi
+    read -r -a opt_args <<<"$opts"
+    opt_args=("${opt_args[@]//@IN@/"$INPUT"}")
+    opt_args=("${opt_args[@]//@IN2@/"$INPUT2"}")
     local ref=$dir/ref.h5
     local -a ref_cmd=("$TM_REF" -i "$INPUT" -o "$ref" "${opt_args[@]}")
     if ! run_logged "$dir/ref" "${ref_cmd[@]}"; then

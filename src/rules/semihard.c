@@ -438,16 +438,22 @@ int tm_semi_load(tm_semi_t *st, tm_buf_t *b, int pass2)
  * half the budget (charged up front); with --positives K they are K
  * entries per anchor, and as many gaps in pass 2.
  */
+/* Positives kept per anchor, 0 for all: an anchor pair (--pairs) has one. */
+static int64_t semi_kpos(const tm_mine_params_t *p)
+{
+    return p->pairs != NULL ? 1 : p->positives;
+}
+
 static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    const int64_t n = sz->anchors, budget = sz->budget;
+    const int64_t n = sz->anchors, budget = sz->budget, kpos = semi_kpos(p);
     int64_t per = 4 * (int64_t)sizeof(int64_t) + (int64_t)sizeof(tm_entry_t) +
                   (int64_t)sizeof(double) + (int64_t)sizeof(tm_entry_t *);
     int64_t skipset = tm_nearest_bytes(n, p->neg_skip);
-    int64_t lists = p->positives == 0 ? budget / 2
-                    : p->positives > INT64_MAX / 4 / (int64_t)sizeof(tm_entry_t)
+    int64_t lists = kpos == 0 ? budget / 2
+                    : kpos > INT64_MAX / 4 / (int64_t)sizeof(tm_entry_t)
                         ? INT64_MAX
-                        : tm_rule_bytes(n, 2 * p->positives * (int64_t)sizeof(tm_entry_t), 0);
+                        : tm_rule_bytes(n, 2 * kpos * (int64_t)sizeof(tm_entry_t), 0);
     int64_t base = tm_rule_bytes(n, per, 0);
     if (skipset == INT64_MAX || lists == INT64_MAX || base > INT64_MAX - skipset - lists)
         return INT64_MAX;
@@ -462,8 +468,8 @@ static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     if (st == NULL)
         return TM_ENOMEM;
     /* Fixed lists were charged up front (semi_bytes); growing ones get half. */
-    return tm_semi_init(st, n, p->positives, tm_rule_negfilter(p),
-                        p->positives > 0 ? budget : budget / 2);
+    const int64_t kpos = semi_kpos(p);
+    return tm_semi_init(st, n, kpos, tm_rule_negfilter(p), kpos > 0 ? budget : budget / 2);
 }
 
 static void semi_destroy(void *st)
