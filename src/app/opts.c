@@ -484,9 +484,8 @@ void tm_usage_synth(FILE *f)
 "  -v, --verbose         more on stderr [off]\n"
 "  -h, --help            this text\n"
 "\n"
-"Examples:\n"
+"Example:\n"
 "  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n"
 "  tripminer synth -o corpus.h5 -n 100000 -d 128 -c 1000 --queries 2000\n"
-"  mpirun -n 2 tripminer mine -i corpus.h5 --embeddings queries --reference corpus.h5 \\\n"
-"      --pairs pairs -o triplets.h5\n", f);
+"  (then mine the queries against the corpus: see the README, Retrieval)\n", f);
 }
