@@ -21,6 +21,7 @@ typedef struct tm_mine_opts {
     tm_talk_params_t talk;
     int help;             /* --help was given: print usage, do nothing else */
     int positives_given;  /* --positives was given (refused with --pairs) */
+    int pos_given;        /* --pos was given (refused with --pairs) */
 } tm_mine_opts_t;
 
 /* Options of "tripminer synth". */

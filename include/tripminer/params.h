@@ -41,6 +41,16 @@ typedef struct tm_mine_params {
      * are then not read. NULL: labels decide.
      */
     const char *pairs;
+    /*
+     * Choosing positives and negatives (docs/contract.md): which positive,
+     * the positive-aware margin, the pool of eligible negatives, and the
+     * seed of every random draw (sample, --pos random).
+     */
+    tm_pos_t pos;
+    int has_neg_margin;       /* --neg-margin given */
+    double neg_margin;
+    int64_t neg_pool;         /* the M nearest eligible; -1: all */
+    uint64_t seed;
 } tm_mine_params_t;
 
 /* How to run it: the output is the same bytes whatever these are. */
@@ -72,7 +82,17 @@ typedef struct tm_mine_summary {
     double seconds;
     int64_t num_reference;    /* rows of the reference (--reference), else 0 */
     int64_t num_pairs;        /* anchor pairs (--pairs), else 0 */
+    /* What the choice of negatives did (with the options of tm_params_choosing). */
+    int64_t short_anchors;    /* got fewer than K triplets, but some */
+    int64_t filtered_min_dist, filtered_margin, filtered_skip, filtered_pool;
 } tm_mine_summary_t;
+
+/*
+ * Whether p uses an option of the choice of positives and negatives
+ * (-s sample, --pos, --neg-margin, --neg-pool, --seed): then the run counts
+ * what each filter removed and records those options. Local.
+ */
+int tm_params_choosing(const tm_mine_params_t *p);
 
 /* The defaults of the contract (docs/contract.md). Local. */
 void tm_mine_params_default(tm_mine_params_t *p);

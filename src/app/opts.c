@@ -119,7 +119,8 @@ int tm_opts_parse_bytes(const char *s, int64_t *out)
 enum {
     M_INPUT, M_OUTPUT, M_EMB, M_LAB, M_STRATEGY, M_METRIC, M_NORMALIZE,
     M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
-    M_REFERENCE, M_REF_EMB, M_REF_LAB, M_PAIRS, M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
+    M_REFERENCE, M_REF_EMB, M_REF_LAB, M_PAIRS, M_POS, M_NEG_MARGIN, M_NEG_POOL, M_SEED,
+    M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
     M_QUIET, M_VERBOSE, M_FORCE, M_HELP
 };
 
@@ -141,6 +142,10 @@ static const tm_optdef_t mine_defs[] = {
     {"ref-embeddings", 0, 1, M_REF_EMB},
     {"ref-labels", 0, 1, M_REF_LAB},
     {"pairs", 0, 1, M_PAIRS},
+    {"pos", 0, 1, M_POS},
+    {"neg-margin", 0, 1, M_NEG_MARGIN},
+    {"neg-pool", 0, 1, M_NEG_POOL},
+    {"seed", 0, 1, M_SEED},
     {"chunk", 0, 1, M_CHUNK},
     {"threads", 0, 1, M_THREADS},
     {"mem-limit", 0, 1, M_MEM_LIMIT},
@@ -207,6 +212,18 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
     case M_REF_EMB: m->ref_emb_name = val; return 0;
     case M_REF_LAB: m->ref_lab_name = val; return 0;
     case M_PAIRS: m->pairs = val; return 0;
+    case M_POS:
+        o->pos_given = 1;
+        if (tm_pos_from_name(val, &m->pos) != 0)
+            return tm_err_set(err, TM_EUSAGE,
+                              "unknown positive '%s', expected hardest, easiest or random (%s %s)",
+                              val, cmd, name);
+        return 0;
+    case M_NEG_MARGIN:
+        m->has_neg_margin = 1;
+        return parse_dbl(cmd, name, val, -DBL_MAX, &m->neg_margin, err);
+    case M_NEG_POOL: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &m->neg_pool, err);
+    case M_SEED: return parse_u64(cmd, name, val, &m->seed, err);
     case M_CHUNK: return parse_i64(cmd, name, val, 1, TM_MAX_COUNT, &r->chunk, err);
     case M_THREADS: {
         if (strcmp(val, "auto") == 0) {
@@ -265,6 +282,12 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
     if (m->pairs != NULL && o->positives_given)
         return tm_err_set(err, TM_EUSAGE, "--positives does not apply with --pairs: each pair "
                           "names its one positive (mine)");
+    if (m->pairs != NULL && o->pos_given)
+        return tm_err_set(err, TM_EUSAGE, "--pos does not apply with --pairs: each pair names "
+                          "its one positive (mine)");
+    if (m->has_neg_margin && strcmp(m->strategy, "semihard") == 0)
+        return tm_err_set(err, TM_EUSAGE, "--neg-margin does not apply to semihard, whose "
+                          "negatives are chosen relative to each positive already (mine)");
     if (o->run.resume && o->run.checkpoint_dir == NULL)
         return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (mine)");
     return 0;
@@ -404,9 +427,25 @@ void tm_usage_mine(FILE *f)
 "      --normalize           L2-normalise every embedding on read [off]\n"
 "      --positives K         semihard: the K hardest positives per anchor,\n"
 "                            0 for all of them [0]\n"
-"      --negatives K         topk: the K nearest negatives per anchor [1]\n"
+"      --negatives K         topk: the K nearest negatives per anchor; sample:\n"
+"                            K drawn at random from the eligible ones [1]\n"
 "      --neg-min-dist X      ignore negatives closer than X [none]\n"
 "      --neg-skip R          then ignore the R nearest negatives [0]\n"
+"\n"
+"Choosing positives and negatives (in this order: --neg-min-dist, --neg-margin,\n"
+"--neg-skip, --neg-pool, then the strategy):\n"
+"      --pos P               hardest | easiest | random: the one positive of\n"
+"                            each anchor with hard, topk and sample [hardest]\n"
+"      --neg-margin X        ignore negatives with d(a,n) < d(a,p) + X, p the\n"
+"                            anchor's positive (any real X; not with semihard).\n"
+"                            With --pos hardest, every such triplet's hinge loss\n"
+"                            is at most margin - X: pair it with --pos easiest\n"
+"                            (or --pairs) [none]\n"
+"      --neg-pool M          only the M nearest negatives left are eligible\n"
+"                            (with --neg-skip R: the rank window [R, R+M));\n"
+"                            none: every one left [none]\n"
+"      --seed S              seed of -s sample and --pos random, 0 to 2^64 - 1;\n"
+"                            the draws depend only on it and the anchor [0]\n"
 "\n"
 "Queries against a reference set, and given pairs:\n"
 "      --reference FILE      anchors are the rows of -i, positives and negatives\n"

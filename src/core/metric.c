@@ -1,5 +1,5 @@
 /*
- * metric.c - names of the metrics and losses (tripminer/metric.h).
+ * metric.c - names of the metrics, losses and positive choices (tripminer/metric.h).
  */
 #include "tripminer/metric.h"
 
@@ -33,6 +33,23 @@ int tm_loss_from_name(const char *name, tm_loss_kind_t *l)
     for (unsigned k = 0; k < sizeof loss_names / sizeof *loss_names; k++)
         if (strcmp(name, loss_names[k]) == 0) {
             *l = (tm_loss_kind_t)k;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *const pos_names[] = {"hardest", "easiest", "random"};
+
+const char *tm_pos_name(tm_pos_t p)
+{
+    return (unsigned)p < sizeof pos_names / sizeof *pos_names ? pos_names[p] : "?";
+}
+
+int tm_pos_from_name(const char *name, tm_pos_t *p)
+{
+    for (unsigned k = 0; k < sizeof pos_names / sizeof *pos_names; k++)
+        if (strcmp(name, pos_names[k]) == 0) {
+            *p = (tm_pos_t)k;
             return 0;
         }
     return -1;

@@ -31,10 +31,15 @@ typedef struct tm_rows {
     /*
      * Anchors only, optional (--pairs): anchor a never takes as a
      * negative the candidates whose global indices are in
-     * xidx[xbeg[a] .. xend[a]), ascending (the other positives of its
+     * xidx[xbeg[a] .. xend[a]), ascending and distinct (the other positives of its
      * query, and the query itself). NULL: no such candidates.
      */
     const int64_t *xbeg, *xend, *xidx;
+    /*
+     * Anchors only: the key of each anchor's random draws (its global
+     * index, or its pair's row with --pairs); NULL: gid.
+     */
+    const int64_t *draw;
 } tm_rows_t;
 
 /* Whether anchor a of anch must not take candidate idx as a negative. */

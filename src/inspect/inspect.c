@@ -236,6 +236,8 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
             text_str(f, v->s);
         else if (v->type == TM_FT_F64)
             fprintf(f, "%.10g", v->f);
+        else if (v->type == TM_FT_U64)
+            fprintf(f, "%llu", (unsigned long long)v->u);
         else
             fprintf(f, "%lld", (long long)v->i);
         fputc('\n', f);
@@ -316,6 +318,8 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
             tm_json_str(f, v->s);
         else if (v->type == TM_FT_F64)
             tm_json_num(f, v->f);
+        else if (v->type == TM_FT_U64)
+            fprintf(f, "%llu", (unsigned long long)v->u);
         else
             fprintf(f, "%lld", (long long)v->i);
     }

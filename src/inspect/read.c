@@ -232,13 +232,15 @@ static int attr_str(hid_t file, const char *path, const char *name, char **out, 
 }
 
 static int attr_num(hid_t file, const char *path, const char *name, H5T_class_t want,
-                    void *out, tm_err_t *err)
+                    int unsigned_, void *out, tm_err_t *err)
 {
     hid_t ft;
     hid_t a = open_attr(file, path, name, want, &ft, err);
     if (a < 0)
         return err->code != 0 ? err->code : TM_EINPUT;
-    herr_t hr = H5Aread(a, want == H5T_INTEGER ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, out);
+    hid_t mem = want == H5T_INTEGER ? (unsigned_ ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64)
+                                    : H5T_NATIVE_DOUBLE;
+    herr_t hr = H5Aread(a, mem, out);
     tm_h5_close(ft);
     tm_h5_close(a);
     if (hr < 0) {
@@ -268,9 +270,11 @@ static int read_attrs(hid_t f, const char *path, tm_inspect_report_t *r, tm_err_
             rc = attr_str(f, path, fd->name, &s, err);
             v->s = s;
         } else if (fd->type == TM_FT_F64) {
-            rc = attr_num(f, path, fd->name, H5T_FLOAT, &v->f, err);
+            rc = attr_num(f, path, fd->name, H5T_FLOAT, 0, &v->f, err);
+        } else if (fd->type == TM_FT_U64) {
+            rc = attr_num(f, path, fd->name, H5T_INTEGER, 1, &v->u, err);
         } else {
-            rc = attr_num(f, path, fd->name, H5T_INTEGER, &v->i, err);
+            rc = attr_num(f, path, fd->name, H5T_INTEGER, 0, &v->i, err);
         }
     }
     return rc;
@@ -278,7 +282,7 @@ static int read_attrs(hid_t f, const char *path, tm_inspect_report_t *r, tm_err_
 
 static const tm_value_t *attr_of(const tm_inspect_report_t *r, const char *name)
 {
-    static const tm_value_t none = {TM_FT_STR, 1, "", 0.0, 0};
+    static const tm_value_t none = {TM_FT_STR, 1, "", 0.0, 0, 0};
     int k = tm_field_index(name);
     return k >= 0 ? &r->attr[k] : &none;
 }

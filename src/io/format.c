@@ -7,6 +7,7 @@
 #include "io/format.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #define J TM_FIELD_JSON
 #define REF TM_FIELD_WITH_REFERENCE
 #define PAIRS TM_FIELD_WITH_PAIRS
+#define CH TM_FIELD_WITH_CHOICE
 #define P(member, keep) TM_FROM_PARAMS, keep, offsetof(tm_mine_params_t, member), 0
 #define S(member, keep) TM_FROM_SUMMARY, keep, offsetof(tm_mine_summary_t, member), 0
 #define R(member, keep) TM_FROM_RECORD, keep, offsetof(tm_run_record_t, member), 0
@@ -77,6 +79,24 @@ const tm_field_t tm_fields[] = {
     {"ref_labels", TM_FT_STR, REF, P(ref_lab_name, TM_KEEP_STR),
      "the reference's labels dataset", 25},
     {"pairs", TM_FT_STR, PAIRS, P(pairs, TM_KEEP_STR), "the pairs dataset of the input", 26},
+    {"short_anchors", TM_FT_I64, A | J | CH, S(short_anchors, TM_KEEP_I64),
+     "anchors with some triplets but fewer than K", 0},
+    {"filtered_min_dist", TM_FT_I64, A | J | CH, S(filtered_min_dist, TM_KEEP_I64),
+     "(anchor, negative) pairs --neg-min-dist removed", 0},
+    {"filtered_margin", TM_FT_I64, A | J | CH, S(filtered_margin, TM_KEEP_I64),
+     "(anchor, negative) pairs --neg-margin removed", 0},
+    {"filtered_skip", TM_FT_I64, A | J | CH, S(filtered_skip, TM_KEEP_I64),
+     "(anchor, negative) pairs --neg-skip removed", 0},
+    {"filtered_pool", TM_FT_I64, A | J | CH, S(filtered_pool, TM_KEEP_I64),
+     "(anchor, negative) pairs beyond --neg-pool", 0},
+    {"pos", TM_FT_STR, A | J | CH, P(pos, TM_KEEP_POS), "the positive: hardest, easiest or random",
+     27},
+    {"seed", TM_FT_U64, A | J | CH, P(seed, TM_KEEP_U64), "the seed of the random draws", 28},
+    {"neg_margin", TM_FT_F64, A | J | CH, TM_FROM_PARAMS, TM_KEEP_NAN_F64,
+     offsetof(tm_mine_params_t, neg_margin), offsetof(tm_mine_params_t, has_neg_margin),
+     "negatives nearer than d(a,p) + this are ignored (NaN: none)", 29},
+    {"neg_pool", TM_FT_I64, A | J | CH, P(neg_pool, TM_KEEP_I64),
+     "the nearest negatives left that are eligible (-1: all)", 30},
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];
@@ -102,6 +122,8 @@ int tm_field_present(const tm_field_t *f, const tm_run_record_t *r)
     if ((f->flags & TM_FIELD_WITH_REFERENCE) && r->mine->reference == NULL)
         return 0;
     if ((f->flags & TM_FIELD_WITH_PAIRS) && r->mine->pairs == NULL)
+        return 0;
+    if ((f->flags & TM_FIELD_WITH_CHOICE) && !tm_params_choosing(r->mine))
         return 0;
     return 1;
 }
@@ -137,11 +159,22 @@ void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
         v->s = tm_loss_name(l);
         break;
     }
-    case TM_KEEP_OPT_F64: {
+    case TM_KEEP_OPT_F64:
+    case TM_KEEP_NAN_F64: {
         int has;
         memcpy(&has, base + f->off_has, sizeof has);
         memcpy(&v->f, at, sizeof v->f);
-        v->none = !has;
+        if (f->keep == TM_KEEP_OPT_F64)
+            v->none = !has;
+        else if (!has)
+            v->f = NAN;
+        break;
+    }
+    case TM_KEEP_U64: memcpy(&v->u, at, sizeof v->u); break;
+    case TM_KEEP_POS: {
+        tm_pos_t p;
+        memcpy(&p, at, sizeof p);
+        v->s = tm_pos_name(p);
         break;
     }
     }
@@ -156,6 +189,7 @@ static int dep_line(char *buf, size_t len, const char *name, const tm_value_t *v
     case TM_FT_STR: return snprintf(buf, len, "%s=%s\n", name, v->s);
     case TM_FT_F64: return snprintf(buf, len, "%s=%a\n", name, v->f);
     case TM_FT_I64: return snprintf(buf, len, "%s=%" PRId64 "\n", name, v->i);
+    case TM_FT_U64: return snprintf(buf, len, "%s=%" PRIu64 "\n", name, v->u);
     }
     return 0;
 }
@@ -209,6 +243,8 @@ void tm_fields_json(FILE *f, const tm_run_record_t *r)
             tm_json_str(f, v.s);
         else if (v.type == TM_FT_F64)
             tm_json_num(f, v.f);
+        else if (v.type == TM_FT_U64)
+            fprintf(f, "%" PRIu64, v.u);
         else
             fprintf(f, "%" PRId64, v.i);
     }

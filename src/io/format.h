@@ -26,7 +26,7 @@
 #include "tripminer/params.h"
 
 /* The type a field has in the file and in JSON. */
-typedef enum { TM_FT_STR, TM_FT_F64, TM_FT_I64 } tm_ftype_t;
+typedef enum { TM_FT_STR, TM_FT_F64, TM_FT_I64, TM_FT_U64 } tm_ftype_t;
 
 enum {
     TM_FIELD_ATTR = 1,
@@ -38,8 +38,9 @@ enum {
      */
     TM_FIELD_WITH_REFERENCE = 4,  /* --reference */
     TM_FIELD_WITH_PAIRS = 8,      /* --pairs */
+    TM_FIELD_WITH_CHOICE = 16,    /* an option of tm_params_choosing */
 };
-#define TM_FIELD_OPTIONAL (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS)
+#define TM_FIELD_OPTIONAL (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS | TM_FIELD_WITH_CHOICE)
 
 /* Everything a field's value may come from. */
 typedef struct tm_run_record {
@@ -59,6 +60,7 @@ typedef struct tm_value {
     const char *s;
     double f;
     int64_t i;
+    uint64_t u;
 } tm_value_t;
 
 /* Where a field's value is kept, and as what. */
@@ -72,6 +74,9 @@ typedef enum {
     TM_KEEP_METRIC,  /* tm_metric_t, by its name */
     TM_KEEP_LOSS,    /* tm_loss_kind_t, by its name */
     TM_KEEP_OPT_F64, /* double, present when the int at off_has is set */
+    TM_KEEP_NAN_F64, /* double, NaN unless the int at off_has is set */
+    TM_KEEP_U64,     /* uint64_t */
+    TM_KEEP_POS,     /* tm_pos_t, by its name */
 } tm_fkeep_t;
 
 typedef struct tm_field {

@@ -172,6 +172,11 @@ static int attr_i64(hid_t obj, const char *name, int64_t v)
     return attr_write(obj, name, H5T_NATIVE_INT64, &v);
 }
 
+static int attr_u64(hid_t obj, const char *name, uint64_t v)
+{
+    return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
+}
+
 /* The root attributes: the ATTR rows of the field table, in its order. */
 static int write_meta(const char *tmp, const tm_run_record_t *r)
 {
@@ -188,6 +193,7 @@ static int write_meta(const char *tmp, const tm_run_record_t *r)
         case TM_FT_STR: bad |= attr_str(f, tm_fields[k].name, v.s); break;
         case TM_FT_F64: bad |= attr_f64(f, tm_fields[k].name, v.f); break;
         case TM_FT_I64: bad |= attr_i64(f, tm_fields[k].name, v.i); break;
+        case TM_FT_U64: bad |= attr_u64(f, tm_fields[k].name, v.u); break;
         }
     }
     if (H5Fclose(f) < 0)

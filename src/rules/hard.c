@@ -5,6 +5,7 @@
 #include "rules/select.h"
 
 #include "rules/prefilter.h"
+#include "rules/pick.h"
 #include "rules/rule.h"
 
 #include <float.h>
@@ -250,7 +251,7 @@ int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out)
     return 0;
 }
 
-/* ---- the rule: plain, or the nearest list of one with negative filters --- */
+/* ---- the rule: plain, the nearest list with filters, or the choice ---------- */
 
 typedef struct hard_rule {
     /*
@@ -260,6 +261,7 @@ typedef struct hard_rule {
     int filtered;
     tm_hard_t plain;
     tm_nearest_t near;
+    tm_pick_t *pick;  /* an option of the choice (pick.h): two passes */
 } hard_rule_t;
 
 static int is_filtered(const tm_mine_params_t *p)
@@ -273,8 +275,15 @@ static int64_t filtered_cap(const tm_mine_params_t *p, const tm_rule_size_t *sz)
     return tm_rule_list_cap(p->neg_skip < INT64_MAX ? p->neg_skip + 1 : INT64_MAX, sz);
 }
 
+static int hard_passes(const tm_mine_params_t *p)
+{
+    return tm_params_choosing(p) ? 2 : 1;
+}
+
 static int64_t hard_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
+    if (tm_params_choosing(p))
+        return tm_pick_bytes(p, sz, 1, 0);
     if (is_filtered(p))
         return tm_nearest_bytes(sz->anchors, filtered_cap(p, sz));
     return tm_rule_bytes(sz->anchors, 2 * (int64_t)sizeof(tm_best_t), 0);
@@ -287,6 +296,7 @@ static void hard_destroy(void *vst)
         return;
     tm_hard_free(&st->plain);
     tm_nearest_free(&st->near);
+    tm_pick_destroy(st->pick);
     free(st);
 }
 
@@ -296,6 +306,8 @@ static int hard_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
+    if (tm_params_choosing(p))
+        return tm_pick_create(&st->pick, p, sz, 1, 0);
     st->filtered = is_filtered(p);
     if (!st->filtered)
         return tm_hard_init(&st->plain, sz->anchors);
@@ -303,28 +315,47 @@ static int hard_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     return tm_nearest_init(&st->near, sz->anchors, cap - p->neg_skip, tm_rule_negfilter(p));
 }
 
+static int hard_needs_tiles(const void *vst, int pass)
+{
+    const hard_rule_t *st = vst;
+    return st->pick != NULL ? tm_pick_needs_tiles(st->pick, pass) : 1;
+}
+
 static void hard_rule_update(void *vst, int pass, const tm_tile_t *t)
 {
-    (void)pass;
     hard_rule_t *st = vst;
-    if (st->filtered)
+    if (st->pick != NULL)
+        tm_pick_update(st->pick, pass, t);
+    else if (st->filtered)
         tm_nearest_update(&st->near, t);
     else
         tm_hard_update(&st->plain, t);
 }
 
+static int hard_begin_pass(void *vst, int pass, int rank, tm_err_t *err)
+{
+    hard_rule_t *st = vst;
+    (void)pass;
+    if (st->pick != NULL && tm_pick_begin2(st->pick) != 0)
+        return tm_err_set(err, TM_ENOMEM, "cannot start pass 2 (rank %d)", rank);
+    return 0;
+}
+
 static int hard_rule_finish(const void *vst, const int64_t *gid, tm_triplets_t *out)
 {
     const hard_rule_t *st = vst;
+    if (st->pick != NULL)
+        return tm_pick_finish(st->pick, gid, out);
     return st->filtered ? tm_nearest_finish(&st->near, gid, out)
                         : tm_hard_finish(&st->plain, gid, out);
 }
 
 static void hard_rule_save(const void *vst, int pass, tm_buf_t *b)
 {
-    (void)pass;
     const hard_rule_t *st = vst;
-    if (st->filtered)
+    if (st->pick != NULL)
+        tm_pick_save(st->pick, pass, b);
+    else if (st->filtered)
         tm_nearest_save(&st->near, b);
     else
         tm_hard_save(&st->plain, b);
@@ -332,26 +363,21 @@ static void hard_rule_save(const void *vst, int pass, tm_buf_t *b)
 
 static int hard_rule_load(void *vst, int pass, tm_buf_t *b)
 {
-    (void)pass;
     hard_rule_t *st = vst;
+    if (st->pick != NULL)
+        return tm_pick_load(st->pick, pass, b);
     return st->filtered ? tm_nearest_load(&st->near, b) : tm_hard_load(&st->plain, b);
-}
-
-static int always(const void *st, int pass)
-{
-    (void)st, (void)pass;
-    return 1;
 }
 
 const tm_rule_t tm_rule_hard = {
     .name = "hard",
-    .passes = 1,
+    .passes = hard_passes,
     .state_bytes = hard_bytes,
     .create = hard_create,
     .destroy = hard_destroy,
-    .needs_tiles = always,
+    .needs_tiles = hard_needs_tiles,
     .update = hard_rule_update,
-    .begin_pass = NULL,
+    .begin_pass = hard_begin_pass,
     .finish = hard_rule_finish,
     .save = hard_rule_save,
     .load = hard_rule_load,

@@ -50,7 +50,7 @@ void tm_nearest_free(tm_nearest_t *st)
 
 void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx)
 {
-    if (st->filter.has_min_dist && val < st->filter.min_dist)
+    if (val < tm_nearest_floor(st, a))
         return;
     tm_list_insert(st->neg + a * st->cap, &st->count[a], st->cap, (tm_entry_t){val, idx},
                    tm_entry_nearer);
@@ -75,8 +75,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
                         int64_t nc, const float *g, double *lo, double *hi)
 {
     const int64_t dim = anch->dim, cap = st->cap;
-    const int has_min = st->filter.has_min_dist;
-    const double min_dist = has_min ? st->filter.min_dist : -INFINITY;
+    const double min_dist = tm_nearest_floor(st, a);
     const float *arow = anch->emb + a * dim;
     const int64_t lab = anch->labels[a], self = anch->gid[a];
     const int64_t *clab = cand->labels + c0;
@@ -153,10 +152,10 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
         }
     }
 
-    const float tmin = st->filter.has_min_dist
-                           ? tm_key_thr_ge(kr, tm_fast_down(metric, st->filter.min_dist))
-                           : -INFINITY;
-    for (int q = 0; q < 2; q++)
+    const double floor = tm_nearest_floor(st, a);
+    const float tmin = floor > -INFINITY ? tm_key_thr_ge(kr, tm_fast_down(metric, floor))
+                                         : -INFINITY;
+    for (int q = 0; q < 2 && floor < INFINITY; q++)
         for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
             const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
             const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;

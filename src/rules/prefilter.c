@@ -283,6 +283,44 @@ static int64_t key_scan(const float *g, const float *kadd, const float *kmul, in
     return n;
 }
 
+__attribute__((target_clones("avx2", "default")))
+static int64_t key_count(const float *g, const float *kadd, const float *kmul, int64_t j0,
+                         int64_t j1, float below, float hi, int32_t *hits, int64_t *nhit)
+{
+    const v8f vb = {below, below, below, below, below, below, below, below};
+    const v8f vh = {hi, hi, hi, hi, hi, hi, hi, hi};
+    v8i acc = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t n = *nhit, j = j0;
+    for (; j + 8 <= j1; j += 8) {
+        v8f g8, a8, m8;
+        memcpy(&g8, g + j, sizeof g8);
+        memcpy(&a8, kadd + j, sizeof a8);
+        memcpy(&m8, kmul + j, sizeof m8);
+        const v8f t = a8 + m8 * g8;
+        const v8i lt = t < vb, band = (t >= vb) & (t <= vh);
+        acc -= lt; /* a true lane is -1 */
+        uint64_t w[4];
+        memcpy(w, &band, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) == 0)
+            continue;
+        for (int k = 0; k < 8; k++)
+            if (band[k])
+                hits[n++] = (int32_t)(j + k);
+    }
+    int64_t count = 0;
+    for (int k = 0; k < 8; k++)
+        count += acc[k];
+    for (; j < j1; j++) {
+        const float t = kadd[j] + kmul[j] * g[j];
+        if (t < below)
+            count++;
+        else if (t <= hi)
+            hits[n++] = (int32_t)j;
+    }
+    *nhit = n;
+    return count;
+}
+
 /* ---- double intervals ---------------------------------------------------- */
 
 __attribute__((target_clones("avx2", "default")))
@@ -381,6 +419,12 @@ int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_
                     float lo, float hi, float ge, int32_t *hits)
 {
     return key_scan(g, kadd, kmul, j0, j1, lo, hi, ge, hits);
+}
+
+int64_t tm_key_count(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                     float below, float hi, int32_t *hits, int64_t *nhit)
+{
+    return key_count(g, kadd, kmul, j0, j1, below, hi, hits, nhit);
 }
 
 uint64_t tm_row_blocks(const int64_t *clab, int64_t lab, const double *lo, const double *hi,

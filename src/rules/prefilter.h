@@ -153,6 +153,13 @@ void tm_key_minmax(const float *g, const float *kadd, const float *kmul, int64_t
 int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
                     float lo, float hi, float ge, int32_t *hits);
 
+/*
+ * Over [j0, j1): the number of keys t < below, and in hits (appended; the
+ * count in *nhit) the j whose key has below <= t <= hi. Local.
+ */
+int64_t tm_key_count(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
+                     float below, float hi, int32_t *hits, int64_t *nhit);
+
 /* Key ranges of a row: negatives [0, p0) and [p1, nc), positives [p0, p1) less self. */
 static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r[4][2])
 {

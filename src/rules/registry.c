@@ -16,6 +16,7 @@
     RULE(hard)         \
     RULE(semihard)     \
     RULE(topk)         \
+    RULE(sample)       \
     /* end of the list */
 
 #define DECLARE(name) extern const tm_rule_t tm_rule_##name;

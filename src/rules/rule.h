@@ -31,7 +31,9 @@ typedef struct tm_rule_size {
 
 typedef struct tm_rule {
     const char *name;  /* as --strategy and the output's strategy attribute spell it */
-    int passes;        /* passes over every candidate: 1 or 2 */
+
+    /* Passes over every candidate with these parameters: 1 or 2. */
+    int (*passes)(const tm_mine_params_t *p);
 
     /*
      * Bytes the state may take: charged against the budget before
@@ -51,7 +53,7 @@ typedef struct tm_rule {
 
     /*
      * Before pass (2 or more) starts from its beginning: 0, or an error
-     * with err saying what, naming rank. NULL for a rule of one pass.
+     * with err saying what, naming rank.
      */
     int (*begin_pass)(void *st, int pass, int rank, tm_err_t *err);
 

@@ -14,6 +14,7 @@
 #ifndef TM_RULES_SELECT_H
 #define TM_RULES_SELECT_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -88,12 +89,18 @@ void tm_hard_offer(tm_hard_t *st, int64_t anchor, int is_pos, double val, double
 
 /* ---- triplets as the rules produce them ----------------------------- */
 
+/* What the filters removed over the anchors, and the anchors short of K. */
+typedef struct tm_filtered {
+    int64_t short_anchors, min_dist, margin, skip, pool;
+} tm_filtered_t;
+
 /* A growing list of triplets with exact (double) distances. */
 typedef struct tm_triplets {
     int64_t m, cap;
     int64_t *idx;      /* m x 3: anchor, positive, negative */
     double *dap, *dan; /* m exact distances */
     int64_t skipped;   /* anchors that yielded nothing */
+    tm_filtered_t filtered; /* what the filters removed (choosing runs only) */
 } tm_triplets_t;
 
 /* Append one triplet. Returns 0 or TM_ENOMEM. Local. */
@@ -137,7 +144,20 @@ typedef struct tm_nearest {
     tm_entry_t *neg;  /* n x cap */
     int64_t *count;   /* entries held, per anchor */
     tm_entry_t *pos;  /* hardest positive per anchor; idx -1 if none */
+    /*
+     * Optional, set by the owner (not saved): per anchor, negatives below
+     * floor[a] are ignored instead of those below --neg-min-dist.
+     */
+    const double *floor;
 } tm_nearest_t;
+
+/* The smallest distance a negative of anchor a may have to be kept. */
+static inline double tm_nearest_floor(const tm_nearest_t *st, int64_t a)
+{
+    if (st->floor != NULL)
+        return st->floor[a];
+    return st->filter.has_min_dist ? st->filter.min_dist : -INFINITY;
+}
 
 /* Bytes of the state of n anchors keeping cap entries (INT64_MAX if huge). */
 int64_t tm_nearest_bytes(int64_t n, int64_t cap);
@@ -209,5 +229,48 @@ void tm_semi_offer2(tm_semi_t *st, int64_t a, double val, int64_t idx);
 
 /* Triplets: per anchor, hardest positive first. Local. */
 int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out);
+
+/*
+ * The same within a pool (--neg-pool): where last[a] has an index, it is
+ * the farthest eligible negative of anchor a, and a nearest negative above
+ * a positive that lies beyond it gives way to it. Local.
+ */
+int tm_semi_finish_pool(const tm_semi_t *st, const int64_t *gid, const tm_entry_t *last,
+                        tm_triplets_t *out);
+
+/* ---- what the negative filters remove (counts) ------------------------- */
+
+/*
+ * Per anchor, exactly: the negatives seen, and how many of them lie below
+ * t1 (--neg-min-dist, or -inf) and below t2[a] (the floor of the anchor:
+ * t1 raised by --neg-margin; NULL: t1). Anchors whose t2 is +inf (no
+ * positive) are passed over. Excluded candidates (--pairs) are no
+ * negatives.
+ */
+typedef struct tm_count {
+    int64_t n;
+    double t1;
+    const double *t2;      /* set by the owner, not saved */
+    int64_t *negs, *below1, *below2;
+} tm_count_t;
+
+int tm_count_init(tm_count_t *c, int64_t n, double t1);
+void tm_count_free(tm_count_t *c);
+void tm_count_save(const tm_count_t *c, tm_buf_t *b);
+int tm_count_load(tm_count_t *c, tm_buf_t *b);
+
+/* Count a tile (G needed). Local. */
+void tm_count_update(tm_count_t *c, const tm_tile_t *t);
+
+/* ---- the filters' counts and short anchors, as a run reports them ------- */
+
+/*
+ * The steps of the contract for one anchor with a positive: of its negs
+ * negatives, below1 fall to --neg-min-dist and below2 - below1 to
+ * --neg-margin, then skip (R) and pool (M, -1 for all) cut what is left.
+ * Adds to f and returns the number of eligible negatives.
+ */
+int64_t tm_filtered_add(tm_filtered_t *f, int64_t negs, int64_t below1, int64_t below2,
+                        int64_t skip, int64_t pool);
 
 #endif

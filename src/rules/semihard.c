@@ -348,6 +348,12 @@ void tm_semi_update2(tm_semi_t *st, const tm_tile_t *t)
 
 int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out)
 {
+    return tm_semi_finish_pool(st, gid, NULL, out);
+}
+
+int tm_semi_finish_pool(const tm_semi_t *st, const int64_t *gid, const tm_entry_t *last,
+                        tm_triplets_t *out)
+{
     for (int64_t a = 0; a < st->n; a++) {
         const int64_t np = st->npos[a];
         if (np == 0 || st->far[a].idx < 0) {
@@ -368,6 +374,10 @@ int tm_semi_finish(const tm_semi_t *st, const int64_t *gid, tm_triplets_t *out)
             /* Gap j holds negatives with t_{j-1} < d <= t_j: exactly the
              * gaps j > i lie above t_i. */
             tm_entry_t n = above.idx >= 0 ? above : st->far[a];
+            /* Past the pool: the nearest above is not eligible, the last one is. */
+            if (last != NULL && last[a].idx >= 0 &&
+                (above.idx < 0 || tm_entry_nearer(last[a], above)))
+                n = last[a];
             if (tm_triplets_push(out, gid[a], t[i].idx, n.idx, t[i].val, n.val) != 0)
                 return TM_ENOMEM;
         }
@@ -444,6 +454,28 @@ static int64_t semi_kpos(const tm_mine_params_t *p)
     return p->pairs != NULL ? 1 : p->positives;
 }
 
+/*
+ * The rule's state: the semi-hard lists, and with an option of the choice
+ * (tm_params_choosing) the counts of what the filters removed and, with
+ * --neg-pool M, the window of the skip + M nearest negatives, whose last
+ * one is the farthest eligible.
+ */
+typedef struct semi_rule {
+    tm_semi_t semi;
+    int choosing;
+    int64_t skip, pool;
+    double t1;
+    double *floor;      /* t1, or +inf for an anchor without positives */
+    tm_count_t cnt;
+    tm_nearest_t win;   /* cap skip + pool, with --neg-pool */
+} semi_rule_t;
+
+static int semi_passes(const tm_mine_params_t *p)
+{
+    (void)p;
+    return 2;
+}
+
 static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
     const int64_t n = sz->anchors, budget = sz->budget, kpos = semi_kpos(p);
@@ -455,48 +487,99 @@ static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
                         ? INT64_MAX
                         : tm_rule_bytes(n, 2 * kpos * (int64_t)sizeof(tm_entry_t), 0);
     int64_t base = tm_rule_bytes(n, per, 0);
+    if (tm_params_choosing(p)) {
+        int64_t win = 0;
+        if (p->neg_pool >= 0)
+            win = tm_nearest_bytes(n, tm_rule_list_cap(p->neg_skip > INT64_MAX - p->neg_pool
+                                                           ? INT64_MAX
+                                                           : p->neg_skip + p->neg_pool, sz));
+        const int64_t extra = tm_rule_bytes(n, 4 * 8, 0);
+        if (win == INT64_MAX || extra == INT64_MAX || base > INT64_MAX - win - extra)
+            return INT64_MAX;
+        base += win + extra;
+    }
     if (skipset == INT64_MAX || lists == INT64_MAX || base > INT64_MAX - skipset - lists)
         return INT64_MAX;
     return base + skipset + lists;
 }
 
+static void semi_destroy(void *vst)
+{
+    semi_rule_t *st = vst;
+    if (st == NULL)
+        return;
+    tm_semi_free(&st->semi);
+    free(st->floor);
+    tm_count_free(&st->cnt);
+    tm_nearest_free(&st->win);
+    free(st);
+}
+
 static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
     const int64_t n = sz->anchors, budget = sz->budget;
-    tm_semi_t *st = calloc(1, sizeof *st);
+    semi_rule_t *st = calloc(1, sizeof *st);
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
     /* Fixed lists were charged up front (semi_bytes); growing ones get half. */
     const int64_t kpos = semi_kpos(p);
-    return tm_semi_init(st, n, kpos, tm_rule_negfilter(p), kpos > 0 ? budget : budget / 2);
+    int rc = tm_semi_init(&st->semi, n, kpos, tm_rule_negfilter(p),
+                          kpos > 0 ? budget : budget / 2);
+    st->choosing = tm_params_choosing(p);
+    if (rc != 0 || !st->choosing)
+        return rc;
+    st->skip = p->neg_skip;
+    st->pool = p->neg_pool;
+    st->t1 = p->has_neg_min_dist ? p->neg_min_dist : -INFINITY;
+    st->floor = malloc((size_t)(n > 0 ? n : 1) * sizeof *st->floor);
+    if (st->floor == NULL || tm_count_init(&st->cnt, n, st->t1) != 0)
+        return TM_ENOMEM;
+    for (int64_t a = 0; a < n; a++)
+        st->floor[a] = INFINITY;
+    st->cnt.t2 = st->floor;
+    if (st->pool >= 0) {
+        const int64_t cap = tm_rule_list_cap(
+            p->neg_skip > INT64_MAX - p->neg_pool ? INT64_MAX : p->neg_skip + p->neg_pool, sz);
+        if (tm_nearest_init(&st->win, n, cap - p->neg_skip, tm_rule_negfilter(p)) != 0)
+            return TM_ENOMEM;
+        st->win.floor = st->floor;
+    }
+    return 0;
 }
 
-static void semi_destroy(void *st)
+static int semi_needs_tiles(const void *vst, int pass)
 {
-    if (st == NULL)
+    const semi_rule_t *st = vst;
+    return pass == 2 || tm_semi_pass1_needs_tiles(&st->semi);
+}
+
+static void semi_update(void *vst, int pass, const tm_tile_t *t)
+{
+    semi_rule_t *st = vst;
+    if (pass == 1) {
+        tm_semi_update1(&st->semi, t);
         return;
-    tm_semi_free(st);
-    free(st);
+    }
+    tm_semi_update2(&st->semi, t);
+    if (st->choosing)
+        tm_count_update(&st->cnt, t);
+    if (st->win.cap > 0)
+        tm_nearest_update(&st->win, t);
 }
 
-static int semi_needs_tiles(const void *st, int pass)
+/* The floors of pass 2: anchors without positives have nothing to count. */
+static void semi_floors(semi_rule_t *st)
 {
-    return pass == 2 || tm_semi_pass1_needs_tiles(st);
-}
-
-static void semi_update(void *st, int pass, const tm_tile_t *t)
-{
-    if (pass == 1)
-        tm_semi_update1(st, t);
-    else
-        tm_semi_update2(st, t);
+    for (int64_t a = 0; st->choosing && a < st->semi.n; a++)
+        st->floor[a] = st->semi.npos[a] > 0 ? st->t1 : INFINITY;
 }
 
 /* Between the passes: did every anchor's positives fit, then the gaps. */
 static int semi_begin_pass(void *vst, int pass, int rank, tm_err_t *err)
 {
-    tm_semi_t *st = vst;
+    semi_rule_t *rst = vst;
+    tm_semi_t *st = &rst->semi;
     (void)pass;
     if (st->overflow && st->kpos > 0)
         return tm_err_set(err, TM_ENOMEM,
@@ -513,27 +596,73 @@ static int semi_begin_pass(void *vst, int pass, int rank, tm_err_t *err)
                           (long long)st->budget, rank);
     if (tm_semi_begin2(st) != 0)
         return tm_err_set(err, TM_ENOMEM, "cannot allocate the semihard gaps (rank %d)", rank);
+    semi_floors(rst);
     return 0;
 }
 
-static int semi_rule_finish(const void *st, const int64_t *gid, tm_triplets_t *out)
+static int semi_rule_finish(const void *vst, const int64_t *gid, tm_triplets_t *out)
 {
-    return tm_semi_finish(st, gid, out);
+    const semi_rule_t *st = vst;
+    if (!st->choosing)
+        return tm_semi_finish(&st->semi, gid, out);
+    const int64_t n = st->semi.n;
+    tm_entry_t *last = malloc((size_t)(n > 0 ? n : 1) * sizeof *last);
+    if (last == NULL)
+        return TM_ENOMEM;
+    for (int64_t a = 0; a < n; a++) {
+        last[a] = (tm_entry_t){0.0, -1};
+        if (st->semi.npos[a] == 0)
+            continue;
+        tm_filtered_t f = {0, 0, 0, 0, 0};
+        const int64_t eligible = tm_filtered_add(&f, st->cnt.negs[a], st->cnt.below1[a],
+                                                 st->cnt.below1[a], st->skip, st->pool);
+        out->filtered.min_dist += f.min_dist;
+        out->filtered.skip += f.skip;
+        out->filtered.pool += f.pool;
+        /*
+         * Some cut by the pool: the farthest eligible one is the first of
+         * the window's last run of equal distances (ties: smaller index).
+         */
+        if (f.pool > 0 && eligible > 0) {
+            const tm_entry_t *w = st->win.neg + a * st->win.cap + st->skip;
+            int64_t i = eligible - 1;
+            while (i > 0 && w[i - 1].val == w[i].val)
+                i--;
+            last[a] = w[i];
+        }
+    }
+    int rc = tm_semi_finish_pool(&st->semi, gid, last, out);
+    free(last);
+    return rc;
 }
 
-static void semi_save(const void *st, int pass, tm_buf_t *b)
+static void semi_save(const void *vst, int pass, tm_buf_t *b)
 {
-    tm_semi_save(st, b, pass == 2);
+    const semi_rule_t *st = vst;
+    tm_semi_save(&st->semi, b, pass == 2);
+    if (pass == 2 && st->choosing)
+        tm_count_save(&st->cnt, b);
+    if (pass == 2 && st->win.cap > 0)
+        tm_nearest_save(&st->win, b);
 }
 
-static int semi_load(void *st, int pass, tm_buf_t *b)
+static int semi_load(void *vst, int pass, tm_buf_t *b)
 {
-    return tm_semi_load(st, b, pass == 2);
+    semi_rule_t *st = vst;
+    int rc = tm_semi_load(&st->semi, b, pass == 2);
+    if (rc != 0 || pass != 2)
+        return rc;
+    semi_floors(st);
+    if (st->choosing && tm_count_load(&st->cnt, b) != 0)
+        return TM_EINPUT;
+    if (st->win.cap > 0 && tm_nearest_load(&st->win, b) != 0)
+        return TM_EINPUT;
+    return 0;
 }
 
 const tm_rule_t tm_rule_semihard = {
     .name = "semihard",
-    .passes = 2,
+    .passes = semi_passes,
     .state_bytes = semi_bytes,
     .create = semi_create,
     .destroy = semi_destroy,

@@ -3,6 +3,7 @@
  */
 #include "run/budget.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 #include "dist/exchange.h"
@@ -35,14 +36,19 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     const tm_rule_size_t sz = {need->anchors, need->candidates, budget};
     const int64_t state = rule->state_bytes(mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
+    /* A pool of M per anchor is what usually does not fit: say so. */
+    char pool[160] = "";
+    if (mine->neg_pool >= 0)
+        snprintf(pool, sizeof pool, "; --neg-pool %lld keeps that many negatives per anchor: "
+                 "lower it or use more ranks", (long long)mine->neg_pool);
     if (run->chunk > 0) {
         if (fixed <= budget)
             return run->chunk;
         tm_err_set(err, TM_ENOMEM,
                    "the memory budget of %lld bytes per rank is too small: the shard and the "
-                   "state of the %s rule take %s%lld (--mem-limit)",
+                   "state of the %s rule take %s%lld (--mem-limit%s)",
                    (long long)budget, rule->name, fixed == INT64_MAX ? "more than " : "",
-                   (long long)fixed);
+                   (long long)fixed, pool);
         return -1;
     }
     int64_t left = fixed >= budget ? -1 : (budget - fixed) / 2;
@@ -52,8 +58,8 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     if (left < least) {
         tm_err_set(err, TM_ENOMEM,
                    "the memory budget of %lld bytes per rank is too small: the shard and its "
-                   "state take %lld and the exchange at least %lld more (--mem-limit)",
-                   (long long)budget, (long long)fixed, (long long)least);
+                   "state take %lld and the exchange at least %lld more (--mem-limit%s)",
+                   (long long)budget, (long long)fixed, (long long)least, pool);
         return -1;
     }
     if (left > TM_MAX_BUF_BYTES)

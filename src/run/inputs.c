@@ -27,7 +27,7 @@ void tm_inputs_anchors(const tm_inputs_t *in, tm_rows_t *rows)
 {
     const tm_shard_t *s = &in->anch;
     *rows = (tm_rows_t){s->n, s->dim, s->emb, s->labels, in->self, s->sqnorm, in->norm,
-                        NULL, NULL, in->xbeg, in->xend, in->xidx};
+                        NULL, NULL, in->xbeg, in->xend, in->xidx, in->draw};
 }
 
 int tm_inputs_fill(void *ctx, int64_t first, int64_t count, float *emb, int64_t *labels,
@@ -43,6 +43,7 @@ void tm_inputs_free(tm_inputs_t *in)
     tm_h5rows_close(in->reader);
     free(in->out);
     free(in->self);
+    free(in->draw);
     free(in->norm);
     free(in->xbeg);
     free(in->xend);
@@ -57,10 +58,12 @@ static int anchor_arrays(tm_inputs_t *in, int self_is_own)
     if (in->out == NULL)
         in->out = alloc_i64(s->n);
     in->self = alloc_i64(s->n);
+    in->draw = alloc_i64(s->n);
     in->norm = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof(double));
-    if (in->out == NULL || in->self == NULL || in->norm == NULL)
+    if (in->out == NULL || in->self == NULL || in->draw == NULL || in->norm == NULL)
         return TM_ENOMEM;
     for (int64_t i = 0; i < s->n; i++) {
+        in->draw[i] = s->lo + i; /* the row of -i, or the pair's row */
         if (self_is_own)
             in->out[i] = s->lo + i;
         in->self[i] = self_is_own ? s->lo + i : -1;

@@ -36,6 +36,7 @@ typedef struct tm_inputs {
     tm_h5rows_t *reader;
     int64_t *out;             /* per anchor: its index in column 0 of the triplets */
     int64_t *self;            /* per anchor: itself among the candidates, or -1 */
+    int64_t *draw;            /* per anchor: the key of its random draws */
     double *norm;             /* per anchor */
     int64_t *xbeg, *xend;     /* per anchor: its excluded candidates in xidx (--pairs) */
     int64_t *xidx;

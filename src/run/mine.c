@@ -292,7 +292,7 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
                       (long long)rounds, j->pass);
     tm_heard_wait(&j->heard, 1, &req);
     tm_watchdog_leave();
-    if (want == 0 || (next == rounds && j->pass == j->rule->passes))
+    if (want == 0 || (next == rounds && j->pass == j->rule->passes(j->mine)))
         return 0; /* nothing to do, or nothing left to save for */
     tm_buf_t state = {0, 0, 0, 0, 0};
     j->rule->save(j->state, j->pass, &state);
@@ -361,7 +361,7 @@ static int run_pass(job_t *j, int64_t first, tm_err_t *err)
 
 static int mine_passes(job_t *j, tm_err_t *err)
 {
-    const int passes = j->rule->passes;
+    const int passes = j->rule->passes(j->mine);
     const int first_pass = j->run->resume ? j->info.pos.pass : 1;
     const int64_t rounds = tm_exchange_rounds(j->x);
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
@@ -429,6 +429,10 @@ static int finish(job_t *j, tm_err_t *err)
         return rc;
     if (tm_loss_stats_reduce(&local, &total, j->comm) != 0)
         return tm_err_set(err, TM_EMPI, "MPI_Reduce of the loss statistics failed");
+    const tm_filtered_t *f = &j->trip.filtered;
+    int64_t mine[5] = {f->short_anchors, f->min_dist, f->margin, f->skip, f->pool}, sums[5];
+    if (MPI_Reduce(mine, sums, 5, MPI_INT64_T, MPI_SUM, 0, j->comm) != MPI_SUCCESS)
+        return tm_err_set(err, TM_EMPI, "MPI_Reduce of the filter counts failed");
     if (j->rank == 0) {
         tm_mine_summary_t *s = j->sum;
         s->num_triplets = total.num_triplets;
@@ -438,6 +442,11 @@ static int finish(job_t *j, tm_err_t *err)
         s->loss_mean = total.num_triplets > 0 ? s->loss_sum / (double)total.num_triplets : 0.0;
         s->loss_mean_active =
             total.active_triplets > 0 ? s->loss_sum / (double)total.active_triplets : 0.0;
+        s->short_anchors = sums[0];
+        s->filtered_min_dist = sums[1];
+        s->filtered_margin = sums[2];
+        s->filtered_skip = sums[3];
+        s->filtered_pool = sums[4];
     }
     return 0;
 }

@@ -20,7 +20,10 @@ void tm_mine_params_default(tm_mine_params_t *p)
     p->margin = 0.2;
     p->loss = TM_LOSS_HINGE;
     p->negatives = 1;
+    p->pos = TM_POS_HARDEST;
+    p->neg_pool = -1;
 }
+
 
 void tm_run_params_default(tm_run_params_t *r)
 {

@@ -85,6 +85,15 @@ static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, c
     SAME_NUM(mine.has_neg_min_dist);
     SAME_NUM(mine.neg_min_dist);
     SAME_NUM(mine.neg_skip);
+    SAME_STR(mine.reference);
+    SAME_STR(mine.ref_emb_name);
+    SAME_STR(mine.ref_lab_name);
+    SAME_STR(mine.pairs);
+    SAME_NUM(mine.pos);
+    SAME_NUM(mine.has_neg_margin);
+    SAME_NUM(mine.neg_margin);
+    SAME_NUM(mine.neg_pool);
+    ck_assert_msg(got->mine.seed == want->mine.seed, "%s: seed differs", ctx);
     SAME_NUM(run.chunk);
     SAME_NUM(run.threads);
     SAME_NUM(run.stall_timeout);
@@ -215,7 +224,8 @@ enum {
     C_SQEUCLIDEAN, C_NORMALIZE, C_MARGIN, C_MARGIN0, C_SOFTPLUS, C_HINGE, C_POSITIVES,
     C_NEGATIVES, C_NEG_MIN_DIST, C_NEG_SKIP, C_CHUNK, C_THREADS, C_MEM_LIMIT, C_CKPT,
     C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE, C_THREADS_AUTO, C_STALL,
-    C_STALL0, C_REFERENCE, C_REF_EMB, C_REF_LAB, C_PAIRS
+    C_STALL0, C_REFERENCE, C_REF_EMB, C_REF_LAB, C_PAIRS, C_POS_EASIEST, C_POS_RANDOM,
+    C_POS_HARDEST, C_NEG_MARGIN, C_NEG_MARGIN_NEG, C_NEG_POOL, C_SEED, C_SAMPLE
 };
 
 static const mine_case_t mine_cases[] = {
@@ -255,6 +265,14 @@ static const mine_case_t mine_cases[] = {
     {"ref-embeddings", 0, "ref/emb", "--reference=r.h5", C_REF_EMB},
     {"ref-labels", 0, "ref/lab", "--reference=r.h5", C_REF_LAB},
     {"pairs", 0, "qrels", NULL, C_PAIRS},
+    {"pos", 0, "easiest", NULL, C_POS_EASIEST},
+    {"pos", 0, "random", NULL, C_POS_RANDOM},
+    {"pos", 0, "hardest", "--pos=random", C_POS_HARDEST},
+    {"neg-margin", 0, "0.05", NULL, C_NEG_MARGIN},
+    {"neg-margin", 0, "-0.25", NULL, C_NEG_MARGIN_NEG},
+    {"neg-pool", 0, "100", NULL, C_NEG_POOL},
+    {"seed", 0, "18446744073709551615", NULL, C_SEED},
+    {"strategy", 's', "sample", NULL, C_SAMPLE},
 };
 
 #define N_MINE_CASES ((int)(sizeof mine_cases / sizeof mine_cases[0]))
@@ -278,7 +296,7 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_MARGIN0: w->mine.margin = 0.0; break;
     case C_SOFTPLUS: w->mine.loss = TM_LOSS_SOFTPLUS; break;
     case C_HINGE: w->mine.loss = TM_LOSS_HINGE; break;
-    case C_POSITIVES: w->mine.positives = 4; break;
+    case C_POSITIVES: w->mine.positives = 4; w->positives_given = 1; break;
     case C_NEGATIVES: w->mine.negatives = 7; break;
     case C_NEG_MIN_DIST: w->mine.has_neg_min_dist = 1; w->mine.neg_min_dist = 0.125; break;
     case C_NEG_SKIP: w->mine.neg_skip = 3; break;
@@ -299,6 +317,14 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_REF_EMB: w->mine.reference = "r.h5"; w->mine.ref_emb_name = "ref/emb"; break;
     case C_REF_LAB: w->mine.reference = "r.h5"; w->mine.ref_lab_name = "ref/lab"; break;
     case C_PAIRS: w->mine.pairs = "qrels"; break;
+    case C_POS_EASIEST: w->mine.pos = TM_POS_EASIEST; w->pos_given = 1; break;
+    case C_POS_RANDOM: w->mine.pos = TM_POS_RANDOM; w->pos_given = 1; break;
+    case C_POS_HARDEST: w->mine.pos = TM_POS_HARDEST; w->pos_given = 1; break;
+    case C_NEG_MARGIN: w->mine.has_neg_margin = 1; w->mine.neg_margin = 0.05; break;
+    case C_NEG_MARGIN_NEG: w->mine.has_neg_margin = 1; w->mine.neg_margin = -0.25; break;
+    case C_NEG_POOL: w->mine.neg_pool = 100; break;
+    case C_SEED: w->mine.seed = UINT64_MAX; break;
+    case C_SAMPLE: w->mine.strategy = "sample"; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -499,6 +525,15 @@ static const bad_t mine_bad[] = {
     {{"in.h5", "-o", "b", NULL}, "in.h5", NULL},
     {{"-i", "a", "-o", "b", "--resume", NULL}, "--resume", "--checkpoint"},
     {{"-i", "", "-o", "b", NULL}, "-i", NULL},
+    {{"-i", "a", "-o", "b", "--neg-pool", "0", NULL}, "--neg-pool", NULL},
+    {{"-i", "a", "-o", "b", "-s", "sample", "--negatives", "0", NULL}, "--negatives", NULL},
+    {{"-i", "a", "-o", "b", "-s", "semihard", "--neg-margin", "0.1", NULL}, "--neg-margin",
+     "semihard"},
+    {{"-i", "a", "-o", "b", "--pairs", "p", "--pos", "easiest", NULL}, "--pos", "--pairs"},
+    {{"-i", "a", "-o", "b", "--pairs", "p", "--positives", "2", NULL}, "--positives", "--pairs"},
+    {{"-i", "a", "-o", "b", "--pos", "middle", NULL}, "--pos", "middle"},
+    {{"-i", "a", "-o", "b", "--seed", "-1", NULL}, "--seed", NULL},
+    {{"-i", "a", "-o", "b", "--neg-margin", "nan", NULL}, "--neg-margin", NULL},
 };
 
 #define N_MINE_BAD ((int)(sizeof mine_bad / sizeof mine_bad[0]))

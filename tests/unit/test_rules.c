@@ -6,11 +6,13 @@
  * here, with candidates split into blocks of random sizes in random order.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
+#include "rules/pick.h"
 #include "rules/rule.h"
 #include "rules/select.h"
 
@@ -300,66 +302,125 @@ static int cmp_far(const void *x, const void *y)
 }
 
 /* The rules the brute force knows. */
-typedef enum { BRUTE_HARD, BRUTE_SEMIHARD, BRUTE_TOPK } brute_rule_t;
+typedef enum { BRUTE_HARD, BRUTE_SEMIHARD, BRUTE_TOPK, BRUTE_SAMPLE } brute_rule_t;
+
+/* The positive --pos chooses among P (np > 0), as the contract says. */
+static tm_entry_t brute_positive(const tm_entry_t *P, int np, const tm_mine_params_t *p,
+                                 int64_t key)
+{
+    tm_entry_t best = P[0];
+    const uint64_t dk = tm_draw_key(p->seed, TM_DRAW_POSITIVE, key);
+    for (int i = 1; i < np; i++) {
+        int better;
+        if (p->pos == TM_POS_HARDEST)
+            better = cmp_far(&P[i], &best) < 0;
+        else if (p->pos == TM_POS_EASIEST)
+            better = nearer(&P[i], &best);
+        else
+            better = tm_draw(dk, P[i].idx) < tm_draw(dk, best.idx) ||
+                     (tm_draw(dk, P[i].idx) == tm_draw(dk, best.idx) && P[i].idx < best.idx);
+        if (better)
+            best = P[i];
+    }
+    return best;
+}
 
 /*
- * The rule's choice for one anchor (output index a) from its positives P
- * and its negatives N past --neg-min-dist (both unsorted; sorted here).
+ * The rule's choice for one anchor (output index a, draws keyed by key)
+ * from its positives P and every negative N (unsorted; sorted here),
+ * straight from the steps of docs/contract.md.
  */
-static void brute_one(int64_t a, tm_entry_t *P, int np, tm_entry_t *N, int nn, brute_rule_t s,
-                      int64_t k, int64_t kpos, tm_negfilter_t f, tm_triplets_t *out)
+static void brute_one(int64_t a, int64_t key, tm_entry_t *P, int np, tm_entry_t *N, int nn,
+                      brute_rule_t s, const tm_mine_params_t *p, tm_triplets_t *out)
 {
-    {
-        qsort(P, (size_t)np, sizeof *P, cmp_far);
-        qsort(N, (size_t)nn, sizeof *N, cmp_near);
-        int skip = (int)(f.skip < nn ? f.skip : nn);
-        tm_entry_t *neg = N + skip;
-        nn -= skip;
-        if (np == 0 || nn == 0) {
-            out->skipped++;
-            return;
-        }
-        if (s == BRUTE_HARD) {
-            tm_triplets_push(out, a, P[0].idx, neg[0].idx, P[0].val, neg[0].val);
-        } else if (s == BRUTE_TOPK) {
-            for (int i = 0; i < nn && i < k; i++)
-                tm_triplets_push(out, a, P[0].idx, neg[i].idx, P[0].val, neg[i].val);
-        } else {
-            int use = kpos > 0 && kpos < np ? (int)kpos : np;
-            for (int i = 0; i < use; i++) {
-                const tm_entry_t *best = NULL;
-                for (int j = 0; j < nn; j++)
-                    if (neg[j].val > P[i].val && (best == NULL || nearer(&neg[j], best)))
-                        best = &neg[j];
-                if (best == NULL) {
-                    best = &neg[0];
-                    for (int j = 1; j < nn; j++)
-                        if (cmp_far(&neg[j], best) < 0)
-                            best = &neg[j];
-                }
-                tm_triplets_push(out, a, P[i].idx, best->idx, P[i].val, best->val);
+    const int choose = tm_params_choosing(p);
+    if (np == 0) {
+        out->skipped++;
+        return;
+    }
+    qsort(P, (size_t)np, sizeof *P, cmp_far);
+    const tm_entry_t pos = choose && s != BRUTE_SEMIHARD ? brute_positive(P, np, p, key) : P[0];
+    const double fl1 = p->has_neg_min_dist ? p->neg_min_dist : -INFINITY;
+    double fl2 = fl1;
+    if (p->has_neg_margin && s != BRUTE_SEMIHARD && pos.val + p->neg_margin > fl2)
+        fl2 = pos.val + p->neg_margin;
+    int b1 = 0, b2 = 0, m = 0;
+    for (int j = 0; j < nn; j++) {
+        if (N[j].val < fl1)
+            b1++;
+        if (N[j].val < fl2)
+            b2++;
+        else
+            N[m++] = N[j];
+    }
+    qsort(N, (size_t)m, sizeof *N, cmp_near);
+    const int skip = (int)(p->neg_skip < m ? p->neg_skip : m);
+    const int after = m - skip;
+    const int ne = p->neg_pool >= 0 && p->neg_pool < after ? (int)p->neg_pool : after;
+    if (choose) {
+        out->filtered.min_dist += b1;
+        out->filtered.margin += b2 - b1;
+        out->filtered.skip += skip;
+        out->filtered.pool += after - ne;
+    }
+    const tm_entry_t *neg = N + skip;
+    if (ne == 0) {
+        out->skipped++;
+        return;
+    }
+    const int64_t k = p->negatives;
+    if (s == BRUTE_HARD) {
+        tm_triplets_push(out, a, pos.idx, neg[0].idx, pos.val, neg[0].val);
+    } else if (s == BRUTE_TOPK || s == BRUTE_SAMPLE) {
+        const int take = k < ne ? (int)k : ne;
+        if (choose && take < k)
+            out->filtered.short_anchors++;
+        const uint64_t dk = tm_draw_key(p->seed, TM_DRAW_NEGATIVE, key);
+        for (int i = 0; i < ne; i++) {
+            /* sample: the take of smallest (draw, index), here by counting. */
+            int before = 0;
+            for (int j = 0; s == BRUTE_SAMPLE && j < ne; j++) {
+                const uint64_t hj = tm_draw(dk, neg[j].idx), hi = tm_draw(dk, neg[i].idx);
+                before += hj < hi || (hj == hi && neg[j].idx < neg[i].idx);
             }
+            if (s == BRUTE_SAMPLE ? before < take : i < take)
+                tm_triplets_push(out, a, pos.idx, neg[i].idx, pos.val, neg[i].val);
+        }
+    } else {
+        const int use = p->positives > 0 && p->positives < np ? (int)p->positives : np;
+        for (int i = 0; i < use; i++) {
+            const tm_entry_t *best = NULL;
+            for (int j = 0; j < ne; j++)
+                if (neg[j].val > P[i].val && (best == NULL || nearer(&neg[j], best)))
+                    best = &neg[j];
+            if (best == NULL) {
+                best = &neg[0];
+                for (int j = 1; j < ne; j++)
+                    if (cmp_far(&neg[j], best) < 0)
+                        best = &neg[j];
+            }
+            tm_triplets_push(out, a, P[i].idx, best->idx, P[i].val, best->val);
         }
     }
 }
 
 /* Brute force of every rule, straight from docs/contract.md. */
-static void brute(const dataset_t *d, tm_metric_t m, brute_rule_t s, int64_t k, int64_t kpos,
-                  tm_negfilter_t f, tm_triplets_t *out)
+static void brute(const dataset_t *d, brute_rule_t s, const tm_mine_params_t *p,
+                  tm_triplets_t *out)
 {
     for (int a = 0; a < RN; a++) {
         tm_entry_t P[RN], N[RN];
         int np = 0, nn = 0;
         for (int c = 0; c < RN; c++) {
-            double v = dist(m, d->emb + a * RD, d->emb + c * RD);
+            double v = dist(p->metric, d->emb + a * RD, d->emb + c * RD);
             if (d->lab[c] == d->lab[a]) {
                 if (c != a)
                     P[np++] = (tm_entry_t){v, c};
-            } else if (!f.has_min_dist || v >= f.min_dist) {
+            } else {
                 N[nn++] = (tm_entry_t){v, c};
             }
         }
-        brute_one(a, P, np, N, nn, s, k, kpos, f, out);
+        brute_one(a, a, P, np, N, nn, s, p, out);
     }
 }
 
@@ -375,20 +436,18 @@ static int paired(const int64_t *pq, const int64_t *pp, int64_t q, int64_t c)
 }
 
 /* The brute force of pairs: P = {p}; N = rows no pair gives q, nor q itself. */
-static void brute_pairs(const dataset_t *d, const int64_t *pq, const int64_t *pp, tm_metric_t m,
-                        brute_rule_t s, int64_t k, tm_negfilter_t f, tm_triplets_t *out)
+static void brute_pairs(const dataset_t *d, const int64_t *pq, const int64_t *pp, brute_rule_t s,
+                        const tm_mine_params_t *p, tm_triplets_t *out)
 {
     for (int j = 0; j < NPAIRS; j++) {
         tm_entry_t P[1], N[RN];
         const float *q = d->emb + pq[j] * RD;
-        P[0] = (tm_entry_t){dist(m, q, d->emb + pp[j] * RD), pp[j]};
+        P[0] = (tm_entry_t){dist(p->metric, q, d->emb + pp[j] * RD), pp[j]};
         int nn = 0;
-        for (int c = 0; c < RN; c++) {
-            double v = dist(m, q, d->emb + c * RD);
-            if (c != pq[j] && !paired(pq, pp, pq[j], c) && (!f.has_min_dist || v >= f.min_dist))
-                N[nn++] = (tm_entry_t){v, c};
-        }
-        brute_one(pq[j], P, 1, N, nn, s, k, 0, f, out);
+        for (int c = 0; c < RN; c++)
+            if (c != pq[j] && !paired(pq, pp, pq[j], c))
+                N[nn++] = (tm_entry_t){dist(p->metric, q, d->emb + c * RD), c};
+        brute_one(pq[j], j, P, 1, N, nn, s, p, out);
     }
 }
 
@@ -436,10 +495,10 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         perm.sq[i] = d->sq[order[i]];
         perm.nrm[i] = d->nrm[order[i]];
     }
-    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL, NULL};
     if (stream_anch != NULL)
         anch = *stream_anch;
-    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL, NULL};
     if (keyed) {
         tm_rows_keys(m, &cand, kadd, kmul);
         cand.kadd = kadd;
@@ -492,6 +551,14 @@ static void compare(const tm_triplets_t *want, const tm_triplets_t *got, const c
     ck_assert_msg(want->m == got->m, "%s: %lld triplets, expected %lld", what, (long long)got->m,
                   (long long)want->m);
     ck_assert_int_eq(want->skipped, got->skipped);
+    ck_assert_msg(memcmp(&want->filtered, &got->filtered, sizeof want->filtered) == 0,
+                  "%s: filtered short %lld min %lld margin %lld skip %lld pool %lld, expected "
+                  "%lld %lld %lld %lld %lld", what, (long long)got->filtered.short_anchors,
+                  (long long)got->filtered.min_dist, (long long)got->filtered.margin,
+                  (long long)got->filtered.skip, (long long)got->filtered.pool,
+                  (long long)want->filtered.short_anchors, (long long)want->filtered.min_dist,
+                  (long long)want->filtered.margin, (long long)want->filtered.skip,
+                  (long long)want->filtered.pool);
     for (int64_t i = 0; i < want->m; i++) {
         ck_assert_msg(memcmp(want->idx + 3 * i, got->idx + 3 * i, 3 * sizeof(int64_t)) == 0,
                       "%s: triplet %lld is (%lld, %lld, %lld), expected (%lld, %lld, %lld)", what,
@@ -505,6 +572,20 @@ static void compare(const tm_triplets_t *want, const tm_triplets_t *got, const c
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};
 
+/* The parameters of a plain run (no option of the choice). */
+static tm_mine_params_t plain_params(tm_metric_t m, int64_t k, int64_t kpos, tm_negfilter_t f)
+{
+    tm_mine_params_t p;
+    tm_mine_params_default(&p);
+    p.metric = m;
+    p.negatives = k;
+    p.positives = kpos;
+    p.has_neg_min_dist = f.has_min_dist;
+    p.neg_min_dist = f.min_dist;
+    p.neg_skip = f.skip;
+    return p;
+}
+
 START_TEST(random_topk_and_filtered_hard)
 {
     static dataset_t d;
@@ -517,7 +598,8 @@ START_TEST(random_topk_and_filtered_hard)
         for (int k = 1; k <= 4; k += 3) {
             tm_triplets_t want = {0}, got = {0};
             brute_rule_t s = k == 1 ? BRUTE_HARD : BRUTE_TOPK;
-            brute(&d, m, s, k, 0, filters[fi % 4], &want);
+            const tm_mine_params_t pp = plain_params(m, k, 0, filters[fi % 4]);
+            brute(&d, s, &pp, &want);
             tm_nearest_t st;
             ck_assert_int_eq(tm_nearest_init(&st, RN, k, filters[fi % 4]), 0);
             stream(&d, m, &r, &st, 1, upd_nearest, keyed);
@@ -543,7 +625,8 @@ START_TEST(random_semihard)
         const int keyed = fi >= 3;
         for (int64_t kpos = 0; kpos <= 3; kpos += 3) {
             tm_triplets_t want = {0}, got = {0};
-            brute(&d, m, BRUTE_SEMIHARD, 0, kpos, filters[fi % 3], &want);
+            const tm_mine_params_t pp = plain_params(m, 1, kpos, filters[fi % 3]);
+            brute(&d, BRUTE_SEMIHARD, &pp, &want);
             tm_semi_t st;
             ck_assert_int_eq(tm_semi_init(&st, RN, kpos, filters[fi % 3], 0), 0);
             stream(&d, m, &r, &st, 1, upd_semi, keyed);
@@ -584,6 +667,7 @@ static const struct {
     {"hard", BRUTE_HARD},
     {"semihard", BRUTE_SEMIHARD},
     {"topk", BRUTE_TOPK},
+    {"sample", BRUTE_SAMPLE},
 };
 #define NRULE_ROWS (sizeof rule_rows / sizeof rule_rows[0])
 
@@ -593,9 +677,9 @@ START_TEST(registry_has_rows)
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
         ck_assert_msg(rule != NULL, "no rule '%s' in the registry", rule_rows[k].name);
-        ck_assert_msg(rule->passes >= 1 && rule->create && rule->destroy && rule->needs_tiles &&
+        ck_assert_msg(rule->passes != NULL && rule->create && rule->destroy && rule->needs_tiles &&
                           rule->update && rule->finish && rule->save && rule->load &&
-                          (rule->passes == 1 || rule->begin_pass),
+                          rule->begin_pass,
                       "rule '%s' lacks a hook", rule->name);
     }
 }
@@ -642,7 +726,7 @@ START_TEST(every_rule_through_its_hooks)
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         cur_rule = tm_rule_find(rule_rows[k].name);
-        for (int fi = 0; fi < 8; fi++) {
+        for (int fi = 0; fi < 14; fi++) {
             tm_negfilter_t f = filters[fi % 3];
             tm_mine_params_t p;
             tm_mine_params_default(&p);
@@ -656,13 +740,24 @@ START_TEST(every_rule_through_its_hooks)
             p.has_neg_min_dist = f.has_min_dist;
             p.neg_min_dist = f.min_dist;
             p.neg_skip = f.skip;
+            /* 8 and up: the choice of positives and negatives. */
+            if (fi >= 8) {
+                p.pos = (tm_pos_t)(fi % 3);
+                p.seed = (uint64_t)fi * 977;
+                p.neg_pool = fi % 4 == 0 ? -1 : fi % 4 == 1 ? 1 : 4 + fi;
+                p.negatives = fi == 12 ? 2 * RN : p.negatives + 1;
+                if (fi % 2 == 0 && rule_rows[k].brute != BRUTE_SEMIHARD) {
+                    p.has_neg_margin = 1;
+                    p.neg_margin = fi == 10 ? -0.3 : 0.25;
+                }
+            }
             const tm_rule_size_t sz = {RN, RN, (int64_t)1 << 30};
             ck_assert_int_lt(cur_rule->state_bytes(&p, &sz), INT64_MAX);
             tm_triplets_t want = {0}, got = {0};
-            brute(&d, m, rule_rows[k].brute, p.negatives, p.positives, f, &want);
+            brute(&d, rule_rows[k].brute, &p, &want);
             void *st = NULL;
             ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
-            for (int pass = 1; pass <= cur_rule->passes; pass++) {
+            for (int pass = 1; pass <= cur_rule->passes(&p); pass++) {
                 tm_err_t err;
                 tm_err_clear(&err);
                 if (pass > 1)
@@ -671,7 +766,9 @@ START_TEST(every_rule_through_its_hooks)
                 st = reload(cur_rule, st, pass, &p);
             }
             ck_assert_int_eq(cur_rule->finish(st, d.gid, &got), 0);
-            compare(&want, &got, cur_rule->name);
+            char what[64];
+            snprintf(what, sizeof what, "%s, case %d", cur_rule->name, fi);
+            compare(&want, &got, what);
             cur_rule->destroy(st);
             tm_triplets_free(&want);
             tm_triplets_free(&got);
@@ -724,13 +821,22 @@ START_TEST(every_rule_with_pairs)
             if (pq[i] == pq[j])
                 xidx[nx++] = pp[i];
         qsort(xidx + xbeg[j], (size_t)(nx - xbeg[j]), sizeof *xidx, cmp_i64);
+        int64_t u = xbeg[j]; /* distinct, as run/inputs.c makes them */
+        for (int64_t i = xbeg[j]; i < nx; i++)
+            if (i == xbeg[j] || xidx[i] != xidx[u - 1])
+                xidx[u++] = xidx[i];
+        nx = u;
         xend[j] = nx;
     }
-    const tm_rows_t anch = {NPAIRS, RD, emb, pp, self, sq, nrm, NULL, NULL, xbeg, xend, xidx};
+    int64_t rowkey[NPAIRS];
+    for (int j = 0; j < NPAIRS; j++)
+        rowkey[j] = j;
+    const tm_rows_t anch = {NPAIRS, RD, emb, pp, self, sq, nrm, NULL, NULL, xbeg, xend, xidx,
+                            rowkey};
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         cur_rule = tm_rule_find(rule_rows[k].name);
-        for (int fi = 0; fi < 6; fi++) {
+        for (int fi = 0; fi < 9; fi++) {
             tm_negfilter_t f = filters[fi % 3];
             tm_mine_params_t p;
             tm_mine_params_default(&p);
@@ -741,13 +847,21 @@ START_TEST(every_rule_with_pairs)
             p.has_neg_min_dist = f.has_min_dist;
             p.neg_min_dist = f.min_dist;
             p.neg_skip = f.skip;
+            if (fi >= 6) { /* the choice: pool, seed, margin (not semihard) */
+                p.neg_pool = fi == 6 ? 3 : -1;
+                p.seed = 31 + (uint64_t)fi;
+                if (rule_rows[k].brute != BRUTE_SEMIHARD) {
+                    p.has_neg_margin = 1;
+                    p.neg_margin = fi == 8 ? -0.2 : 0.1;
+                }
+            }
             const tm_rule_size_t sz = {NPAIRS, RN, (int64_t)1 << 30};
             tm_triplets_t want = {0}, got = {0};
-            brute_pairs(&d, pq, pp, m, rule_rows[k].brute, p.negatives, f, &want);
+            brute_pairs(&d, pq, pp, rule_rows[k].brute, &p, &want);
             void *st = NULL;
             ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
             stream_anch = &anch;
-            for (int pass = 1; pass <= cur_rule->passes; pass++) {
+            for (int pass = 1; pass <= cur_rule->passes(&p); pass++) {
                 tm_err_t err;
                 tm_err_clear(&err);
                 if (pass > 1)
@@ -756,11 +870,104 @@ START_TEST(every_rule_with_pairs)
             }
             stream_anch = NULL;
             ck_assert_int_eq(cur_rule->finish(st, pq, &got), 0);
-            compare(&want, &got, cur_rule->name);
+            char what[64];
+            snprintf(what, sizeof what, "%s with pairs, case %d", cur_rule->name, fi);
+            compare(&want, &got, what);
             cur_rule->destroy(st);
             tm_triplets_free(&want);
             tm_triplets_free(&got);
         }
+    }
+}
+END_TEST
+
+/*
+ * sample draws uniformly from the pool: 4000 anchors (distinct draw keys)
+ * at 0 against one positive and 20 negatives at distances 1..20, with
+ * --neg-skip 3 --neg-pool 10, so the eligible ones are at ranks 3..12. Over
+ * the anchors, each rank is drawn K/10 of the time: a chi-square test with
+ * a fixed seed (so it cannot flake) at the 0.1 % level; and another seed
+ * gives other draws.
+ */
+enum { UA = 4000, UC = 21 };
+
+static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t *first)
+{
+    static float aemb[UA], cemb[UC], G[UA * UC];
+    static int64_t alab[UA], agid[UA], aself[UA], clab[UC], cgid[UC];
+    static double asq[UA], anrm[UA], csq[UC], cnrm[UC], scratch[3 * UC];
+    for (int i = 0; i < UA; i++)
+        aemb[i] = 0.0f, alab[i] = 0, agid[i] = i, aself[i] = -1, asq[i] = anrm[i] = 0.0;
+    for (int c = 0; c < UC; c++) {
+        cemb[c] = (float)c;
+        clab[c] = c == 0 ? 0 : 1;
+        cgid[c] = c;
+        csq[c] = (double)c * c;
+        cnrm[c] = c;
+    }
+    const tm_rows_t anch = {UA, 1, aemb, alab, aself, asq, anrm, NULL, NULL, NULL, NULL, NULL,
+                            agid};
+    const tm_rows_t cand = {UC, 1, cemb, clab, cgid, csq, cnrm, NULL, NULL, NULL, NULL, NULL, NULL};
+    tm_mine_params_t p;
+    tm_mine_params_default(&p);
+    p.strategy = "sample";
+    p.negatives = k;
+    p.neg_skip = 3;
+    p.neg_pool = 10;
+    p.seed = seed;
+    const tm_rule_t *rule = tm_rule_find("sample");
+    const tm_rule_size_t sz = {UA, UC, (int64_t)1 << 30};
+    void *st = NULL;
+    ck_assert_int_eq(rule->create(&st, &p, &sz), 0);
+    tm_kern_gram(aemb, UA, cemb, UC, 1, G);
+    tm_err_t err;
+    tm_err_clear(&err);
+    for (int pass = 1; pass <= 2; pass++) {
+        if (pass == 2)
+            ck_assert_int_eq(rule->begin_pass(st, 2, 0, &err), 0);
+        const tm_tile_t t = {TM_METRIC_SQEUCLIDEAN, tm_kern_bound(1), &anch, 0, UA, &cand, 0, UC,
+                             rule->needs_tiles(st, pass) ? G : NULL, scratch};
+        rule->update(st, pass, &t);
+    }
+    tm_triplets_t out = {0};
+    ck_assert_int_eq(rule->finish(st, agid, &out), 0);
+    ck_assert_int_eq(out.m, UA * k);
+    for (int c = 0; c < UC; c++)
+        counts[c] = 0;
+    for (int64_t i = 0; i < out.m; i++) {
+        ck_assert(i % k == 0 || out.idx[3 * i + 2] > out.idx[3 * (i - 1) + 2]); /* nearest first */
+        counts[out.idx[3 * i + 2]]++;
+        if (i % k == 0)
+            first[i / k] = out.idx[3 * i + 2];
+    }
+    ck_assert_int_eq(out.filtered.skip, 3 * UA);
+    ck_assert_int_eq(out.filtered.pool, 7 * UA);
+    tm_triplets_free(&out);
+    rule->destroy(st);
+}
+
+START_TEST(sample_is_uniform_over_the_pool)
+{
+    static int64_t first[UA], other[UA];
+    for (int64_t k = 1; k <= 3; k += 2) {
+        int64_t counts[UC];
+        sample_counts(k, 12345, counts, first);
+        const double expect = (double)UA * (double)k / 10.0;
+        double chi2 = 0.0;
+        for (int c = 1; c < UC; c++) {
+            const int eligible = c >= 4 && c <= 13; /* ranks 3..12 of the negatives 1..20 */
+            ck_assert_msg(eligible || counts[c] == 0, "negative %d drawn but not eligible", c);
+            if (eligible)
+                chi2 += ((double)counts[c] - expect) * ((double)counts[c] - expect) / expect;
+        }
+        /* 9 degrees of freedom: P(chi2 > 27.88) = 0.001. */
+        ck_assert_msg(chi2 < 27.88, "K = %lld: chi-square %.2f over the pool", (long long)k, chi2);
+        int64_t counts2[UC], same = 0;
+        sample_counts(k, 54321, counts2, other);
+        for (int i = 0; i < UA; i++)
+            same += first[i] == other[i];
+        ck_assert_msg(same < UA / 2, "another seed gave the same first draw for %lld of %d anchors",
+                      (long long)same, UA);
     }
 }
 END_TEST
@@ -789,6 +996,7 @@ static Suite *rules_suite(void)
     tcase_add_loop_test(rnd, random_semihard, 0, 6);
     tcase_add_loop_test(rnd, every_rule_through_its_hooks, 0, 3);
     tcase_add_loop_test(rnd, every_rule_with_pairs, 0, 6);
+    tcase_add_test(rnd, sample_is_uniform_over_the_pool);
     suite_add_tcase(s, rnd);
     return s;
 }

@@ -177,7 +177,7 @@ static void dset_gather(dset_t *out, const dset_t *src, const int64_t *idx, int6
 
 static tm_rows_t dset_rows(const dset_t *s)
 {
-    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm, NULL, NULL, NULL, NULL, NULL, NULL};
     return r;
 }
 
