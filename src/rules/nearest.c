@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rules/prefilter.h"
 #include "rules/rule.h"
@@ -52,8 +53,25 @@ void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx)
 {
     if (val < tm_nearest_floor(st, a))
         return;
-    tm_list_insert(st->neg + a * st->cap, &st->count[a], st->cap, (tm_entry_t){val, idx},
-                   tm_entry_nearer);
+    /* tm_list_insert with the order written in (the hot path of large lists). */
+    tm_entry_t *list = st->neg + a * st->cap;
+    const int64_t cap = st->cap, c = st->count[a];
+    const tm_entry_t e = {val, idx};
+    if (cap <= 0 || (c == cap && !tm_entry_nearer(e, list[c - 1])))
+        return;
+    /* The first entry e is nearer than, among the ones that may move (no branches). */
+    const int64_t last = c < cap ? c : cap - 1;
+    int64_t lo = 0, len = last;
+    while (len > 0) {
+        const int64_t half = len >> 1;
+        const int after = !tm_entry_nearer(e, list[lo + half]);
+        lo = after ? lo + half + 1 : lo;
+        len = after ? len - half - 1 : half;
+    }
+    memmove(list + lo + 1, list + lo, (size_t)(last - lo) * sizeof *list);
+    list[lo] = e;
+    if (c < cap)
+        st->count[a] = c + 1;
 }
 
 void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx)
@@ -101,13 +119,40 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
                     continue;
                 double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
                 tm_nearest_offer_neg(st, a, val, cand->gid[c]);
-            } else if (cand->gid[c] != self) {
+            } else if (cand->gid[c] != self && !st->negatives_only) {
                 if (st->pos[a].idx >= 0 && hi[j] < st->pos[a].val)
                     continue;
                 double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
                 tm_nearest_offer_pos(st, a, val, cand->gid[c]);
             }
         }
+    }
+}
+
+/* Score the hits exactly (four at a time) and offer them as negatives. */
+static void offer_negatives(tm_nearest_t *st, tm_metric_t metric, const tm_rows_t *anch,
+                            int64_t a, const float *arow, const tm_rows_t *cand, int64_t c0,
+                            const int32_t *hits, int64_t nhit)
+{
+    const int64_t dim = anch->dim;
+    int64_t k = 0;
+    for (; k + 4 <= nhit; k += 4) {
+        const float *rows[4];
+        double val[4];
+        for (int u = 0; u < 4; u++)
+            rows[u] = cand->emb + (c0 + hits[k + u]) * dim;
+        tm_exact_dist4(metric, arow, rows, dim, val);
+        for (int u = 0; u < 4; u++) {
+            const int64_t idx = cand->gid[c0 + hits[k + u]];
+            if (!tm_rows_excluded(anch, a, idx))
+                tm_nearest_offer_neg(st, a, val[u], idx);
+        }
+    }
+    for (; k < nhit; k++) {
+        const int64_t c = c0 + hits[k];
+        if (!tm_rows_excluded(anch, a, cand->gid[c]))
+            tm_nearest_offer_neg(st, a, tm_exact_dist(metric, arow, cand->emb + c * dim, dim),
+                                 cand->gid[c]);
     }
 }
 
@@ -128,7 +173,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
     tm_keyrow_ranges(kr, nc, r);
 
     float tpos = -INFINITY, mn, mx;
-    for (int q = 2; q < 4; q++)
+    for (int q = 2; q < 4 && !st->negatives_only; q++)
         if (r[q][0] < r[q][1]) {
             tm_key_minmax(g, kadd, kmul, r[q][0], r[q][1], &mn, &mx);
             tpos = mx > tpos ? mx : tpos;
@@ -155,20 +200,25 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
     const double floor = tm_nearest_floor(st, a);
     const float tmin = floor > -INFINITY ? tm_key_thr_ge(kr, tm_fast_down(metric, floor))
                                          : -INFINITY;
+    /*
+     * Hits wait in hits[0 .. pending) until four can be scored at once
+     * (tm_exact_dist4); a block scanned meanwhile sees a gate that has not
+     * yet tightened for them, which only lets more through.
+     */
+    int64_t pending = 0;
     for (int q = 0; q < 2 && floor < INFINITY; q++)
         for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
             const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
             const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
             const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
-            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
-            for (int64_t k = 0; k < nhit; k++) {
-                const int64_t c = c0 + hits[k];
-                if (tm_rows_excluded(anch, a, cand->gid[c]))
-                    continue;
-                double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
-                tm_nearest_offer_neg(st, a, val, cand->gid[c]);
-            }
+            pending += tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits + pending);
+            const int64_t done = pending - pending % 4;
+            offer_negatives(st, metric, anch, a, arow, cand, c0, hits, done);
+            for (int64_t k = done; k < pending; k++)
+                hits[k - done] = hits[k];
+            pending -= done;
         }
+    offer_negatives(st, metric, anch, a, arow, cand, c0, hits, pending);
 }
 
 static void nearest_keys(void *st, const tm_rowctx_t *r)

@@ -123,6 +123,7 @@ int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_siz
         tm_count_init(&st->cnt, n, st->t1) != 0)
         return TM_ENOMEM;
     st->near.floor = st->floor;
+    st->near.negatives_only = 1; /* pass 1 chose the positive */
     st->cnt.t2 = st->floor;
     if (draws_all(p, sample)) {
         st->hcap = tm_rule_list_cap(add_cap(k, p->neg_skip), sz);
@@ -150,23 +151,28 @@ static double exact(const tm_tile_t *t, int64_t a, int64_t c)
     return tm_exact_dist(t->metric, t->anch->emb + a * dim, t->cand->emb + c * dim, dim);
 }
 
+/* The farthest or the nearest positive so far (--pos hardest, easiest). */
+static void offer_distance(tm_pick_t *st, int64_t a, tm_entry_t e)
+{
+    tm_entry_t *best = &st->pos[a];
+    if (best->idx < 0 || (st->rule == TM_POS_HARDEST ? tm_entry_farther(e, *best)
+                                                     : tm_entry_nearer(e, *best)))
+        *best = e;
+}
+
+/* The positive of smallest draw so far (--pos random). */
 static void offer_positive(tm_pick_t *st, const tm_tile_t *t, int64_t a, int64_t c,
                            uint64_t pkey)
 {
     tm_entry_t *best = &st->pos[a];
     const int64_t idx = t->cand->gid[c];
-    if (st->rule == TM_POS_RANDOM) {
+    {
         const uint64_t h = tm_draw(pkey, idx);
         if (best->idx >= 0 && (h > st->pdraw[a] || (h == st->pdraw[a] && idx > best->idx)))
             return;
         *best = (tm_entry_t){exact(t, a, c), idx};
         st->pdraw[a] = h;
-        return;
     }
-    const tm_entry_t e = {exact(t, a, c), idx};
-    if (best->idx < 0 || (st->rule == TM_POS_HARDEST ? tm_entry_farther(e, *best)
-                                                     : tm_entry_nearer(e, *best)))
-        *best = e;
 }
 
 static void update1(tm_pick_t *st, const tm_tile_t *t)
@@ -180,9 +186,34 @@ static void update1(tm_pick_t *st, const tm_tile_t *t)
         int64_t j0 = t->c0, j1 = t->c1;
         if (cand->kadd != NULL) /* ordered by label: the positives are one range */
             tm_label_range(cand, t->c0, t->c1, lab, &j0, &j1);
-        for (int64_t c = j0; c < j1; c++)
-            if (cand->labels[c] == lab && cand->gid[c] != self)
-                offer_positive(st, t, a, c, pkey);
+        if (st->rule == TM_POS_RANDOM) {
+            for (int64_t c = j0; c < j1; c++)
+                if (cand->labels[c] == lab && cand->gid[c] != self)
+                    offer_positive(st, t, a, c, pkey);
+            continue;
+        }
+        /* The farthest or nearest: every positive's distance, four at a time. */
+        int64_t batch[4];
+        int nb = 0;
+        for (int64_t c = j0; c <= j1; c++) {
+            if (c < j1 && cand->labels[c] == lab && cand->gid[c] != self)
+                batch[nb++] = c;
+            if (nb == 4 || (c == j1 && nb > 0)) {
+                double val[4];
+                if (nb == 4) {
+                    const float *rows[4];
+                    for (int q = 0; q < 4; q++)
+                        rows[q] = cand->emb + batch[q] * anch->dim;
+                    tm_exact_dist4(t->metric, anch->emb + a * anch->dim, rows, anch->dim, val);
+                } else {
+                    for (int q = 0; q < nb; q++)
+                        val[q] = exact(t, a, batch[q]);
+                }
+                for (int q = 0; q < nb; q++)
+                    offer_distance(st, a, (tm_entry_t){val[q], cand->gid[batch[q]]});
+                nb = 0;
+            }
+        }
     }
 }
 

@@ -149,6 +149,7 @@ typedef struct tm_nearest {
      * floor[a] are ignored instead of those below --neg-min-dist.
      */
     const double *floor;
+    int negatives_only;  /* set by the owner: pos is not kept (it has its own) */
 } tm_nearest_t;
 
 /* The smallest distance a negative of anchor a may have to be kept. */

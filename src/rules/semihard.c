@@ -544,6 +544,7 @@ static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size
         if (tm_nearest_init(&st->win, n, cap - p->neg_skip, tm_rule_negfilter(p)) != 0)
             return TM_ENOMEM;
         st->win.floor = st->floor;
+        st->win.negatives_only = 1;
     }
     return 0;
 }

@@ -5,10 +5,15 @@
  * same stored type and identical bytes. Every root attribute of docs/contract.md must
  * exist in both files; the values of `ranks`, `input` and `version` are not
  * compared, strings and int64 values must be equal, doubles equal exactly or,
- * with --tol REL, within a relative tolerance. The attributes of the optional
- * modes (`reference`, `num_reference`, `num_pairs`) may be absent from both
- * files; one that only one file has is a difference, and when both have it,
- * it is compared like the others (`reference`, a path, only for its type).
+ * with --tol REL, within a relative tolerance; two NaNs are equal (an unset
+ * `neg_margin` is NaN). The attributes of the optional modes (`reference`,
+ * `num_reference`, `num_pairs`) and of the options of choosing positives and
+ * negatives (`short_anchors`, `filtered_min_dist`, `filtered_margin`,
+ * `filtered_skip`, `filtered_pool`, `pos`, `seed`, `neg_margin`, `neg_pool`)
+ * may be absent from both files; one that only one file has is a
+ * difference, and when both have it, it is compared like the others
+ * (`reference`, a path, only for its type; `seed` as an unsigned 64-bit
+ * integer, which it must be stored as).
  *
  * Exit status: 0 equal, 1 different (each difference on stderr), 2 usage
  * error or a file that cannot be opened.
@@ -27,7 +32,7 @@
 
 enum { EXIT_DIFF = 1, EXIT_USAGE = 2 };
 
-enum attr_kind { ATTR_STRING, ATTR_INT64, ATTR_DOUBLE };
+enum attr_kind { ATTR_STRING, ATTR_INT64, ATTR_UINT64, ATTR_DOUBLE };
 
 struct attr_spec {
     const char *name;
@@ -56,6 +61,15 @@ static const struct attr_spec attr_specs[] = {
     {"reference", ATTR_STRING, 0, 1},
     {"num_reference", ATTR_INT64, 1, 1},
     {"num_pairs", ATTR_INT64, 1, 1},
+    {"short_anchors", ATTR_INT64, 1, 1},
+    {"filtered_min_dist", ATTR_INT64, 1, 1},
+    {"filtered_margin", ATTR_INT64, 1, 1},
+    {"filtered_skip", ATTR_INT64, 1, 1},
+    {"filtered_pool", ATTR_INT64, 1, 1},
+    {"pos", ATTR_STRING, 1, 1},
+    {"seed", ATTR_UINT64, 1, 1},
+    {"neg_margin", ATTR_DOUBLE, 1, 1},
+    {"neg_pool", ATTR_INT64, 1, 1},
 };
 
 /* One of the two files under comparison. */
@@ -290,6 +304,7 @@ struct attr_value {
     H5T_cset_t cset;
     char *str;
     int64_t i;
+    uint64_t u;
     double d;
 };
 
@@ -354,6 +369,21 @@ static struct attr_value read_attr(const struct side *s, const struct attr_spec 
         if (!v.ok) {
             report("%s: cannot read attribute '%s'", s->path, spec->name);
         }
+    } else if (spec->kind == ATTR_UINT64) {
+        if (c != H5T_INTEGER) {
+            report("%s: attribute '%s' has class %s, expected integer", s->path, spec->name,
+                   class_name(c));
+            goto done;
+        }
+        if (H5Tget_sign(ft) != H5T_SGN_NONE) {
+            report("%s: attribute '%s' is a signed integer, expected unsigned", s->path,
+                   spec->name);
+            goto done;
+        }
+        v.ok = H5Aread(at, H5T_NATIVE_UINT64, &v.u) >= 0;
+        if (!v.ok) {
+            report("%s: cannot read attribute '%s'", s->path, spec->name);
+        }
     } else {
         if (c != H5T_FLOAT) {
             report("%s: attribute '%s' has class %s, expected float", s->path, spec->name,
@@ -413,9 +443,18 @@ static void compare_attrs(const struct side *a, const struct side *b, int have_t
                     report("attribute '%s': %lld in %s, %lld in %s", spec->name,
                            (long long)va.i, a->path, (long long)vb.i, b->path);
                 }
+            } else if (spec->kind == ATTR_UINT64) {
+                if (va.u != vb.u) {
+                    report("attribute '%s': %llu in %s, %llu in %s", spec->name,
+                           (unsigned long long)va.u, a->path, (unsigned long long)vb.u, b->path);
+                }
             } else {
                 int equal;
-                if (have_tol) {
+                if (isnan(va.d) || isnan(vb.d)) {
+                    equal = isnan(va.d) && isnan(vb.d);
+                } else if (va.d == vb.d) {
+                    equal = 1; /* Also two equal infinities, which --tol would refuse. */
+                } else if (have_tol) {
                     double scale = fmax(fabs(va.d), fabs(vb.d));
                     equal = fabs(va.d - vb.d) <= tol * scale + 1e-300;
                 } else {

@@ -7,12 +7,22 @@
  * an output file in the format of docs/contract.md. It shares no code with the library on
  * purpose: the tests compare the library's output against this one.
  *
- * Every strategy (hard, semihard, topk) and both negative filters
- * (--neg-min-dist, then --neg-skip) are here. Orders are found the naive
- * way: an item's place in an order is the number of items that come before
- * it, counted by a full scan, so no sort routine (and no comparator shared
- * with anyone) decides anything. Quadratic per anchor, cubic overall: meant
- * for test sets of a few hundred rows.
+ * Every strategy (hard, semihard, topk, sample), the choice of the one
+ * positive (--pos hardest|easiest|random) and every negative filter, in the
+ * contract's order (--neg-min-dist, --neg-margin, --neg-skip, --neg-pool)
+ * are here. Orders are found the naive way: an item's place in an order is
+ * the number of items that come before it, counted by a full scan, so no
+ * sort routine (and no comparator shared with anyone) decides anything.
+ * Quadratic per anchor, cubic overall: meant for test sets of a few hundred
+ * rows.
+ *
+ * The random choices (-s sample, --pos random) come from the documented
+ * counter-based generator, written out here again: mix64 is the SplitMix64
+ * finaliser, an anchor's key is mix64(seed ^ mix64(stream ^ mix64(anchor)))
+ * with stream 1 for its positive and 2 for its negatives, and candidate
+ * idx draws mix64(key ^ idx * 0xd1b54a32d192ed03). The candidates with the
+ * smallest (draw, index) win. The anchor is its global row, or with --pairs
+ * the pair's row.
  *
  * The anchors are always the rows of -i. The candidates (the rows positives
  * and negatives come from) are the rows of -i too, or the rows of the
@@ -38,9 +48,13 @@
 /* Exit statuses, as the library uses them: 1 for a failure, 2 for usage. */
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-enum strategy { STRAT_HARD, STRAT_SEMIHARD, STRAT_TOPK };
+enum strategy { STRAT_HARD, STRAT_SEMIHARD, STRAT_TOPK, STRAT_SAMPLE };
 enum metric { METRIC_SQEUCLIDEAN, METRIC_EUCLIDEAN, METRIC_COSINE };
 enum loss_kind { LOSS_HINGE, LOSS_SOFTPLUS };
+enum pos_rule { POS_HARDEST, POS_EASIEST, POS_RANDOM };
+
+/* The streams of the generator: one for the positive, one for the negatives. */
+enum { STREAM_POSITIVE = 1, STREAM_NEGATIVE = 2 };
 
 /* The parsed command line. */
 struct options {
@@ -59,10 +73,16 @@ struct options {
     double margin;
     int64_t positives;    /* semihard: the K hardest positives; 0 = all. */
     int has_positives;    /* Whether --positives was given. */
-    int64_t negatives;    /* topk: K negatives per anchor, >= 1. */
+    int64_t negatives;    /* topk, sample: K negatives per anchor, >= 1. */
     int has_neg_min_dist; /* Whether --neg-min-dist was given. */
     double neg_min_dist;  /* Drop negatives with d < this. */
+    int has_neg_margin;   /* Whether --neg-margin was given. */
+    double neg_margin;    /* Then drop negatives with d < d(a,p) + this. */
     int64_t neg_skip;     /* Then drop this many nearest negatives. */
+    int64_t neg_pool;     /* Then only this many are eligible; -1 = all. */
+    enum pos_rule pos;    /* The one positive of hard, topk and sample. */
+    int has_pos;          /* Whether --pos was given (refused with --pairs). */
+    uint64_t seed;        /* Key of the draws of sample and --pos random. */
     int64_t dist_pair[2]; /* --distance I J: rows to measure, or -1. */
 };
 
@@ -89,11 +109,17 @@ struct result {
     double *d_an;
     double *loss;
     int64_t skipped;
+    int64_t short_anchors;     /* topk, sample: anchors with 1..K-1 eligible. */
+    int64_t filtered_min_dist; /* What each negative filter removed, summed */
+    int64_t filtered_margin;   /* over the anchors that have a positive. */
+    int64_t filtered_skip;
+    int64_t filtered_pool;
 };
 
-static const char *const strategy_names[] = {"hard", "semihard", "topk"};
+static const char *const strategy_names[] = {"hard", "semihard", "topk", "sample"};
 static const char *const metric_names[] = {"sqeuclidean", "euclidean", "cosine"};
 static const char *const loss_names[] = {"hinge", "softplus"};
+static const char *const pos_names[] = {"hardest", "easiest", "random"};
 
 /* Prints a failure message to stderr and exits with the given status. */
 _Noreturn static void die(int status, const char *fmt, ...)
@@ -119,10 +145,13 @@ static void *xmalloc(size_t bytes)
 static void usage(FILE *out)
 {
     fputs("usage: tm_ref -i IN.h5 -o OUT.h5 [--embeddings NAME] [--labels NAME]\n"
-          "              [-s hard|semihard|topk] [--metric sqeuclidean|euclidean|cosine]\n"
+          "              [-s hard|semihard|topk|sample]\n"
+          "              [--metric sqeuclidean|euclidean|cosine]\n"
           "              [--normalize] [--margin A] [--loss hinge|softplus]\n"
-          "              [--positives K] [--negatives K] [--neg-min-dist X]\n"
-          "              [--neg-skip R] [--reference FILE [--ref-embeddings NAME]\n"
+          "              [--positives K] [--negatives K] [--pos hardest|easiest|random]\n"
+          "              [--neg-min-dist X] [--neg-margin X] [--neg-skip R]\n"
+          "              [--neg-pool M] [--seed S]\n"
+          "              [--reference FILE [--ref-embeddings NAME]\n"
           "              [--ref-labels NAME]] [--pairs NAME]\n"
           "       tm_ref -i IN.h5 --distance I J [--metric M] [--normalize] ...\n"
           "\n"
@@ -137,7 +166,14 @@ static void usage(FILE *out)
           "of -i gives (query row, positive candidate row) pairs; labels are not\n"
           "read, each pair is mined in file order with the negatives every\n"
           "candidate that no pair of the same query names (nor, without\n"
-          "--reference, the query itself). --positives does not apply.\n"
+          "--reference, the query itself). --positives and --pos do not apply.\n"
+          "\n"
+          "Negatives, in this order: drop d < --neg-min-dist; drop d < d(a,p) +\n"
+          "--neg-margin (p the anchor's one positive; not with semihard); drop the\n"
+          "--neg-skip nearest; keep the --neg-pool nearest as the eligible ones.\n"
+          "hard takes the nearest eligible, topk the K nearest, sample K drawn\n"
+          "with --seed (written nearest first), semihard the nearest eligible\n"
+          "beyond each positive, else the farthest eligible.\n"
           "Exit status: 0 success, 1 failure, 2 usage error.\n",
           out);
 }
@@ -164,6 +200,38 @@ static double parse_nonneg_double(const char *name, const char *text)
         die(EXIT_USAGE, "bad %s '%s' (a finite number >= 0)", name, text);
     }
     return v;
+}
+
+/* Parses any finite number given to option name; negative ones too. */
+static double parse_finite_double(const char *name, const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(v)) {
+        usage(stderr);
+        die(EXIT_USAGE, "bad %s '%s' (a finite number)", name, text);
+    }
+    return v;
+}
+
+/* Parses an unsigned 64-bit decimal integer: digits only, at most 2^64 - 1. */
+static uint64_t parse_u64(const char *name, const char *text)
+{
+    int digits = text[0] != '\0';
+    for (const char *c = text; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9') {
+            digits = 0;
+        }
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = digits ? strtoull(text, &end, 10) : 0;
+    if (!digits || errno != 0 || *end != '\0') {
+        usage(stderr);
+        die(EXIT_USAGE, "bad %s '%s' (an integer from 0 to 2^64 - 1)", name, text);
+    }
+    return (uint64_t)v;
 }
 
 /* Parses a decimal integer >= least given to option name. */
@@ -210,7 +278,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
     opt->negatives = 1;
     opt->has_neg_min_dist = 0;
     opt->neg_min_dist = 0.0;
+    opt->has_neg_margin = 0;
+    opt->neg_margin = 0.0;
     opt->neg_skip = 0;
+    opt->neg_pool = -1;
+    opt->pos = POS_HARDEST;
+    opt->has_pos = 0;
+    opt->seed = 0;
     opt->dist_pair[0] = -1;
     opt->dist_pair[1] = -1;
 
@@ -237,7 +311,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->pairs_name = option_value(argc, argv, &i);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--strategy") == 0) {
             const char *v = option_value(argc, argv, &i);
-            int k = lookup(v, strategy_names, 3);
+            int k = lookup(v, strategy_names, 4);
             if (k < 0) {
                 usage(stderr);
                 die(EXIT_USAGE, "unknown strategy '%s'", v);
@@ -269,8 +343,24 @@ static void parse_options(int argc, char **argv, struct options *opt)
         } else if (strcmp(a, "--neg-min-dist") == 0) {
             opt->neg_min_dist = parse_nonneg_double(a, option_value(argc, argv, &i));
             opt->has_neg_min_dist = 1;
+        } else if (strcmp(a, "--neg-margin") == 0) {
+            opt->neg_margin = parse_finite_double(a, option_value(argc, argv, &i));
+            opt->has_neg_margin = 1;
         } else if (strcmp(a, "--neg-skip") == 0) {
             opt->neg_skip = parse_count(a, option_value(argc, argv, &i), 0);
+        } else if (strcmp(a, "--neg-pool") == 0) {
+            opt->neg_pool = parse_count(a, option_value(argc, argv, &i), 1);
+        } else if (strcmp(a, "--pos") == 0) {
+            const char *v = option_value(argc, argv, &i);
+            int k = lookup(v, pos_names, 3);
+            if (k < 0) {
+                usage(stderr);
+                die(EXIT_USAGE, "unknown --pos '%s'", v);
+            }
+            opt->pos = (enum pos_rule)k;
+            opt->has_pos = 1;
+        } else if (strcmp(a, "--seed") == 0) {
+            opt->seed = parse_u64(a, option_value(argc, argv, &i));
         } else if (strcmp(a, "--distance") == 0) {
             if (i + 2 >= argc) {
                 usage(stderr);
@@ -294,6 +384,25 @@ static void parse_options(int argc, char **argv, struct options *opt)
         usage(stderr);
         die(EXIT_USAGE, "--positives does not apply with --pairs (each pair names its positive)");
     }
+    if (opt->pairs_name != NULL && opt->has_pos) {
+        usage(stderr);
+        die(EXIT_USAGE, "--pos does not apply with --pairs (each pair names its positive)");
+    }
+    if (opt->strategy == STRAT_SEMIHARD && opt->has_neg_margin) {
+        usage(stderr);
+        die(EXIT_USAGE, "--neg-margin does not apply with -s semihard");
+    }
+}
+
+/*
+ * Whether the run uses any option of "Choosing positives and negatives";
+ * only then does the output get the attributes that describe them, so an
+ * output without them stays what it was before they existed.
+ */
+static int uses_choice_options(const struct options *opt)
+{
+    return opt->strategy == STRAT_SAMPLE || opt->pos != POS_HARDEST || opt->has_neg_margin ||
+           opt->neg_pool >= 0 || opt->seed != 0;
 }
 
 /*
@@ -592,29 +701,92 @@ static int64_t at_place(const int64_t *place, int64_t count, int64_t r)
 }
 
 /*
- * The negative filters, in the order of the contract: first drop every
- * negative with d < --neg-min-dist, then the --neg-skip nearest of the rest
- * (nearest by (distance, index)). neg holds nneg indices in increasing order;
- * the survivors go to kept, still in increasing index order, and their count
- * is returned. place is scratch of nneg entries.
+ * The generator of the random choices, counter-based so that an anchor's
+ * draws depend only on the seed, the anchor and the candidate: mix64 is the
+ * SplitMix64 finaliser, all in uint64_t arithmetic (wrapping).
  */
-static int64_t filter_negatives(const struct options *opt, const double *dist, const int64_t *neg,
-                                int64_t nneg, int64_t *kept, int64_t *place)
+static uint64_t mix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* The key of one anchor's draws in one stream (STREAM_POSITIVE or _NEGATIVE). */
+static uint64_t draw_key(uint64_t seed, uint64_t stream, int64_t anchor)
+{
+    return mix64(seed ^ mix64(stream ^ mix64((uint64_t)anchor)));
+}
+
+/* The draw of candidate idx under an anchor's key. */
+static uint64_t tm_draw(uint64_t key, int64_t idx)
+{
+    return mix64(key ^ ((uint64_t)idx * UINT64_C(0xd1b54a32d192ed03)));
+}
+
+/* The order of the draws: (draw ascending, index ascending), total. */
+static int drawn_before(const uint64_t *draw, int64_t i, int64_t j)
+{
+    return draw[i] < draw[j] || (draw[i] == draw[j] && i < j);
+}
+
+/* places() for the order of the draws: place[k] = items drawn before list[k]. */
+static void places_drawn(const uint64_t *draw, const int64_t *list, int64_t count,
+                         int64_t *place)
+{
+    for (int64_t k = 0; k < count; k++) {
+        place[k] = 0;
+        for (int64_t j = 0; j < count; j++) {
+            if (j != k && drawn_before(draw, list[j], list[k])) {
+                place[k]++;
+            }
+        }
+    }
+}
+
+/*
+ * The negative filters, in the order of the contract: first drop every
+ * negative with d < --neg-min-dist, then (--neg-margin X) every one with
+ * d < d(a,p) + X, then the --neg-skip nearest of the rest (nearest by
+ * (distance, index)), and of what remains only the --neg-pool nearest are
+ * eligible. neg holds nneg indices in increasing order; the eligible ones go
+ * to kept, still in increasing index order, and their count is returned. p is
+ * the anchor's one positive (only read with --neg-margin). What each step
+ * removes is added to res's counts. place is scratch of nneg entries.
+ */
+static int64_t filter_negatives(const struct options *opt, const double *dist, int64_t p,
+                                const int64_t *neg, int64_t nneg, int64_t *kept, int64_t *place,
+                                struct result *res)
 {
     int64_t m = 0;
     for (int64_t k = 0; k < nneg; k++) {
-        if (opt->has_neg_min_dist && dist[neg[k]] < opt->neg_min_dist) {
+        double dist_n = dist[neg[k]];
+        if (opt->has_neg_min_dist && dist_n < opt->neg_min_dist) {
+            res->filtered_min_dist++;
             continue;
+        }
+        if (opt->has_neg_margin) {
+            double dist_p = dist[p];
+            if (dist_n < dist_p + opt->neg_margin) {
+                res->filtered_margin++;
+                continue;
+            }
         }
         kept[m++] = neg[k];
     }
-    if (opt->neg_skip == 0) {
+    if (opt->neg_skip == 0 && opt->neg_pool < 0) {
         return m;
+    }
+    res->filtered_skip += opt->neg_skip < m ? opt->neg_skip : m;
+    if (opt->neg_pool >= 0 && m - opt->neg_skip > opt->neg_pool) {
+        res->filtered_pool += m - opt->neg_skip - opt->neg_pool;
     }
     places(nearer, dist, kept, m, place);
     int64_t out = 0;
     for (int64_t k = 0; k < m; k++) {
-        if (place[k] >= opt->neg_skip) {
+        int64_t r = place[k] - opt->neg_skip; /* Its place after the skip. */
+        if (r >= 0 && (opt->neg_pool < 0 || r < opt->neg_pool)) {
             /* out <= k: the compaction never overwrites an unread entry. */
             kept[out++] = kept[k];
         }
@@ -622,12 +794,31 @@ static int64_t filter_negatives(const struct options *opt, const double *dist, c
     return out;
 }
 
-/* The hardest positive: the largest distance, ties to the smaller index. */
-static int64_t hardest_positive(const double *dist, const int64_t *pos, int64_t npos)
+/*
+ * The one positive of hard, topk and sample (--pos): the hardest (largest
+ * distance, ties to the smaller index), the easiest (smallest distance, ties
+ * to the smaller index), or the one with the smallest (draw, index) in the
+ * positive stream of anchor key_id. draw is scratch, one entry per candidate.
+ */
+static int64_t chosen_positive(const struct options *opt, int64_t key_id, const double *dist,
+                               const int64_t *pos, int64_t npos, uint64_t *draw)
 {
     int64_t best = pos[0];
+    if (opt->pos == POS_RANDOM) {
+        uint64_t key = draw_key(opt->seed, STREAM_POSITIVE, key_id);
+        for (int64_t k = 0; k < npos; k++) {
+            draw[pos[k]] = tm_draw(key, pos[k]);
+        }
+        for (int64_t k = 1; k < npos; k++) {
+            if (drawn_before(draw, pos[k], best)) {
+                best = pos[k];
+            }
+        }
+        return best;
+    }
+    int (*before)(const double *, int64_t, int64_t) = opt->pos == POS_EASIEST ? nearer : harder;
     for (int64_t k = 1; k < npos; k++) {
-        if (harder(dist, pos[k], best)) {
+        if (before(dist, pos[k], best)) {
             best = pos[k];
         }
     }
@@ -640,10 +831,9 @@ static void push_pair(const struct options *opt, int64_t a, int64_t p, int64_t n
     push_triplet(res, a, p, n, dist[p], dist[n], loss_of(opt->loss, dist[p], dist[n], opt->margin));
 }
 
-/* Batch-hard: the farthest positive and the nearest negative. */
-static void mine_hard(const struct options *opt, int64_t a, const double *dist,
-                      const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
-                      struct result *res)
+/* Batch-hard: the chosen positive p and the nearest eligible negative. */
+static void mine_hard(const struct options *opt, int64_t a, int64_t p, const double *dist,
+                      const int64_t *neg, int64_t nneg, struct result *res)
 {
     int64_t best_n = neg[0];
     for (int64_t k = 1; k < nneg; k++) {
@@ -651,18 +841,16 @@ static void mine_hard(const struct options *opt, int64_t a, const double *dist,
             best_n = neg[k];
         }
     }
-    push_pair(opt, a, hardest_positive(dist, pos, npos), best_n, dist, res);
+    push_pair(opt, a, p, best_n, dist, res);
 }
 
 /*
- * Top-k: the K nearest negatives in ascending (distance, index) order, each
- * with the hardest positive; fewer when there are fewer negatives.
+ * Top-k: the K nearest eligible negatives in ascending (distance, index)
+ * order, each with the chosen positive p; fewer when there are fewer.
  */
-static void mine_topk(const struct options *opt, int64_t a, const double *dist,
-                      const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
-                      int64_t *place, struct result *res)
+static void mine_topk(const struct options *opt, int64_t a, int64_t p, const double *dist,
+                      const int64_t *neg, int64_t nneg, int64_t *place, struct result *res)
 {
-    int64_t p = hardest_positive(dist, pos, npos);
     places(nearer, dist, neg, nneg, place);
     int64_t take = opt->negatives < nneg ? opt->negatives : nneg;
     for (int64_t r = 0; r < take; r++) {
@@ -675,9 +863,41 @@ static void mine_topk(const struct options *opt, int64_t a, const double *dist,
 }
 
 /*
+ * Sample: the K eligible negatives with the smallest (draw, index) in the
+ * negative stream of anchor key_id (all of them when there are fewer),
+ * written with the chosen positive p in ascending (distance, index) order.
+ * draw is scratch per candidate, sel and place scratch of nneg entries.
+ */
+static void mine_sample(const struct options *opt, int64_t a, int64_t key_id, int64_t p,
+                        const double *dist, const int64_t *neg, int64_t nneg, uint64_t *draw,
+                        int64_t *sel, int64_t *place, struct result *res)
+{
+    uint64_t key = draw_key(opt->seed, STREAM_NEGATIVE, key_id);
+    for (int64_t k = 0; k < nneg; k++) {
+        draw[neg[k]] = tm_draw(key, neg[k]);
+    }
+    places_drawn(draw, neg, nneg, place);
+    int64_t nsel = 0;
+    for (int64_t k = 0; k < nneg; k++) {
+        if (place[k] < opt->negatives) {
+            sel[nsel++] = neg[k];
+        }
+    }
+    places(nearer, dist, sel, nsel, place);
+    for (int64_t r = 0; r < nsel; r++) {
+        int64_t k = at_place(place, nsel, r);
+        if (k < 0) {
+            die(EXIT_FAIL, "internal error: no drawn negative at place %lld", (long long)r);
+        }
+        push_pair(opt, a, p, sel[k], dist, res);
+    }
+}
+
+/*
  * Semihard: for each selected positive p, hardest first, the negative with
  * the smallest distance above d(a,p) (ties: smaller index); when no negative
- * is farther than p, the farthest negative (ties: smaller index).
+ * is farther than p, the farthest negative (ties: smaller index). The
+ * negatives are the eligible ones; --pos does not apply.
  */
 static void mine_semihard(const struct options *opt, int64_t a, const double *dist,
                           const int64_t *pos, int64_t npos, const int64_t *neg, int64_t nneg,
@@ -721,16 +941,20 @@ struct scratch {
     int64_t *neg;
     int64_t *kept;
     int64_t *place;
+    int64_t *sel;        /* sample: the drawn negatives. */
+    uint64_t *draw;      /* The draw of each candidate, where one is made. */
     unsigned char *role; /* enum role of each candidate. */
 };
 
 /*
  * Mines one anchor in any mode: its vector xa, the index a it has in the
- * output, the candidate set cand, and w->role, what each candidate is to it.
+ * output, key_id the anchor of its draws (a, or with --pairs the pair's
+ * row), the candidate set cand, and w->role, what each candidate is to it.
  * Its distance row to every candidate, its positives and negatives in
- * increasing index order, the negative filters, the rule.
+ * increasing index order, its one positive (not semihard), the negative
+ * filters, the rule. An anchor without a positive counts in no filter.
  */
-static void mine_anchor(const struct options *opt, const float *xa, int64_t a,
+static void mine_anchor(const struct options *opt, const float *xa, int64_t a, int64_t key_id,
                         const struct dataset *cand, struct scratch *w, struct result *res)
 {
     int64_t npos = 0;
@@ -743,20 +967,35 @@ static void mine_anchor(const struct options *opt, const float *xa, int64_t a,
             w->neg[nneg++] = j;
         }
     }
-    int64_t nkept = filter_negatives(opt, w->dist, w->neg, nneg, w->kept, w->place);
-    if (npos == 0 || nkept == 0) {
+    if (npos == 0) {
         res->skipped++;
         return;
     }
+    int64_t p = -1;
+    if (opt->strategy != STRAT_SEMIHARD) {
+        p = chosen_positive(opt, key_id, w->dist, w->pos, npos, w->draw);
+    }
+    int64_t nkept = filter_negatives(opt, w->dist, p, w->neg, nneg, w->kept, w->place, res);
+    if (nkept == 0) {
+        res->skipped++;
+        return;
+    }
+    if ((opt->strategy == STRAT_TOPK || opt->strategy == STRAT_SAMPLE) &&
+        nkept < opt->negatives) {
+        res->short_anchors++;
+    }
     switch (opt->strategy) {
     case STRAT_HARD:
-        mine_hard(opt, a, w->dist, w->pos, npos, w->kept, nkept, res);
+        mine_hard(opt, a, p, w->dist, w->kept, nkept, res);
         break;
     case STRAT_SEMIHARD:
         mine_semihard(opt, a, w->dist, w->pos, npos, w->kept, nkept, w->place, res);
         break;
     case STRAT_TOPK:
-        mine_topk(opt, a, w->dist, w->pos, npos, w->kept, nkept, w->place, res);
+        mine_topk(opt, a, p, w->dist, w->kept, nkept, w->place, res);
+        break;
+    case STRAT_SAMPLE:
+        mine_sample(opt, a, key_id, p, w->dist, w->kept, nkept, w->draw, w->sel, w->place, res);
         break;
     }
 }
@@ -840,6 +1079,17 @@ static void write_int_attr(hid_t loc, const char *name, int64_t value)
     H5Sclose(s);
 }
 
+static void write_u64_attr(hid_t loc, const char *name, uint64_t value)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t at = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    if (at < 0 || H5Awrite(at, H5T_NATIVE_UINT64, &value) < 0) {
+        die(EXIT_FAIL, "cannot write attribute '%s'", name);
+    }
+    H5Aclose(at);
+    H5Sclose(s);
+}
+
 /* Writes one dataset of the given shape; zero-sized datasets are allowed. */
 static void write_dataset(hid_t file, const char *name, hid_t ftype, hid_t mtype, int rank,
                           const hsize_t *dims, const void *data)
@@ -859,7 +1109,8 @@ static void write_dataset(hid_t file, const char *name, hid_t ftype, hid_t mtype
 /*
  * Writes the output file. ds is the input (its rows are the anchors); ref is
  * the reference set or NULL, pr the given pairs or NULL; each adds its
- * attributes after the ones every output has.
+ * attributes after the ones every output has. The options of choosing
+ * positives and negatives, when in use, add theirs after all of those.
  */
 static void write_output(const struct options *opt, const struct dataset *ds,
                          const struct dataset *ref, const struct pairs *pr,
@@ -916,6 +1167,17 @@ static void write_output(const struct options *opt, const struct dataset *ds,
     }
     if (pr != NULL) {
         write_int_attr(file, "num_pairs", pr->m);
+    }
+    if (uses_choice_options(opt)) {
+        write_int_attr(file, "short_anchors", res->short_anchors);
+        write_int_attr(file, "filtered_min_dist", res->filtered_min_dist);
+        write_int_attr(file, "filtered_margin", res->filtered_margin);
+        write_int_attr(file, "filtered_skip", res->filtered_skip);
+        write_int_attr(file, "filtered_pool", res->filtered_pool);
+        write_string_attr(file, "pos", pos_names[opt->pos]);
+        write_u64_attr(file, "seed", opt->seed);
+        write_double_attr(file, "neg_margin", opt->has_neg_margin ? opt->neg_margin : NAN);
+        write_int_attr(file, "neg_pool", opt->neg_pool); /* -1 when not given. */
     }
 
     if (H5Fclose(file) < 0) {
@@ -981,20 +1243,25 @@ int main(int argc, char **argv)
     struct result res;
     memset(&res, 0, sizeof res);
     size_t n = (size_t)cand->n;
-    struct scratch w = {xmalloc(n * sizeof(double)), xmalloc(n * sizeof(int64_t)),
-                        xmalloc(n * sizeof(int64_t)), xmalloc(n * sizeof(int64_t)),
-                        xmalloc(n * sizeof(int64_t)), xmalloc(n)};
+    struct scratch w = {.dist = xmalloc(n * sizeof(double)),
+                        .pos = xmalloc(n * sizeof(int64_t)),
+                        .neg = xmalloc(n * sizeof(int64_t)),
+                        .kept = xmalloc(n * sizeof(int64_t)),
+                        .place = xmalloc(n * sizeof(int64_t)),
+                        .sel = xmalloc(n * sizeof(int64_t)),
+                        .draw = xmalloc(n * sizeof(uint64_t)),
+                        .role = xmalloc(n)};
     if (opt.pairs_name != NULL) {
-        /* One anchor pair per row, in file order. */
+        /* One anchor pair per row, in file order; its draws are keyed on the row. */
         for (int64_t k = 0; k < pr.m; k++) {
             int64_t q = pr.qp[2 * k];
             classify_pair(&pr, k, cand->n, same_set, w.role);
-            mine_anchor(&opt, ds.x + q * ds.d, q, cand, &w, &res);
+            mine_anchor(&opt, ds.x + q * ds.d, q, k, cand, &w, &res);
         }
     } else {
         for (int64_t a = 0; a < ds.n; a++) {
             classify_by_label(&ds, a, cand, same_set, w.role);
-            mine_anchor(&opt, ds.x + a * ds.d, a, cand, &w, &res);
+            mine_anchor(&opt, ds.x + a * ds.d, a, a, cand, &w, &res);
         }
     }
     write_output(&opt, &ds, opt.reference != NULL ? &ref : NULL,
@@ -1005,6 +1272,8 @@ int main(int argc, char **argv)
     free(w.neg);
     free(w.kept);
     free(w.place);
+    free(w.sel);
+    free(w.draw);
     free(w.role);
     free(pr.qp);
     free(ref.x);

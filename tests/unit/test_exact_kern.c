@@ -113,6 +113,37 @@ START_TEST(test_exact_hand_values)
 }
 END_TEST
 
+/* Four at a time gives the bits of one at a time, magnitudes far apart included. */
+START_TEST(test_exact_dist4_bitwise)
+{
+    enum { D4 = 37 };
+    static float a[D4], b[4][D4];
+    uint64_t x = 99;
+    for (int rep = 0; rep < 200; rep++) {
+        for (int i = 0; i < D4; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            const float scale = (float)ldexp(1.0, (int)(x >> 59) * 4 - 30);
+            a[i] = (float)((double)(x >> 40) / 16777216.0 - 0.5) * scale;
+            for (int k = 0; k < 4; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                const float r = (float)((double)(x >> 40) / 16777216.0 - 0.5) * scale;
+                b[k][i] = k == 3 && rep % 3 == 0 ? a[i] : r; /* a duplicate now and then */
+            }
+        }
+        const float *rows[4] = {b[0], b[1], b[2], b[3]};
+        for (int m = 0; m < 3; m++) {
+            double got[4];
+            tm_exact_dist4((tm_metric_t)m, a, rows, D4, got);
+            for (int k = 0; k < 4; k++) {
+                const double want = tm_exact_dist((tm_metric_t)m, a, b[k], D4);
+                ck_assert_msg(memcmp(&got[k], &want, sizeof want) == 0,
+                              "metric %d, lane %d: %.17g, one at a time %.17g", m, k, got[k], want);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_exact_dim1)
 {
     const float a[1] = {3.0f}, b[1] = {-1.0f}, c[1] = {2.0f}, d[1] = {5.0f};
@@ -698,6 +729,7 @@ static Suite *exact_kern_suite(void)
     TCase *tc = tcase_create("exact");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_exact_hand_values);
+    tcase_add_test(tc, test_exact_dist4_bitwise);
     tcase_add_test(tc, test_exact_dim1);
     tcase_add_test(tc, test_exact_from_fast);
     tcase_add_loop_test(tc, test_exact_vs_long_double, 0, 5);
