@@ -188,7 +188,12 @@ def report(a):
     configs = [(1, t)] + ([(t, 1)] if t > 1 else [])
     runs = {}
     for strat, label in (("hard", "hard"), ("semihard", "semihard"),
-                         ("topk10", "topk --negatives 10")):
+                         ("topk10", "topk --negatives 10"),
+                         ("sample10pool", "sample --negatives 10 --neg-skip 10 --neg-pool 100"),
+                         ("hardeasy", "hard --pos easiest --neg-margin 0.05")):
+        if not os.path.exists(os.path.join(a.dir, f"{strat}-{t}x1.json")) and \
+                not os.path.exists(os.path.join(a.dir, f"{strat}-1x{t}.json")):
+            continue
         for r, th in configs:
             name = f"{strat}-{r}x{th}"
             s = load(os.path.join(a.dir, name + ".json"))
@@ -256,8 +261,15 @@ def report(a):
         target(f"topk --negatives 10 {cfg}: within 1.3x of hard", q, f"{q:.2f}x", q <= 1.3)
         q = runs[("semihard", r)] / hard
         target(f"semihard {cfg}: within 2.2x of hard", q, f"{q:.2f}x", q <= 2.2)
+        for strat, label in (("sample10pool", "sample --negatives 10 --neg-skip 10 --neg-pool 100"),
+                             ("hardeasy", "hard --pos easiest --neg-margin 0.05")):
+            if (strat, r) in runs:
+                q = runs[(strat, r)] / hard
+                target(f"{label} {cfg}: within 1.3x of hard", q, f"{q:.2f}x", q <= 1.3)
     if t > 1:
         for strat in ("hard", "semihard", "topk10"):
+            if (strat, t) not in runs or (strat, 1) not in runs:
+                continue
             q = runs[(strat, t)] / runs[(strat, 1)]
             target(f"{strat}: {t} ranks x 1 thread within 10 % of 1 rank x {t} threads",
                    q, f"{q:.2f}x", q <= 1.10)

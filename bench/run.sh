@@ -9,8 +9,10 @@
 #   1. OpenBLAS sgemm GFLOP/s: the miner's tile 128 x 1024 x D as T single-
 #      threaded copies at once (the limit), and big products on T threads;
 #   2. FAISS IndexFlatL2, k=1 and k=10, all N rows against all N rows;
-#   3. tripminer mine -s hard | semihard | topk --negatives 10, on 1 rank x T
-#      threads and on T ranks x 1 thread: seconds and peak RSS per rank;
+#   3. tripminer mine -s hard | semihard | topk --negatives 10 |
+#      sample --negatives 10 --neg-skip 10 --neg-pool 100 |
+#      hard --pos easiest --neg-margin 0.05, on 1 rank x T threads and on
+#      T ranks x 1 thread: seconds and peak RSS per rank;
 #      then queries against a reference: Q = N/10 queries against a corpus of
 #      10 N rows (the same number of pairs as N x N), on T ranks x 1 thread,
 #      with labels and with --pairs (--no-reference skips this);
@@ -199,9 +201,13 @@ done
 configs=("1x$threads")
 [ "$threads" -gt 1 ] && configs+=("${threads}x1")
 identical=()
-for strat in hard semihard topk10; do
-  opts=(-s "$strat")
-  [ "$strat" = topk10 ] && opts=(-s topk --negatives 10)
+for strat in hard semihard topk10 sample10pool hardeasy; do
+  case $strat in
+    topk10) opts=(-s topk --negatives 10) ;;
+    sample10pool) opts=(-s sample --negatives 10 --neg-skip 10 --neg-pool 100 --seed 1) ;;
+    hardeasy) opts=(-s hard --pos easiest --neg-margin 0.05) ;;
+    *) opts=(-s "$strat") ;;
+  esac
   for c in "${configs[@]}"; do
     mine "$strat-$c" "${c%x*}" "${c#*x}" "${opts[@]}"
   done

@@ -5,6 +5,8 @@
 #
 # Environment:
 #   TRIPMINER          path of the binary (required)
+#   TM_GEN             path of tests/tools/tm_gen (required; it adds the
+#                      pairs of the --pairs case to the input)
 #   MPIEXEC            the MPI launcher (default: mpirun)
 #   MPIEXEC_PREFLAGS   extra launcher flags, e.g. "--oversubscribe"
 #   TM_ONLY            optional extended regex: run only the matching cases
@@ -19,7 +21,9 @@
 # 3 s of rounds are still to come when that state shows: the signal lands
 # in the middle of the rounds by construction. Cases:
 #   stop-*      SIGTERM to every rank (as Slurm does at the time limit), or
-#               SIGUSR1 to mpirun (which forwards it), in pass 1 or 2:
+#               SIGUSR1 to mpirun (which forwards it), in pass 1 or 2, with
+#               labels, against a reference set (--reference) or with given
+#               pairs (--pairs):
 #               exit 75, one "tripminer: stopped:" line, a manifest of the
 #               pass the case names, no output; --resume then finishes with
 #               an output identical (cmp) to an uninterrupted run and
@@ -38,10 +42,12 @@
 
 set -u
 
-[[ -n ${TRIPMINER:-} && -x $TRIPMINER ]] || {
-    echo "checkpoint.sh: TRIPMINER must name an executable" >&2
-    exit 2
-}
+for var in TRIPMINER TM_GEN; do
+    [[ -n ${!var:-} && -x ${!var} ]] || {
+        echo "checkpoint.sh: $var must name an executable" >&2
+        exit 2
+    }
+done
 MPIEXEC=${MPIEXEC:-mpirun}
 read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -84,8 +90,14 @@ expect_error() {
     grep -Eiq "^tripminer: error:.*($2)" err || fail "error line does not match /$2/"
 }
 
-"$TRIPMINER" synth -o in.h5 -n 3000 -d 16 -c 40 --seed 5 -q >/dev/null 2>&1 || {
-    echo "checkpoint.sh: synth failed" >&2
+# The input, with 3000 (query, positive) pairs for --pairs, and a reference
+# set of as many rows for --reference.
+{
+    "$TRIPMINER" synth -o in.h5 -n 3000 -d 16 -c 40 --seed 5 -q &&
+        "$TM_GEN" pairs in.h5 3000 3000 3000 7 --append &&
+        "$TRIPMINER" synth -o ref.h5 -n 3000 -d 16 -c 40 --seed 6 -q
+} >/dev/null 2>&1 || {
+    echo "checkpoint.sh: cannot make the inputs (synth or tm_gen failed)" >&2
     exit 1
 }
 # 15 rounds per pass on 2 ranks.
@@ -97,12 +109,17 @@ COMMON=("${LOUD[@]}" -q)
 # at least 11 rounds (3.3 s) are left when a case signals.
 STOP_DELAY=0.3
 
-# Uninterrupted references.
-declare -A REF
-for s in hard semihard topk; do
-    extra=()
-    [[ $s == topk ]] && extra=(--negatives 3)
-    mine 2 "${COMMON[@]}" -s "$s" "${extra[@]}" -o "ref-$s.h5"
+# The mining options of each mode, and its uninterrupted output in REF.
+declare -A REF MODE=(
+    [hard]="-s hard"
+    [semihard]="-s semihard"
+    [topk]="-s topk --negatives 3"
+    [ref-semihard]="-s semihard --reference ref.h5"
+    [pairs-semihard]="-s semihard --pairs pairs"
+)
+for s in "${!MODE[@]}"; do
+    read -r -a margs <<<"${MODE[$s]}"
+    mine 2 "${COMMON[@]}" "${margs[@]}" -o "ref-$s.h5"
     [[ $rc == 0 ]] || { echo "checkpoint.sh: reference run of $s failed" >&2; cat err >&2; exit 1; }
     REF[$s]="ref-$s.h5"
 done
@@ -167,20 +184,21 @@ signal_ranks() {
     kill "-$sig" "$@"
 }
 
-# stop_case NAME STRATEGY SIGNAL TARGET PASS: run with a checkpoint every 3
+# stop_case NAME MODE SIGNAL TARGET PASS: run with a checkpoint every 3
 # rounds, deliver SIGNAL to TARGET (ranks|mpirun) as soon as the first
 # checkpoint of pass PASS is saved; the run must stop in pass PASS with a
 # checkpoint past the one there when the signal went. Then resume and
 # compare.
 stop_case() {
     case=$1
-    local s=$2 sig=$3 target=$4 pass=$5 extra=() seen='0 0'
+    local s=$2 sig=$3 target=$4 pass=$5 seen='0 0'
+    local -a margs
     selected "$case" || return
     ok=1
-    [[ $s == topk ]] && extra=(--negatives 3)
+    read -r -a margs <<<"${MODE[$s]}"
     rm -rf ck out.h5
     TRIPMINER_FAULT=delay=$STOP_DELAY timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" \
-        mine "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck \
+        mine "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck \
         --checkpoint-every 0.9 >out.txt 2>err &
     local launcher=$!
     if wait_until 60 "checkpoint of pass $pass" "$launcher" manifest_at ck "$pass" 1; then
@@ -208,7 +226,7 @@ stop_case() {
     if ! [[ $sp == "$pass" && $sr =~ ^[0-9]+$ ]] || ((sp == p0 && sr <= r0)); then
         fail "stopped at pass $sp, round $sr: expected pass $pass, after pass $p0, round $r0"
     fi
-    mine 2 "${COMMON[@]}" -s "$s" "${extra[@]}" -o out.h5 --checkpoint ck --resume
+    mine 2 "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck --resume
     [[ $rc == 0 ]] || fail "resume: exit status $rc"
     cmp -s out.h5 "${REF[$s]}" || fail "the resumed output differs from the uninterrupted one"
     [[ -e ck/manifest || -n $(ls ck/state-* 2>/dev/null) ]] && fail "checkpoint left after success"
@@ -219,6 +237,8 @@ stop_case stop-hard-term hard TERM ranks 1
 stop_case stop-topk-usr1 topk USR1 mpirun 1
 stop_case stop-semihard-pass1 semihard TERM ranks 1
 stop_case stop-semihard-pass2 semihard USR1 mpirun 2
+stop_case stop-reference-semihard-pass2 ref-semihard TERM ranks 2
+stop_case stop-pairs-semihard-pass2 pairs-semihard USR1 mpirun 2
 
 # A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good):
 # a checkpoint every 2 rounds, SIGTERM to the ranks once the first is saved.

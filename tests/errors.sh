@@ -26,9 +26,9 @@ set -u
 # holds several, separated by " && ", each must match. Kept loose on purpose:
 # adjust them to the final messages here. Before matching, the work directory
 # in the line is replaced by WORKDIR. The inputs, in WORKDIR/in, are named
-# x00.h5 ... x18.h5, except nonexistent.h5, unreadable.h5, notes.txt and
-# trunc.h5, whose names the patterns may require; the outputs are
-# WORKDIR/cases/NUMBER/out/out.h5.
+# x00.h5 ... x29.h5, except nonexistent.h5, noref.h5, unreadable.h5,
+# notes.txt and trunc.h5, whose names the patterns may require; the outputs
+# are WORKDIR/cases/NUMBER/out/out.h5.
 declare -A EXPECT=(
     # Input file problems (exit 1).
     [missing-input]='nonexistent\.h5 && no such file|not found|does not exist|cannot open|can.t open|unable to open|failed to open'
@@ -50,6 +50,19 @@ declare -A EXPECT=(
     [nan-row]='row[^0-9]{0,4}137([^0-9]|$) && finite|nan'
     [neg-inf-row]='row[^0-9]{0,4}199([^0-9]|$) && finite|inf'
     [f64-overflow-row]='row[^0-9]{0,4}61([^0-9]|$) && finite|inf|overflow|range'
+    # Reference set and pairs problems (exit 1).
+    [ref-dim]='dim && (^|[^0-9])8([^0-9]|$) && (^|[^0-9])16([^0-9]|$)'
+    [ref-missing]='noref\.h5 && no such file|not found|does not exist|cannot open|can.t open|unable to open|failed to open'
+    [ref-nan-row]='row[^0-9]{0,4}120([^0-9]|$) && finite|inf && reference|x20\.h5'
+    [ref-no-labels]='labels && reference|x21\.h5 && not found|missing|no such|does not exist|no dataset|open'
+    [pairs-missing]='mypairs && not found|missing|no such|does not exist|no dataset|open'
+    [pairs-3col]='pairs && shape|column|2-?d|m ?x ?2|\(m, ?2\)'
+    [pairs-1d]='pairs && shape|1-?d|2-?d|dimension|rank'
+    [pairs-float]='pairs && integer|float|type'
+    [pairs-range]='pair[^0-9]{0,4}8([^0-9]|$) && range|rows|16'
+    [pairs-negative-query]='pair[^0-9]{0,4}7([^0-9]|$) && range|negative|-1'
+    [pairs-ref-range]='pair[^0-9]{0,4}[0-9]+ && reference && range|rows'
+    [pairs-mem-limit]='--mem-limit && pair'
     # Output problems (exit 1).
     [output-exists]='exist|overwrit && force'
     [outdir-missing]='nodir|no such|directory|cannot create|can.t create|unable to create'
@@ -70,6 +83,8 @@ declare -A EXPECT=(
     [positives-negative]='positives'
     [neg-skip-negative]='neg-skip'
     [neg-min-dist-negative]='neg-min-dist'
+    [positives-with-pairs]='positives && pairs'
+    [pairs-empty-name]='pairs && empty|name'
     # Memory budget (exit 1).
     [semihard-mem-limit]='--positives'
     [mem-limit-np3-read]='--mem-limit'
@@ -288,13 +303,36 @@ gen x16.h5 imbalance 2000 8 5
 # where the others could go on: they must not wait for it forever.
 gen x17.h5 random 10 64 2 1
 gen x18.h5 random 10 14 2 1
+# Reference sets for GOOD (D = 16): one of dimension 8, one with +inf in row
+# 120 of 150 (rank 1's half with 2 ranks), one without labels.
+gen x19.h5 random 200 8 7 2
+gen x20.h5 bad-notfinite 150 16 120 inf
+gen x21.h5 bad-nolabels 100 16
+# Pairs datasets, each of 10 rows over 16 rows: of 3 columns, 1-D, float32,
+# positive 16 in pair 8, query -1 in pair 7 (both in rank 1's half).
+gen x22.h5 bad-pairs-3col
+gen x23.h5 bad-pairs-1d
+gen x24.h5 bad-pairs-float
+gen x25.h5 bad-pairs-range 8
+gen x26.h5 bad-pairs-negative 7
+# 50 pairs over 200 rows, positives up to 199, and a reference of 100 rows:
+# some positives are out of the reference's range.
+gen x27.h5 random 200 16 7 1
+gen x27.h5 pairs 50 200 200 3 --append
+gen x28.h5 random 100 16 7 3
+# 20000 pairs over 40 rows of D = 4: the shard is tiny, the pairs of one rank
+# are over --mem-limit 256K, which mining by the labels fits.
+gen x29.h5 random 40 4 3 1
+gen x29.h5 pairs 20000 40 40 2 --append
 
 # ---- input file problems -----------------------------------------------------
-# Usage: input_case NAME INPUT-FILE
+# Usage: input_case NAME INPUT-FILE [ARGS...]
 input_case() {
-    selected "$1" || return 0
-    new_case "$1"
-    err_case "$1" 1 "$OUT" -- mine -i "$2" -o "$OUT/out.h5" -q && case_pass "$1"
+    local name=$1 file=$2
+    shift 2
+    selected "$name" || return 0
+    new_case "$name"
+    err_case "$name" 1 "$OUT" -- mine -i "$file" -o "$OUT/out.h5" -q "$@" && case_pass "$name"
 }
 
 input_case missing-input "$WORK/in/nonexistent.h5"
@@ -325,6 +363,19 @@ input_case d0 "$WORK/in/x12.h5"
 input_case nan-row "$WORK/in/x13.h5"
 input_case neg-inf-row "$WORK/in/x14.h5"
 input_case f64-overflow-row "$WORK/in/x15.h5"
+
+# ---- reference set and pairs problems ------------------------------------------
+input_case ref-dim "$GOOD" --reference "$WORK/in/x19.h5"
+input_case ref-missing "$GOOD" --reference "$WORK/in/noref.h5"
+input_case ref-nan-row "$GOOD" --reference "$WORK/in/x20.h5"
+input_case ref-no-labels "$GOOD" --reference "$WORK/in/x21.h5"
+input_case pairs-missing "$GOOD" --pairs mypairs
+input_case pairs-3col "$WORK/in/x22.h5" --pairs pairs
+input_case pairs-1d "$WORK/in/x23.h5" --pairs pairs
+input_case pairs-float "$WORK/in/x24.h5" --pairs pairs
+input_case pairs-range "$WORK/in/x25.h5" --pairs pairs
+input_case pairs-negative-query "$WORK/in/x26.h5" --pairs pairs
+input_case pairs-ref-range "$WORK/in/x27.h5" --pairs pairs --reference "$WORK/in/x28.h5"
 
 # ---- output problems ---------------------------------------------------------
 if selected output-exists; then
@@ -375,6 +426,8 @@ usage_case negatives-zero -s topk --negatives 0
 usage_case positives-negative -s semihard --positives -1
 usage_case neg-skip-negative --neg-skip -2
 usage_case neg-min-dist-negative --neg-min-dist -0.5
+usage_case positives-with-pairs --positives 2 --pairs pairs
+usage_case pairs-empty-name --pairs ''
 if selected missing-input-option; then
     new_case missing-input-option
     err_case missing-input-option 2 "$OUT" -- mine -o "$OUT/out.h5" -q &&
@@ -420,6 +473,26 @@ for c in "mem-limit-np3-read x17.h5" "mem-limit-np3-rounds x18.h5"; do
     NRANKS=3 err_case "$name" 1 "$OUT" -- mine -i "$WORK/in/$file" -o "$OUT/out.h5" -q \
         --mem-limit 1000 && case_pass "$name"
 done
+
+if selected pairs-mem-limit; then
+    new_case pairs-mem-limit
+    if err_case pairs-mem-limit 1 "$OUT" -- mine -i "$WORK/in/x29.h5" -o "$OUT/out.h5" -q \
+        --pairs pairs --mem-limit 256K; then
+        # The same budget is enough without --pairs: the refusal was about
+        # the pairs, not a budget too small for anything.
+        ctl=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine
+            -i "$WORK/in/x29.h5" -o "$CASE_DIR/ctl.h5" -q --mem-limit 256K)
+        "${ctl[@]}" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr"
+        rc=$?
+        if ((rc != 0)); then
+            case_fail pairs-mem-limit "without --pairs: exit status $rc, expected 0" "${ctl[@]}"
+        elif [[ ! -f $CASE_DIR/ctl.h5 ]]; then
+            case_fail pairs-mem-limit "without --pairs: exit 0 but no output" "${ctl[@]}"
+        else
+            case_pass pairs-mem-limit
+        fi
+    fi
+fi
 
 if ((skipped > 0)); then
     echo "($skipped skipped)"

@@ -19,6 +19,9 @@
 #                     (default 120)
 #
 # For each case the input is made by tm_gen and the expected answer by tm_ref.
+# An input may hold more than the embeddings and labels (a reference set,
+# pairs), and a case may have a second input file (a reference set); the
+# options of a case name these files with placeholders: see mine_case.
 # tripminer runs with the automatic chunk and, in some cases, with --chunk 1,
 # 3 or 100000 (larger than any shard) or --threads 2. Each run must exit 0, leave
 # only its output in its directory, match the reference (tm_h5cmp --tol
@@ -500,6 +503,77 @@ threshold_case topk3-mindist-at-d-rand200-cosine "$R200" 0 62 at "-m cosine" \
     "-s topk --negatives 3"
 threshold_case topk3-mindist-above-d-rand200-cosine "$R200" 0 62 above "-m cosine" \
     "-s topk --negatives 3"
+
+# ---- queries against a reference set: --reference ----------------------------
+# The reference rows are the candidates (columns 1 and 2 of the triplets),
+# here mostly a second random set of the same classes in the input file. Its
+# distances to the queries are like those of R200 among themselves:
+# sqeuclidean nearest negative median 45, 75% 57 (euclidean 6.8, cosine 0.47).
+RF="$R200 ; random 150 16 7 2 --append --emb-name ref_emb --lab-name ref_lab"
+REFO="--reference @IN@ --ref-embeddings ref_emb --ref-labels ref_lab"
+mine_case ref-hard-rand-sq "$RF" "$REFO" "1 3 auto t2"
+mine_case ref-topk5-skip2-rand-euclidean-softplus "$RF" \
+    "$REFO -s topk --negatives 5 --neg-skip 2 -m euclidean --loss softplus" "3 auto"
+mine_case ref-semihard-rand-cosine "$RF" "$REFO -s semihard -m cosine" "1 auto"
+mine_case ref-semihard-p3-rand-sq-norm "$RF" "$REFO -s semihard --positives 3 --normalize" "auto"
+mine_case ref-hard-mindist45-rand-sq "$RF" "$REFO --neg-min-dist 45" "auto"
+# Query classes 6 to 8 are not in the reference (skipped anchors).
+mine_case ref-hard-missing-classes "random 200 16 9 1 ; random 150 16 6 2 --append \
+--emb-name ref_emb --lab-name ref_lab" "$REFO" "3 auto"
+# One reference row: no anchor has both a positive and a negative.
+mine_case ref-1row "random 50 8 3 4 ; random 1 8 3 5 --append --emb-name ref_emb \
+--lab-name ref_lab" "$REFO" "1 auto"
+# The queries themselves as the reference: each anchor is its own positive.
+mine_case ref-self-dups-sq "$D240" "--reference @IN@" "auto"
+# Ties between the sets: two tie-heavy sets (rows from a pool with duplicates,
+# small integers, zero rows).
+RD="$D240 ; dups 120 8 5 7 --append --emb-name ref_emb --lab-name ref_lab"
+mine_case ref-hard-dups-sq "$RD" "$REFO" "3 auto"
+mine_case ref-semihard-dups-cosine "$RD" "$REFO -s semihard -m cosine" "auto"
+# The reference in a second file, stored as float64 big-endian, chunked and
+# deflated, with the labels of the queries (uint16) stored big-endian; pairs
+# of uint16 big-endian for below.
+RF2="dtype 120 8 4 6 --lab u16 ; pairs 100 120 90 7 --append --pairs-type u16be ; \
+>2 dtype 90 8 4 7 --emb f64be --lab u16be --chunked 7 --deflate"
+mine_case ref-file2-topk3-dtype "$RF2" "--reference @IN2@ -s topk --negatives 3" "1 auto"
+
+# ---- given positive pairs: --pairs -------------------------------------------
+# tm_gen pairs M NQ NC: M (query, positive) rows, with repeated queries,
+# duplicate pairs and (q, q) pairs. Labels are not read.
+PR="$R200 ; pairs 150 200 200 3 --append"
+mine_case pairs-hard-rand-sq "$PR" "--pairs pairs" "1 3 100000 auto"
+mine_case pairs-topk4-skip2-rand-cosine "$PR" \
+    "--pairs pairs -s topk --negatives 4 --neg-skip 2 -m cosine" "3 auto"
+mine_case pairs-semihard-rand-euclidean "$PR" "--pairs pairs -s semihard -m euclidean" "1 auto"
+# 100 pairs over 20 queries: many positives excluded from each query's
+# negatives.
+mine_case pairs-20queries-rand-sq "$R200 ; pairs 100 20 200 9 --append" "--pairs pairs" "auto"
+# A pairs dataset of another name and type.
+mine_case pairs-i32-topk2 "random 100 8 3 4 ; pairs 80 100 100 5 --append --pairs-type i32 \
+--pairs-name qp" "--pairs qp -s topk --negatives 2" "1 auto"
+# No pairs: an empty output.
+mine_case pairs-m0 "random 50 8 3 4 ; pairs 0 50 50 5 --append" "--pairs pairs" "1 auto"
+PD="$D240 ; pairs 150 240 240 6 --append"
+mine_case pairs-hard-dups-sq "$PD" "--pairs pairs" "3 auto"
+mine_case pairs-topk3-dups-cosine "$PD" "--pairs pairs -s topk --negatives 3 -m cosine" "auto"
+
+# Pairs against a reference set: positives index the reference.
+PRR="$RF ; pairs 150 200 150 3 --append"
+mine_case pairs-ref-hard-rand-sq "$PRR" "$REFO --pairs pairs" "1 3 auto"
+mine_case pairs-ref-semihard-skip1-rand-sq "$PRR" "$REFO --pairs pairs -s semihard --neg-skip 1" \
+    "auto"
+mine_case pairs-ref-topk3-mindist45-rand-sq "$PRR" \
+    "$REFO --pairs pairs -s topk --negatives 3 --neg-min-dist 45" "3 auto"
+mine_case pairs-ref-semihard-dups-euclidean "$RD ; pairs 100 240 120 8 --append" \
+    "$REFO --pairs pairs -s semihard -m euclidean" "auto"
+mine_case pairs-ref-file2-hard-dtype "$RF2" "--reference @IN2@ --pairs pairs" "auto"
+# Pairs need no labels, of the input nor of a reference set.
+NL="bad-nolabels 60 4 ; pairs 40 60 30 2 --append ; >2 bad-nolabels 30 4"
+mine_case pairs-nolabels-topk2 "$NL" "--pairs pairs -s topk --negatives 2" "auto"
+mine_case pairs-ref-nolabels-semihard "$NL" "--reference @IN2@ --pairs pairs -s semihard" "auto"
+# One reference row, the positive of every pair: no negatives at all.
+mine_case pairs-ref-1row "random 50 8 3 4 ; random 1 8 3 5 --append --emb-name ref_emb \
+--lab-name ref_lab ; pairs 10 50 1 6 --append" "$REFO --pairs pairs" "auto"
 
 echo "($((SECONDS - start)) s at $NP rank(s))"
 echo "$passed passed, $failed failed"

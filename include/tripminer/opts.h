@@ -22,6 +22,7 @@ typedef struct tm_mine_opts {
     int help;             /* --help was given: print usage, do nothing else */
     int positives_given;  /* --positives was given (refused with --pairs) */
     int pos_given;        /* --pos was given (refused with --pairs) */
+    int ref_names_given;  /* --ref-embeddings or --ref-labels (refused without --reference) */
 } tm_mine_opts_t;
 
 /* Options of "tripminer synth". */

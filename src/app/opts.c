@@ -209,8 +209,8 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
         return parse_dbl(cmd, name, val, 0.0, &m->neg_min_dist, err);
     case M_NEG_SKIP: return parse_i64(cmd, name, val, 0, TM_MAX_COUNT, &m->neg_skip, err);
     case M_REFERENCE: m->reference = val; return 0;
-    case M_REF_EMB: m->ref_emb_name = val; return 0;
-    case M_REF_LAB: m->ref_lab_name = val; return 0;
+    case M_REF_EMB: m->ref_emb_name = val; o->ref_names_given = 1; return 0;
+    case M_REF_LAB: m->ref_lab_name = val; o->ref_names_given = 1; return 0;
     case M_PAIRS: m->pairs = val; return 0;
     case M_POS:
         o->pos_given = 1;
@@ -279,6 +279,9 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
                           "--ref-embeddings/--ref-labels/--pairs)");
     if (m->reference != NULL && m->reference[0] == '\0')
         return tm_err_set(err, TM_EUSAGE, "empty file name (mine --reference)");
+    if (m->reference == NULL && o->ref_names_given)
+        return tm_err_set(err, TM_EUSAGE, "--ref-embeddings and --ref-labels name datasets of "
+                          "the --reference file: give --reference FILE (mine)");
     if (m->pairs != NULL && o->positives_given)
         return tm_err_set(err, TM_EUSAGE, "--positives does not apply with --pairs: each pair "
                           "names its one positive (mine)");

@@ -104,11 +104,15 @@ int tm_h5_has_filters(hid_t d)
 int tm_h5_validate(const tm_h5in_req_t *req, tm_h5input_t *in, tm_err_t *err)
 {
     const char *path = req->path;
-    in->emb = tm_h5_open_dataset(in->file, path, req->emb_name, "embeddings", err);
+    /* A reference's datasets say so in every message about them. */
+    const int ref = strcmp(req->what, "input") != 0;
+    in->emb = tm_h5_open_dataset(in->file, path, req->emb_name,
+                                 ref ? "reference embeddings" : "embeddings", err);
     if (in->emb < 0)
         return err->code;
     if (req->lab_name != NULL) {
-        in->lab = tm_h5_open_dataset(in->file, path, req->lab_name, "labels", err);
+        in->lab = tm_h5_open_dataset(in->file, path, req->lab_name,
+                                     ref ? "reference labels" : "labels", err);
         if (in->lab < 0)
             return err->code;
     }
@@ -227,8 +231,9 @@ int tm_h5_finish_rows(const tm_h5in_req_t *req, float *emb, int64_t lo, const in
         for (int64_t k = 0; k < dim; k++)
             if (!isfinite(x[k]))
                 return tm_err_set(err, TM_EINPUT,
-                                  "embedding row %lld is not finite (%s in column %lld after "
+                                  "%sembedding row %lld is not finite (%s in column %lld after "
                                   "conversion to float32) (%s:%s)",
+                                  strcmp(req->what, "input") != 0 ? "reference " : "",
                                   (long long)(row != NULL ? row[i] : lo + i),
                                   isnan(x[k]) ? "NaN" : "infinity", (long long)k, req->path,
                                   req->emb_name);

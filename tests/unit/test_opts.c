@@ -314,8 +314,16 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_STALL: w->run.stall_timeout = 42.5; break;
     case C_STALL0: w->run.stall_timeout = 0.0; break;
     case C_REFERENCE: w->mine.reference = "ref.h5"; break;
-    case C_REF_EMB: w->mine.reference = "r.h5"; w->mine.ref_emb_name = "ref/emb"; break;
-    case C_REF_LAB: w->mine.reference = "r.h5"; w->mine.ref_lab_name = "ref/lab"; break;
+    case C_REF_EMB:
+        w->mine.reference = "r.h5";
+        w->mine.ref_emb_name = "ref/emb";
+        w->ref_names_given = 1;
+        break;
+    case C_REF_LAB:
+        w->mine.reference = "r.h5";
+        w->mine.ref_lab_name = "ref/lab";
+        w->ref_names_given = 1;
+        break;
     case C_PAIRS: w->mine.pairs = "qrels"; break;
     case C_POS_EASIEST: w->mine.pos = TM_POS_EASIEST; w->pos_given = 1; break;
     case C_POS_RANDOM: w->mine.pos = TM_POS_RANDOM; w->pos_given = 1; break;
@@ -526,6 +534,7 @@ static const bad_t mine_bad[] = {
     {{"-i", "a", "-o", "b", "--resume", NULL}, "--resume", "--checkpoint"},
     {{"-i", "", "-o", "b", NULL}, "-i", NULL},
     {{"-i", "a", "-o", "b", "--neg-pool", "0", NULL}, "--neg-pool", NULL},
+    {{"-i", "a", "-o", "b", "--ref-labels", "y", NULL}, "--reference", NULL},
     {{"-i", "a", "-o", "b", "-s", "sample", "--negatives", "0", NULL}, "--negatives", NULL},
     {{"-i", "a", "-o", "b", "-s", "semihard", "--neg-margin", "0.1", NULL}, "--neg-margin",
      "semihard"},
@@ -894,12 +903,18 @@ START_TEST(test_usage_defaults)
         char name[80], ctx[256];
         snprintf(name, sizeof name, "--%s", d->lng);
         snprintf(ctx, sizeof ctx, "%s --help says [%s] for %s", c->name, def, name);
-        const char *args[MAX_ARGS + 1];
+        const char *args[MAX_ARGS + 1], *base2[MAX_ARGS + 1];
         int n = 0;
         while (base[n] != NULL) {
-            args[n] = base[n];
+            args[n] = base2[n] = base[n];
             n++;
         }
+        /* The datasets of the reference need a reference. */
+        if (strncmp(d->lng, "ref-", 4) == 0) {
+            args[n] = base2[n] = "--reference=r.h5";
+            n++;
+        }
+        base2[n] = NULL;
         args[n++] = name;
         args[n++] = def;
         args[n] = NULL;
@@ -907,9 +922,10 @@ START_TEST(test_usage_defaults)
         int rc;
         if (is_mine) {
             tm_mine_opts_t got, want;
-            ck_assert_int_eq(parse_mine(base, &want, &err), 0);
+            ck_assert_int_eq(parse_mine(base2, &want, &err), 0);
             rc = parse_mine(args, &got, &err);
             ck_assert_msg(rc == 0, "%s, which the parser refuses: %s", ctx, err.msg);
+            want.ref_names_given = got.ref_names_given;
             expect_mine(&got, &want, ctx);
         } else {
             tm_synth_opts_t got, want;
