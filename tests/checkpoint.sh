@@ -116,6 +116,8 @@ declare -A REF MODE=(
     [topk]="-s topk --negatives 3"
     [ref-semihard]="-s semihard --reference ref.h5"
     [pairs-semihard]="-s semihard --pairs pairs"
+    [choose-hard]="--pos easiest --neg-margin 0.1 --neg-skip 1"
+    [choose-sample]="-s sample --negatives 3 --neg-pool 20 --pos random --seed 5"
 )
 for s in "${!MODE[@]}"; do
     read -r -a margs <<<"${MODE[$s]}"
@@ -239,6 +241,8 @@ stop_case stop-semihard-pass1 semihard TERM ranks 1
 stop_case stop-semihard-pass2 semihard USR1 mpirun 2
 stop_case stop-reference-semihard-pass2 ref-semihard TERM ranks 2
 stop_case stop-pairs-semihard-pass2 pairs-semihard USR1 mpirun 2
+stop_case stop-choose-hard-pass1 choose-hard TERM ranks 1
+stop_case stop-choose-sample-pass2 choose-sample USR1 mpirun 2
 
 # A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good):
 # a checkpoint every 2 rounds, SIGTERM to the ranks once the first is saved.

@@ -63,6 +63,13 @@ declare -A EXPECT=(
     [pairs-negative-query]='pair[^0-9]{0,4}7([^0-9]|$) && range|negative|-1'
     [pairs-ref-range]='pair[^0-9]{0,4}[0-9]+ && reference && range|rows'
     [pairs-mem-limit]='--mem-limit && pair'
+    [neg-pool-zero]='neg-pool'
+    [sample-negatives-zero]='negatives'
+    [neg-margin-semihard]='neg-margin && semihard'
+    [pos-with-pairs]='--pos && pairs'
+    [pos-unknown]='pos && middle'
+    [ref-names-without-reference]='reference'
+    [neg-pool-mem-limit]='--neg-pool && --mem-limit'
     # Output problems (exit 1).
     [output-exists]='exist|overwrit && force'
     [outdir-missing]='nodir|no such|directory|cannot create|can.t create|unable to create'
@@ -428,6 +435,12 @@ usage_case neg-skip-negative --neg-skip -2
 usage_case neg-min-dist-negative --neg-min-dist -0.5
 usage_case positives-with-pairs --positives 2 --pairs pairs
 usage_case pairs-empty-name --pairs ''
+usage_case neg-pool-zero --neg-pool 0
+usage_case sample-negatives-zero -s sample --negatives 0
+usage_case neg-margin-semihard -s semihard --neg-margin 0.1
+usage_case pos-with-pairs --pos easiest --pairs pairs
+usage_case pos-unknown --pos middle
+usage_case ref-names-without-reference --ref-labels ref_lab
 if selected missing-input-option; then
     new_case missing-input-option
     err_case missing-input-option 2 "$OUT" -- mine -o "$OUT/out.h5" -q &&
@@ -490,6 +503,26 @@ if selected pairs-mem-limit; then
             case_fail pairs-mem-limit "without --pairs: exit 0 but no output" "${ctl[@]}"
         else
             case_pass pairs-mem-limit
+        fi
+    fi
+fi
+
+if selected neg-pool-mem-limit; then
+    new_case neg-pool-mem-limit
+    if err_case neg-pool-mem-limit 1 "$OUT" -- mine -i "$WORK/in/x16.h5" -o "$OUT/out.h5" -q \
+        -s sample --neg-pool 1500 --mem-limit 2M; then
+        # The same budget is enough with a small pool: the refusal was about
+        # the pool, not a budget too small for anything.
+        ctl=(timeout -k 10 "$TIMEOUT" "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine
+            -i "$WORK/in/x16.h5" -o "$CASE_DIR/ctl.h5" -q -s sample --neg-pool 10 --mem-limit 2M)
+        "${ctl[@]}" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr"
+        rc=$?
+        if ((rc != 0)); then
+            case_fail neg-pool-mem-limit "with --neg-pool 10: exit status $rc, expected 0" "${ctl[@]}"
+        elif [[ ! -f $CASE_DIR/ctl.h5 ]]; then
+            case_fail neg-pool-mem-limit "with --neg-pool 10: exit 0 but no output" "${ctl[@]}"
+        else
+            case_pass neg-pool-mem-limit
         fi
     fi
 fi

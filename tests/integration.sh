@@ -575,6 +575,43 @@ mine_case pairs-ref-nolabels-semihard "$NL" "--reference @IN2@ --pairs pairs -s 
 mine_case pairs-ref-1row "random 50 8 3 4 ; random 1 8 3 5 --append --emb-name ref_emb \
 --lab-name ref_lab ; pairs 10 50 1 6 --append" "$REFO --pairs pairs" "auto"
 
+# ---- choosing positives and negatives ------------------------------------------
+# -s sample, --pos, --neg-margin, --neg-pool, --seed: tm_ref draws with the same
+# documented generator (docs/contract.md), so the draws are compared too, and
+# the counts of what each filter removed (short_anchors, filtered_*).
+mine_case sample5-seed3-rand200-sq "$R200" "-s sample --negatives 5 --seed 3" "1 3 auto t2"
+mine_case sample4-skip2-pool10-rand200-cosine "$R200" \
+    "-s sample --negatives 4 --neg-skip 2 --neg-pool 10 --seed 11 -m cosine" "3 auto"
+# K above what a quarter of the anchors have: short anchors; ties everywhere.
+mine_case sample190-dups-sq "$D240" "-s sample --negatives 190 --seed 1" "1 auto"
+mine_case sample3-pool1-dups-euclidean "$D240" \
+    "-s sample --negatives 3 --neg-pool 1 --seed 2 -m euclidean" "auto"
+mine_case hard-easiest-margin0.5-rand200-euclidean "$R200" \
+    "--pos easiest --neg-margin 0.5 -m euclidean" "1 auto"
+mine_case hard-random-seed9-dups-sq "$D240" "--pos random --seed 9" "3 auto"
+# A seed alone: the triplets of plain hard, with the counts recorded.
+mine_case hard-seed7-rand200-sq "$R200" "--seed 7" "auto"
+mine_case topk5-pool3-rand300-sq-norm "$R300" "-s topk --negatives 5 --neg-pool 3 --normalize" \
+    "auto"
+mine_case topk4-easiest-margin-neg-dups-cosine "$D240" \
+    "-s topk --negatives 4 --neg-margin -0.1 --pos easiest -m cosine" "1 auto"
+mine_case semihard-pool4-skip1-dups-sq "$D240" "-s semihard --neg-pool 4 --neg-skip 1" "3 auto"
+mine_case semihard-pool2-rand200-cosine "$R200" "-s semihard --neg-pool 2 --positives 2 -m cosine" \
+    "auto"
+# Every filter at once.
+mine_case topk3-all-filters-rand200-sq "$R200" \
+    "-s topk --negatives 3 --pos easiest --neg-min-dist 40 --neg-margin 25 --neg-skip 1 \
+--neg-pool 5" "1 auto"
+mine_case sample3-random-pos-all-filters-dups-sq "$D240" \
+    "-s sample --negatives 3 --pos random --seed 5 --neg-min-dist 1 --neg-margin 0 \
+--neg-skip 2 --neg-pool 6" "3 auto"
+mine_case pairs-sample3-margin-rand-sq "$PR" \
+    "--pairs pairs -s sample --negatives 3 --seed 4 --neg-margin 0.5" "1 auto"
+mine_case pairs-ref-topk2-pool4-rand-sq "$PRR" \
+    "$REFO --pairs pairs -s topk --negatives 2 --neg-pool 4 --neg-margin -1" "auto"
+mine_case ref-sample2-random-pos-pool20-rand-cosine "$RF" \
+    "$REFO -s sample --negatives 2 --pos random --seed 8 --neg-pool 20 -m cosine" "3 auto"
+
 echo "($((SECONDS - start)) s at $NP rank(s))"
 echo "$passed passed, $failed failed"
 if ((failed > 0)); then
