@@ -283,7 +283,11 @@ def report(a):
         # What a rank may hold: its queries and the round buffers (the chunk of
         # the run), plus the libraries' own memory, measured by the smallest run
         # here; never the reference (its block per rank is shown beside it).
-        chunk = refq["refq"].get("chunk", 0)
+        chunk = 0
+        log = os.path.join(a.dir, refq["refq"]["name"] + ".log")
+        if os.path.exists(log):
+            m_chunk = re.search(r"chunk (\d+) rows", open(log).read())
+            chunk = int(m_chunk.group(1)) if m_chunk else 0
         shard = (a.queries + t - 1) // t * (4 * d + 72)
         buffers = t * chunk * (2 * (4 * d + 32) + 32) + chunk * (4 * d + 8)
         base = max(rss_mib(a.dir, f"base-{t}x1") or [0])

@@ -233,8 +233,9 @@ if [ "$reference" -eq 1 ]; then
       -d "$d" -c "$classes" --seed "$seed" --queries "$q" --force -q >&2
     mv "$rdata.tmp" "$rdata"
   fi
+  # -v: the log says the chunk, which sizes the round buffers of the bound.
   MINE_INPUT=$rdata mine "refq-${threads}x1" "$threads" 1 --embeddings queries \
-    --labels query_labels --reference "$rdata"
+    --labels query_labels --reference "$rdata" -v
   MINE_INPUT=$rdata mine "pairs-${threads}x1" "$threads" 1 --embeddings queries \
     --reference "$rdata" --pairs pairs
   rm -f "$out/refq-${threads}x1.h5" "$out/pairs-${threads}x1.h5"

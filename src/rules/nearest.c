@@ -64,9 +64,11 @@ void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx)
     int64_t lo = 0, len = last;
     while (len > 0) {
         const int64_t half = len >> 1;
-        const int after = !tm_entry_nearer(e, list[lo + half]);
-        lo = after ? lo + half + 1 : lo;
-        len = after ? len - half - 1 : half;
+        const tm_entry_t *m = &list[lo + half];
+        /* e comes after m: not nearer (indices differ), as integer arithmetic. */
+        const int64_t after = (m->val < e.val) | ((m->val == e.val) & (m->idx < e.idx));
+        lo += after * (half + 1);
+        len = half + after * (len - 2 * half - 1);
     }
     memmove(list + lo + 1, list + lo, (size_t)(last - lo) * sizeof *list);
     list[lo] = e;
@@ -129,30 +131,77 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
     }
 }
 
+/*
+ * Offer k negatives of anchor a at once (e is scratch, reordered): those
+ * at or above the floor that beat the list's last entry are sorted and
+ * merged into the list from its end, which keeps the cap nearest: the
+ * same list as offering them one by one, without a search per entry.
+ */
+static void offer_many(tm_nearest_t *st, int64_t a, tm_entry_t *e, int64_t k)
+{
+    tm_entry_t *list = st->neg + a * st->cap;
+    const int64_t cap = st->cap, c = st->count[a];
+    const double floor = tm_nearest_floor(st, a);
+    int64_t n = 0;
+    for (int64_t i = 0; i < k; i++)
+        if (!(e[i].val < floor) && (c < cap || tm_entry_nearer(e[i], list[c - 1])))
+            e[n++] = e[i];
+    if (n == 0 || cap <= 0)
+        return;
+    for (int64_t x = 1; x < n; x++) { /* insertion sort: n is a few dozen at most */
+        const tm_entry_t v = e[x];
+        int64_t y = x;
+        for (; y > 0 && tm_entry_nearer(v, e[y - 1]); y--)
+            e[y] = e[y - 1];
+        e[y] = v;
+    }
+    const int64_t m = c + n < cap ? c + n : cap;
+    int64_t i = c - 1, j = n - 1;
+    /* Drop the largest of both until m remain, then merge from the back. */
+    for (int64_t drop = c + n - m; drop > 0; drop--) {
+        if (j < 0 || (i >= 0 && tm_entry_nearer(e[j], list[i])))
+            i--;
+        else
+            j--;
+    }
+    for (int64_t w = m - 1; j >= 0; w--) {
+        if (i >= 0 && tm_entry_nearer(e[j], list[i]))
+            list[w] = list[i--];
+        else
+            list[w] = e[j--];
+    }
+    st->count[a] = m;
+}
+
 /* Score the hits exactly (four at a time) and offer them as negatives. */
 static void offer_negatives(tm_nearest_t *st, tm_metric_t metric, const tm_rows_t *anch,
                             int64_t a, const float *arow, const tm_rows_t *cand, int64_t c0,
                             const int32_t *hits, int64_t nhit)
 {
     const int64_t dim = anch->dim;
-    int64_t k = 0;
-    for (; k + 4 <= nhit; k += 4) {
-        const float *rows[4];
+    tm_entry_t e[64];
+    int64_t ne = 0;
+    for (int64_t k = 0; k < nhit;) {
         double val[4];
-        for (int u = 0; u < 4; u++)
-            rows[u] = cand->emb + (c0 + hits[k + u]) * dim;
-        tm_exact_dist4(metric, arow, rows, dim, val);
-        for (int u = 0; u < 4; u++) {
+        int64_t take = nhit - k >= 4 ? 4 : 1;
+        if (take == 4) {
+            const float *rows[4];
+            for (int u = 0; u < 4; u++)
+                rows[u] = cand->emb + (c0 + hits[k + u]) * dim;
+            tm_exact_dist4(metric, arow, rows, dim, val);
+        } else {
+            val[0] = tm_exact_dist(metric, arow, cand->emb + (c0 + hits[k]) * dim, dim);
+        }
+        for (int64_t u = 0; u < take; u++) {
             const int64_t idx = cand->gid[c0 + hits[k + u]];
             if (!tm_rows_excluded(anch, a, idx))
-                tm_nearest_offer_neg(st, a, val[u], idx);
+                e[ne++] = (tm_entry_t){val[u], idx};
         }
-    }
-    for (; k < nhit; k++) {
-        const int64_t c = c0 + hits[k];
-        if (!tm_rows_excluded(anch, a, cand->gid[c]))
-            tm_nearest_offer_neg(st, a, tm_exact_dist(metric, arow, cand->emb + c * dim, dim),
-                                 cand->gid[c]);
+        k += take;
+        if (ne > 60 || k == nhit) {
+            offer_many(st, a, e, ne);
+            ne = 0;
+        }
     }
 }
 
@@ -201,9 +250,10 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
     const float tmin = floor > -INFINITY ? tm_key_thr_ge(kr, tm_fast_down(metric, floor))
                                          : -INFINITY;
     /*
-     * Hits wait in hits[0 .. pending) until four can be scored at once
-     * (tm_exact_dist4); a block scanned meanwhile sees a gate that has not
-     * yet tightened for them, which only lets more through.
+     * Hits wait in hits[0 .. pending) until a few dozen can be scored four
+     * at once (tm_exact_dist4) and merged into the list together; a block
+     * scanned meanwhile sees a gate that has not yet tightened for them,
+     * which only lets more through.
      */
     int64_t pending = 0;
     for (int q = 0; q < 2 && floor < INFINITY; q++)
@@ -212,6 +262,8 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
             const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
             const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
             pending += tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits + pending);
+            if (pending < 32)
+                continue; /* merged into the list a few dozen at a time */
             const int64_t done = pending - pending % 4;
             offer_negatives(st, metric, anch, a, arow, cand, c0, hits, done);
             for (int64_t k = done; k < pending; k++)
