@@ -166,13 +166,12 @@ static void offer_positive(tm_pick_t *st, const tm_tile_t *t, int64_t a, int64_t
 {
     tm_entry_t *best = &st->pos[a];
     const int64_t idx = t->cand->gid[c];
-    {
-        const uint64_t h = tm_draw(pkey, idx);
-        if (best->idx >= 0 && (h > st->pdraw[a] || (h == st->pdraw[a] && idx > best->idx)))
-            return;
-        *best = (tm_entry_t){exact(t, a, c), idx};
-        st->pdraw[a] = h;
-    }
+    const uint64_t h = tm_draw(pkey, idx);
+    if (best->idx >= 0 && (h > st->pdraw[a] || (h == st->pdraw[a] && idx > best->idx)))
+        return;
+    /* Only a new winner needs its distance. */
+    *best = (tm_entry_t){exact(t, a, c), idx};
+    st->pdraw[a] = h;
 }
 
 static void update1(tm_pick_t *st, const tm_tile_t *t)
