@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# demo.sh - install, build, make a synthetic set and mine it on 2 ranks.
+# demo.sh - install, build, make a synthetic set and mine it on 2 ranks; then
+# queries against it with given pairs, sampled from a window of hard negatives.
 #   scripts/demo.sh [N [D [CLASSES]]]     (default 20000 x 128, 500 classes)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,3 +18,11 @@ mkdir -p "$out"
 mpirun -n 2 --oversubscribe "$build/tripminer" mine -i "$out/sample.h5" \
   -o "$out/triplets.h5" --force
 echo "[demo] triplets in $out/triplets.h5 (h5dump -A $out/triplets.h5 shows the attributes)"
+# Retrieval: queries against the corpus with given positive pairs, the hard
+# negatives drawn from ranks 3..52 of each query (see the README).
+"$build/tripminer" synth -o "$out/retrieval.h5" -n "$n" -d "$d" -c "$c" --seed 8 \
+  --queries $((n / 20)) --query-positives 2 --force
+mpirun -n 2 --oversubscribe "$build/tripminer" mine -i "$out/retrieval.h5" --embeddings queries \
+  --reference "$out/retrieval.h5" --pairs pairs -s sample --negatives 4 --neg-skip 3 \
+  --neg-pool 50 --seed 1 -o "$out/retrieval-triplets.h5" --force
+echo "[demo] query triplets in $out/retrieval-triplets.h5 (column 0: queries, 1-2: corpus rows)"
