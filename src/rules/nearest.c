@@ -106,7 +106,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
         const int64_t j1 = j0 + 16 < nc ? j0 + 16 : nc;
         if (j0 % 1024 == 0) {
             /* Gates as they stand now: they only tighten afterwards. */
-            const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            const double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
             const double pgate = st->pos[a].idx >= 0 ? st->pos[a].val : -INFINITY;
             int64_t len = nc - j0 < 1024 ? nc - j0 : 1024;
             mask = tm_row_blocks(clab + j0, lab, lo + j0, hi + j0, len, gate, min_dist, pgate);
@@ -116,7 +116,7 @@ static void nearest_row(tm_nearest_t *st, tm_metric_t metric, tm_kern_bound_t bo
         for (int64_t j = j0; j < j1; j++) {
             const int64_t c = c0 + j;
             if (clab[j] != lab) {
-                double cut = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+                double cut = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
                 if (lo[j] > cut || hi[j] < min_dist || tm_rows_excluded(anch, a, cand->gid[c]))
                     continue;
                 double val = tm_exact_dist(metric, arow, cand->emb + c * dim, dim);
@@ -142,11 +142,13 @@ static void offer_many(tm_nearest_t *st, int64_t a, tm_entry_t *e, int64_t k)
     tm_entry_t *list = st->neg + a * st->cap;
     const int64_t cap = st->cap, c = st->count[a];
     const double floor = tm_nearest_floor(st, a);
+    if (cap <= 0)
+        return;
     int64_t n = 0;
     for (int64_t i = 0; i < k; i++)
         if (!(e[i].val < floor) && (c < cap || tm_entry_nearer(e[i], list[c - 1])))
             e[n++] = e[i];
-    if (n == 0 || cap <= 0)
+    if (n == 0)
         return;
     for (int64_t x = 1; x < n; x++) { /* insertion sort: n is a few dozen at most */
         const tm_entry_t v = e[x];
@@ -259,7 +261,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
     for (int q = 0; q < 2 && floor < INFINITY; q++)
         for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
             const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
-            const double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            const double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
             const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
             pending += tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits + pending);
             if (pending < 32)
@@ -288,6 +290,8 @@ static void nearest_intervals(void *st, const tm_rowctx_t *r)
 
 void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t)
 {
+    if (st->cap == 0 && st->negatives_only)
+        return; /* nothing to keep (sample without a pool or a skip) */
     tm_tile_rows(t, st, NULL, nearest_keys, nearest_intervals);
 }
 

@@ -248,7 +248,8 @@ static int gather_exclusions(tm_inputs_t *in, pairs_job_t *pj, tm_err_t *err)
         free(e.v);
         return rc;
     }
-    qsort(e.v, (size_t)e.n, 2 * sizeof(int64_t), cmp_entry);
+    if (e.n > 0)
+        qsort(e.v, (size_t)e.n, 2 * sizeof(int64_t), cmp_entry);
     int64_t *off = alloc_i64(pj->nu + 1);
     in->xidx = alloc_i64(e.n);
     in->xbeg = alloc_i64(in->anch.n);
