@@ -574,7 +574,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
 
     int fds = count_fds();
-    tm_h5in_req_t req = {in_path, plan.emb_name, plan.lab_name, plan.normalize, plan.mem_limit};
+    tm_h5in_req_t req = {in_path, plan.emb_name, plan.lab_name, plan.normalize, plan.mem_limit,
+                         "input"};
     tm_shard_t shard;
     tm_err_t err;
     tm_err_clear(&err);
