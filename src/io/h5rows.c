@@ -17,9 +17,9 @@ struct tm_h5rows {
     float *spare;  /* the block of nearby rows of tm_h5rows_pick */
 };
 
-/* Rows read at once by tm_h5rows_pick, and the gap it reads over. */
-#define PICK_SPAN 1024
+/* The gap between chosen rows that tm_h5rows_pick reads over. */
 #define PICK_GAP 64
+#define PICK_SPAN TM_H5ROWS_SPAN
 
 int tm_h5rows_open(const tm_h5in_req_t *req, tm_h5rows_t **out, tm_err_t *err)
 {

@@ -18,6 +18,9 @@
 
 typedef struct tm_h5rows tm_h5rows_t;
 
+/* Rows tm_h5rows_pick reads at once, in a block the reader holds. */
+#define TM_H5ROWS_SPAN 1024
+
 /*
  * Open req->path and check its embeddings and labels (no labels when
  * req->lab_name is NULL); req must outlive the reader. 0 or an error.

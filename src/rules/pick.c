@@ -384,7 +384,6 @@ void tm_pick_save(const tm_pick_t *st, int pass, tm_buf_t *b)
     tm_buf_put(b, st->nkey, n * sizeof *st->nkey);
     if (pass < 2)
         return;
-    tm_buf_put(b, st->floor, n * sizeof *st->floor);
     tm_nearest_save(&st->near, b);
     tm_count_save(&st->cnt, b);
     if (st->hl != NULL) {
@@ -401,8 +400,8 @@ int tm_pick_load(tm_pick_t *st, int pass, tm_buf_t *b)
         return TM_EINPUT;
     if (pass < 2)
         return 0;
-    if (tm_buf_get_array(b, st->floor, st->n, sizeof *st->floor) ||
-        tm_nearest_load(&st->near, b) != 0 || tm_count_load(&st->cnt, b) != 0)
+    tm_pick_begin2(st); /* the floors follow from the positives */
+    if (tm_nearest_load(&st->near, b) != 0 || tm_count_load(&st->cnt, b) != 0)
         return TM_EINPUT;
     if (st->hl != NULL) {
         if (tm_buf_get_array(b, st->hcount, st->n, sizeof *st->hcount) ||

@@ -470,6 +470,13 @@ typedef struct semi_rule {
     tm_nearest_t win;   /* cap skip + pool, with --neg-pool */
 } semi_rule_t;
 
+/* The window of --neg-pool M: the skip + M nearest, at most every candidate. */
+static int64_t semi_window(const tm_mine_params_t *p, const tm_rule_size_t *sz)
+{
+    return tm_rule_list_cap(
+        p->neg_skip > INT64_MAX - p->neg_pool ? INT64_MAX : p->neg_skip + p->neg_pool, sz);
+}
+
 static int semi_passes(const tm_mine_params_t *p)
 {
     (void)p;
@@ -490,9 +497,7 @@ static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
     if (tm_params_choosing(p)) {
         int64_t win = 0;
         if (p->neg_pool >= 0)
-            win = tm_nearest_bytes(n, tm_rule_list_cap(p->neg_skip > INT64_MAX - p->neg_pool
-                                                           ? INT64_MAX
-                                                           : p->neg_skip + p->neg_pool, sz));
+            win = tm_nearest_bytes(n, semi_window(p, sz));
         const int64_t extra = tm_rule_bytes(n, 4 * 8, 0);
         if (win == INT64_MAX || extra == INT64_MAX || base > INT64_MAX - win - extra)
             return INT64_MAX;
@@ -539,9 +544,8 @@ static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size
         st->floor[a] = INFINITY;
     st->cnt.t2 = st->floor;
     if (st->pool >= 0) {
-        const int64_t cap = tm_rule_list_cap(
-            p->neg_skip > INT64_MAX - p->neg_pool ? INT64_MAX : p->neg_skip + p->neg_pool, sz);
-        if (tm_nearest_init(&st->win, n, cap - p->neg_skip, tm_rule_negfilter(p)) != 0)
+        if (tm_nearest_init(&st->win, n, semi_window(p, sz) - p->neg_skip,
+                            tm_rule_negfilter(p)) != 0)
             return TM_ENOMEM;
         st->win.floor = st->floor;
         st->win.negatives_only = 1;

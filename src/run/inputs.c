@@ -419,7 +419,7 @@ int tm_inputs_read(const tm_mine_params_t *m, int64_t budget, MPI_Comm comm, tm_
         }
     }
     if (rc == 0 && in->streamed)
-        in->held += (int64_t)1024 * in->cand.dim * 4; /* the reader's block of rows */
+        in->held += (int64_t)TM_H5ROWS_SPAN * in->cand.dim * 4; /* the reader's block */
     if (rc != 0)
         tm_inputs_free(in);
     return rc;
