@@ -63,9 +63,15 @@ static double floor_of(const tm_count_t *c, int64_t a)
     return c->t2 != NULL ? c->t2[a] : c->t1;
 }
 
+/* Nothing is below either threshold: the negatives are counted by label alone. */
+static int count_plain(const tm_count_t *c, int64_t a)
+{
+    return c->t1 == -INFINITY && floor_of(c, a) == -INFINITY;
+}
+
 static int count_skip(const void *vc, int64_t a)
 {
-    return floor_of(vc, a) == INFINITY;
+    return floor_of(vc, a) == INFINITY || count_plain(vc, a);
 }
 
 /* The exact distance of anchor a and candidate c of the tile. */
@@ -177,6 +183,21 @@ static void count_intervals(void *vc, const tm_rowctx_t *r)
 
 void tm_count_update(tm_count_t *c, const tm_tile_t *t)
 {
+    const tm_rows_t *cand = t->cand;
+    for (int64_t a = t->a0; a < t->a1; a++) {
+        if (!count_plain(c, a))
+            continue;
+        const int64_t lab = t->anch->labels[a];
+        int64_t p0 = t->c0, p1 = t->c0;
+        if (cand->kadd != NULL) { /* ordered by label: one range */
+            tm_label_range(cand, t->c0, t->c1, lab, &p0, &p1);
+        } else {
+            for (int64_t j = t->c0; j < t->c1; j++)
+                p1 += cand->labels[j] == lab;
+        }
+        c->negs[a] += (t->c1 - t->c0) - (p1 - p0);
+        uncount_excluded(c, t, a);
+    }
     tm_tile_rows(t, c, count_skip, count_keys, count_intervals);
 }
 

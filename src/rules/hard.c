@@ -315,6 +315,12 @@ static int hard_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     return tm_nearest_init(&st->near, sz->anchors, cap - p->neg_skip, tm_rule_negfilter(p));
 }
 
+static size_t hard_block_bytes(const void *vst)
+{
+    const hard_rule_t *st = vst;
+    return st->pick != NULL ? tm_pick_block_bytes(st->pick) : tm_nearest_block_bytes(&st->near);
+}
+
 static int hard_needs_tiles(const void *vst, int pass)
 {
     const hard_rule_t *st = vst;
@@ -376,6 +382,7 @@ const tm_rule_t tm_rule_hard = {
     .create = hard_create,
     .destroy = hard_destroy,
     .needs_tiles = hard_needs_tiles,
+    .block_bytes = hard_block_bytes,
     .update = hard_rule_update,
     .begin_pass = hard_begin_pass,
     .finish = hard_rule_finish,

@@ -207,15 +207,340 @@ static void offer_negatives(tm_nearest_t *st, tm_metric_t metric, const tm_rows_
     }
 }
 
+/* An upper bound on the metric value of a fast-space value f. */
+static double metric_up(tm_metric_t metric, double f)
+{
+    if (metric != TM_METRIC_EUCLIDEAN)
+        return f;
+    return f > 0.0 ? sqrt(f) * (1.0 + 0x1p-40) : 0.0;
+}
+
+/* ---- exact scores deferred to the end of a candidate block -------------- */
+
+/*
+ * Scoring a negative exactly the moment its key reaches the list's gate
+ * scores every entry the list ever holds: about cap (1 + ln(N / cap)) per
+ * anchor over N candidates, most of them pushed out again soon. So while
+ * one thread offers an anchor block the tiles of a candidate block, the
+ * negatives the keys let through wait in the block scratch as intervals
+ * [lo, hi] of their fast-space distance, and a sorted array keeps the cap
+ * smallest upper bounds over the list and the waiting negatives that are
+ * surely at or above the floor: cap distinct eligible candidates lie at or
+ * below its top, so no farther negative can end in the list, and it is the
+ * anchor's gate. When the scratch fills, the waiting negatives whose
+ * interval starts beyond the gate go; at the end of the block the rest are
+ * scored exactly and merged. The list is the same as scoring each at
+ * once; the exact scores drop to about cap per candidate block. Anchors
+ * with exclusions (--pairs) do without (an excluded candidate is not
+ * eligible), as do lists too short to gain or too long for the scratch.
+ */
+typedef struct deferred {
+    float lo, hi;  /* the fast-space distance lies in [lo, hi] */
+    int32_t pos;   /* row of the candidate block */
+} deferred_t;
+
+enum { DEFER_MIN_CAP = 8, DEFER_MAX_CAP = 256 };
+
+/*
+ * Upper bounds wait behind the cap smallest until about half as many again
+ * have come (at least 32): then one selection keeps the cap smallest.
+ */
+static int64_t defer_pending(int64_t cap)
+{
+    return (cap / 2 > 32 ? cap / 2 : 32) + TM_KEY_BLOCK;
+}
+
+static int64_t defer_room(int64_t cap)
+{
+    return 2 * cap + 64;
+}
+
+size_t tm_nearest_block_bytes(const tm_nearest_t *st)
+{
+    if (st->cap < DEFER_MIN_CAP || st->cap > DEFER_MAX_CAP)
+        return 0;
+    const size_t room = (size_t)defer_room(st->cap);
+    const size_t bounds = (size_t)(st->cap + defer_pending(st->cap));
+    return TM_TILE_ANCHORS * (3 * sizeof(int64_t) + sizeof(double) + (1 + bounds) * sizeof(float) +
+                              room * sizeof(deferred_t));
+}
+
+/* The block scratch laid out, per anchor of the block. */
+typedef struct defer {
+    int64_t *count;   /* waiting negatives */
+    int64_t *nbest;   /* the smallest upper bounds held, unordered */
+    double *gate;     /* metric units: nothing farther can end in the list */
+    int64_t *npend;   /* upper bounds waiting behind them */
+    float *top;       /* cap of the held ones are at or below it (+inf: not yet) */
+    float *best;      /* cap + defer_pending(cap) each */
+    int64_t nb;       /* that size */
+    deferred_t *e;    /* room each */
+    int64_t room;
+} defer_t;
+
+static int defer_of(const tm_nearest_t *st, const tm_tile_t *t, defer_t *d)
+{
+    if (t->block == NULL || tm_nearest_block_bytes(st) == 0 || t->cand->n > INT32_MAX ||
+        t->a1 - t->a0 > TM_TILE_ANCHORS)
+        return 0;
+    d->room = defer_room(st->cap);
+    d->count = t->block;
+    d->nbest = d->count + TM_TILE_ANCHORS;
+    d->gate = (double *)(d->nbest + TM_TILE_ANCHORS);
+    d->npend = (int64_t *)(d->gate + TM_TILE_ANCHORS);
+    d->top = (float *)(d->npend + TM_TILE_ANCHORS);
+    d->best = d->top + TM_TILE_ANCHORS;
+    d->nb = st->cap + defer_pending(st->cap);
+    d->e = (deferred_t *)(d->best + TM_TILE_ANCHORS * d->nb);
+    return 1;
+}
+
+static int defers(const tm_rows_t *anch, int64_t a)
+{
+    return anch->xidx == NULL || anch->xbeg[a] == anch->xend[a];
+}
+
+/* The float nearest y from below / above (y finite). */
+static float round_down(double y)
+{
+    float f = (float)y;
+    if ((double)f > y) { /* one step down: f is not the smallest float */
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        u = f > 0.0f ? u - 1 : f < 0.0f ? u + 1 : 0x80000001u;
+        memcpy(&f, &u, sizeof f);
+    }
+    return f;
+}
+
+static float round_up(double y)
+{
+    float f = (float)y;
+    if ((double)f < y) {
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        u = f > 0.0f ? u + 1 : f < 0.0f ? u - 1 : 0x00000001u;
+        memcpy(&f, &u, sizeof f);
+    }
+    return f;
+}
+
+/* Reorder v[0 .. n) so that v[k - 1] is the k-th smallest and none before it is larger. */
+static void select_kth(float *v, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    const int64_t want = k - 1;
+    while (lo < hi) {
+        const float pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                const float x = v[i];
+                v[i++] = v[j];
+                v[j--] = x;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
+/* How many of v[0 .. n) are <= x (no branches: it vectorises). */
+static int64_t count_le(const float *v, int64_t n, float x)
+{
+    int64_t c = 0;
+    for (int64_t i = 0; i < n; i++)
+        c += v[i] <= x;
+    return c;
+}
+
+/*
+ * Anchor b's waiting upper bounds join the ones held. A gate only has to
+ * have cap of them at or below it, so it is found by bisection on the
+ * value with branch-free counts (a selection's comparisons mispredict),
+ * and the bounds above it go; the gate follows. Should a run of equal
+ * bounds keep too many, a selection keeps exactly cap.
+ */
+static void bounds_merge(const tm_nearest_t *st, tm_metric_t metric, defer_t *d, int64_t b)
+{
+    float *best = d->best + b * d->nb;
+    const int64_t cap = st->cap, n = d->nbest[b] + d->npend[b];
+    d->npend[b] = 0;
+    d->nbest[b] = n;
+    if (n < cap)
+        return;
+    /* Every held bound is at or below top (+inf before the first cap). */
+    float lo = best[0], hi = d->top[b];
+    for (int64_t i = 1; i < n; i++)
+        lo = best[i] < lo ? best[i] : lo;
+    if (hi == INFINITY) {
+        hi = best[0];
+        for (int64_t i = 1; i < n; i++)
+            hi = best[i] > hi ? best[i] : hi;
+    }
+    /* count_le(hi) = n >= cap throughout; count_le(lo) < cap unless lo does. */
+    if (count_le(best, n, lo) >= cap)
+        hi = lo;
+    for (int it = 0; it < 10 && lo < hi; it++) {
+        const float mid = lo + (hi - lo) / 2;
+        if (!(mid > lo && mid < hi))
+            break;
+        if (count_le(best, n, mid) >= cap)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        best[m] = best[i];
+        m += best[i] <= hi;
+    }
+    if (m > cap + (d->nb - cap - TM_KEY_BLOCK) / 2) {
+        select_kth(best, m, cap);
+        m = cap;
+        hi = best[cap - 1];
+    }
+    d->nbest[b] = m;
+    d->top[b] = hi;
+    const double bound = metric_up(metric, hi);
+    d->gate[b] = bound < d->gate[b] ? bound : d->gate[b];
+}
+
+/* A candidate block starts: the bounds from anchor a's list. */
+static void defer_start(const tm_nearest_t *st, tm_metric_t metric, defer_t *d, int64_t b,
+                        int64_t a)
+{
+    const tm_entry_t *list = st->neg + a * st->cap;
+    const int64_t n = st->count[a];
+    float *best = d->best + b * d->nb;
+    for (int64_t i = 0; i < n; i++)
+        best[i] = round_up(tm_fast_up(metric, list[i].val));
+    d->count[b] = 0;
+    d->npend[b] = 0;
+    d->nbest[b] = n;
+    d->top[b] = n == st->cap ? best[n - 1] : INFINITY;
+    d->gate[b] = n == st->cap ? metric_up(metric, best[n - 1]) : INFINITY;
+}
+
+/* Drop anchor b's waiting negatives that start beyond its gate. */
+static void defer_drop(tm_metric_t metric, defer_t *d, int64_t b)
+{
+    if (d->gate[b] == INFINITY)
+        return;
+    const double cut = tm_fast_up(metric, d->gate[b]);
+    deferred_t *e = d->e + b * d->room;
+    int64_t m = 0;
+    for (int64_t i = 0; i < d->count[b]; i++)
+        if (!(e[i].lo > cut))
+            e[m++] = e[i];
+    d->count[b] = m;
+}
+
+/* Score anchor a's waiting negatives exactly and merge them into its list. */
+static void defer_flush(tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_t b, int64_t a)
+{
+    bounds_merge(st, t->metric, d, b);
+    defer_drop(t->metric, d, b);
+    const tm_rows_t *anch = t->anch, *cand = t->cand;
+    const int64_t dim = anch->dim, n = d->count[b];
+    const float *arow = anch->emb + a * dim;
+    const deferred_t *e = d->e + b * d->room;
+    tm_entry_t got[64];
+    int64_t ng = 0;
+    for (int64_t u = 0; u < 8 && u < n; u++)
+        for (int64_t off = 0; off < dim; off += 16)
+            __builtin_prefetch(cand->emb + (int64_t)e[u].pos * dim + off);
+    for (int64_t k = 0; k < n;) {
+        /* The rows are anywhere in the block: ask for them two batches early. */
+        for (int64_t u = k + 8; u < k + 12 && u < n; u++)
+            for (int64_t off = 0; off < dim; off += 16)
+                __builtin_prefetch(cand->emb + (int64_t)e[u].pos * dim + off);
+        double val[4];
+        const int64_t take = n - k >= 4 ? 4 : 1;
+        if (take == 4) {
+            const float *rows[4];
+            for (int u = 0; u < 4; u++)
+                rows[u] = cand->emb + (int64_t)e[k + u].pos * dim;
+            tm_exact_dist4(t->metric, arow, rows, dim, val);
+        } else {
+            val[0] = tm_exact_dist(t->metric, arow, cand->emb + (int64_t)e[k].pos * dim, dim);
+        }
+        for (int64_t u = 0; u < take; u++)
+            got[ng++] = (tm_entry_t){val[u], cand->gid[e[k + u].pos]};
+        k += take;
+        if (ng > 60 || k == n) {
+            offer_many(st, a, got, ng);
+            ng = 0;
+        }
+    }
+    d->count[b] = 0;
+}
+
+/* Anchor a's negatives of the row that its keys let through, to wait. */
+static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
+                      const tm_tile_t *t, defer_t *d, int64_t a, const float *g,
+                      const int64_t r[4][2], double floor, float tmin, int32_t *hits)
+{
+    const int64_t cap = st->cap, b = a - t->a0, c0 = t->c0;
+    const float *kadd = t->cand->kadd + c0, *kmul = t->cand->kmul + c0;
+    const tm_entry_t *list = st->neg + a * cap;
+    deferred_t *e = d->e + b * d->room;
+    /* Waiting negatives whose lo is above this are surely at or above the floor. */
+    const double sure = floor > -INFINITY ? tm_fast_up(metric, floor) : -INFINITY;
+    double gate_was = NAN;
+    float tn = INFINITY, *best = d->best + b * d->nb;
+    const int64_t pmax = defer_pending(cap) - TM_KEY_BLOCK;
+    for (int q = 0; q < 2; q++)
+        for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
+            const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
+            double gate = st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            gate = d->gate[b] < gate ? d->gate[b] : gate;
+            if (!(gate == gate_was)) {
+                tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+                gate_was = gate;
+            }
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
+            for (int64_t k = 0; k < nhit; k++) {
+                const int64_t j = hits[k];
+                const float key = kadd[j] + kmul[j] * g[j];
+                const float lo = round_down(tm_key_lo(kr, key));
+                const float hi = round_up(tm_key_hi(kr, key));
+                if (lo > sure && hi < d->top[b])
+                    best[d->nbest[b] + d->npend[b]++] = hi;
+                e[d->count[b]++] = (deferred_t){lo, hi, (int32_t)(c0 + j)};
+                if (d->count[b] < d->room)
+                    continue;
+                bounds_merge(st, metric, d, b);
+                defer_drop(metric, d, b);
+                /* Still crowded (a band of near-equal keys): score them now. */
+                if (d->count[b] > d->room - d->room / 4)
+                    defer_flush(st, t, d, b, a);
+            }
+            /* Bounds merge a few dozen at a time: the gate lags a little. */
+            if (d->npend[b] >= pmax)
+                bounds_merge(st, metric, d, b);
+        }
+}
+
 /*
  * The same with float32 keys (prefilter.c): the hardest positive as in
  * batch-hard, then the negatives of the two ranges block by block, each
  * block against the gates as they stand at its start.
  */
 static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
-                             const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                             int64_t nc, const float *g, int32_t *hits)
+                             const tm_tile_t *t, int64_t a, int64_t nc, const float *g,
+                             int32_t *hits)
 {
+    const tm_rows_t *anch = t->anch, *cand = t->cand;
+    const int64_t c0 = t->c0;
     const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
     const int64_t dim = anch->dim, cap = st->cap;
     const float *arow = anch->emb + a * dim;
@@ -257,12 +582,22 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
      * scanned meanwhile sees a gate that has not yet tightened for them,
      * which only lets more through.
      */
+    defer_t d;
+    if (floor < INFINITY && defer_of(st, t, &d) && defers(anch, a)) {
+        defer_row(st, metric, kr, t, &d, a, g, r, floor, tmin, hits);
+        return;
+    }
     int64_t pending = 0;
+    double gate_was = NAN;
+    float tn = INFINITY;
     for (int q = 0; q < 2 && floor < INFINITY; q++)
         for (int64_t j0 = r[q][0]; j0 < r[q][1]; j0 += TM_KEY_BLOCK) {
             const int64_t j1 = j0 + TM_KEY_BLOCK < r[q][1] ? j0 + TM_KEY_BLOCK : r[q][1];
             const double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
-            const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+            if (!(gate == gate_was)) { /* the threshold only when the gate moved */
+                tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+                gate_was = gate;
+            }
             pending += tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits + pending);
             if (pending < 32)
                 continue; /* merged into the list a few dozen at a time */
@@ -278,7 +613,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
 static void nearest_keys(void *st, const tm_rowctx_t *r)
 {
     const tm_tile_t *t = r->t;
-    nearest_row_keys(st, t->metric, r->kr, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->hits);
+    nearest_row_keys(st, t->metric, r->kr, t, r->a, r->nc, r->g, r->hits);
 }
 
 static void nearest_intervals(void *st, const tm_rowctx_t *r)
@@ -292,7 +627,15 @@ void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t)
 {
     if (st->cap == 0 && st->negatives_only)
         return; /* nothing to keep (sample without a pool or a skip) */
+    defer_t d;
+    const int defer = defer_of(st, t, &d);
+    if (defer && t->c0 == 0)
+        for (int64_t a = t->a0; a < t->a1; a++)
+            defer_start(st, t->metric, &d, a - t->a0, a);
     tm_tile_rows(t, st, NULL, nearest_keys, nearest_intervals);
+    if (defer && t->c1 == t->cand->n)
+        for (int64_t a = t->a0; a < t->a1; a++)
+            defer_flush(st, t, &d, a - t->a0, a);
 }
 
 void tm_nearest_save(const tm_nearest_t *st, tm_buf_t *b)

@@ -143,6 +143,11 @@ int tm_pick_needs_tiles(const tm_pick_t *st, int pass)
     return pass == 2;
 }
 
+size_t tm_pick_block_bytes(const tm_pick_t *st)
+{
+    return tm_nearest_block_bytes(&st->near);
+}
+
 /* ---- pass 1: the positive ------------------------------------------------------ */
 
 static double exact(const tm_tile_t *t, int64_t a, int64_t c)

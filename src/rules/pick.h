@@ -20,6 +20,7 @@
 #ifndef TM_RULES_PICK_H
 #define TM_RULES_PICK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rules/rule.h"
@@ -56,6 +57,7 @@ int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_siz
                    int64_t k, int sample);
 void tm_pick_destroy(tm_pick_t *st);
 int tm_pick_needs_tiles(const tm_pick_t *st, int pass);
+size_t tm_pick_block_bytes(const tm_pick_t *st);
 void tm_pick_update(tm_pick_t *st, int pass, const tm_tile_t *t);
 int tm_pick_begin2(tm_pick_t *st);
 int tm_pick_finish(const tm_pick_t *st, const int64_t *gid, tm_triplets_t *out);

@@ -139,24 +139,6 @@ void tm_keyrow(tm_metric_t metric, tm_kern_bound_t b, const tm_tilekeys_t *tk,
     kr->self = s < p1 && cand->gid[s] == self ? s - c0 : -1;
 }
 
-/* Rounding allowance of a few double operations on these magnitudes. */
-static inline double pad(double x, double y, double z)
-{
-    return (fabs(x) + fabs(y) + fabs(z)) * 0x1p-50;
-}
-
-double tm_key_hi(const tm_keyrow_t *kr, float t)
-{
-    const double bt = kr->beta * (double)t;
-    return kr->alpha + bt + kr->err + pad(kr->alpha, bt, kr->err);
-}
-
-double tm_key_lo(const tm_keyrow_t *kr, float t)
-{
-    const double bt = kr->beta * (double)t;
-    return kr->alpha + bt - kr->err - pad(kr->alpha, bt, kr->err);
-}
-
 static inline float float_up(double y)
 {
     if (isnan(y))
@@ -178,7 +160,7 @@ float tm_key_thr_le(const tm_keyrow_t *kr, double d)
     if (d == INFINITY)
         return INFINITY;
     double x = d - kr->alpha + kr->err;
-    x += pad(d, kr->alpha, kr->err);
+    x += tm_key_pad(d, kr->alpha, kr->err);
     if (kr->beta == 0.0)
         return x >= 0.0 ? INFINITY : -INFINITY;
     double y = x / kr->beta;
@@ -190,7 +172,7 @@ float tm_key_thr_ge(const tm_keyrow_t *kr, double d)
     if (d == -INFINITY)
         return -INFINITY;
     double x = d - kr->alpha - kr->err;
-    x -= pad(d, kr->alpha, kr->err);
+    x -= tm_key_pad(d, kr->alpha, kr->err);
     if (kr->beta == 0.0)
         return x <= 0.0 ? -INFINITY : INFINITY;
     double y = x / kr->beta;

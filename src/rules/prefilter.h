@@ -125,9 +125,24 @@ void tm_keyrow(tm_metric_t metric, tm_kern_bound_t b, const tm_tilekeys_t *tk,
                const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0, int64_t c1,
                tm_keyrow_t *kr);
 
+/* Rounding allowance of a few double operations on these magnitudes. */
+static inline double tm_key_pad(double x, double y, double z)
+{
+    return (fabs(x) + fabs(y) + fabs(z)) * 0x1p-50;
+}
+
 /* Bounds on the fast-space distance of a candidate with key t. */
-double tm_key_hi(const tm_keyrow_t *kr, float t);
-double tm_key_lo(const tm_keyrow_t *kr, float t);
+static inline double tm_key_hi(const tm_keyrow_t *kr, float t)
+{
+    const double bt = kr->beta * (double)t;
+    return kr->alpha + bt + kr->err + tm_key_pad(kr->alpha, bt, kr->err);
+}
+
+static inline double tm_key_lo(const tm_keyrow_t *kr, float t)
+{
+    const double bt = kr->beta * (double)t;
+    return kr->alpha + bt - kr->err - tm_key_pad(kr->alpha, bt, kr->err);
+}
 
 /* A key threshold: every candidate whose fast distance is <= d (>= d)
  * has t <= the result (t >= the result). */

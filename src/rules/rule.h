@@ -48,6 +48,13 @@ typedef struct tm_rule {
     /* Whether pass needs the float32 dot products (else the tile's G is NULL). */
     int (*needs_tiles)(const void *st, int pass);
 
+    /*
+     * Optional (NULL: none): bytes of scratch each sweeping thread holds
+     * for the anchor block it works on (tm_tile_t.block), from the state
+     * made by create.
+     */
+    size_t (*block_bytes)(const void *st);
+
     /* Offer one tile in pass (1-based). */
     void (*update)(void *st, int pass, const tm_tile_t *t);
 

@@ -38,6 +38,11 @@ static int sample_needs_tiles(const void *st, int pass)
     return tm_pick_needs_tiles(st, pass);
 }
 
+static size_t sample_block_bytes(const void *st)
+{
+    return tm_pick_block_bytes(st);
+}
+
 static void sample_update(void *st, int pass, const tm_tile_t *t)
 {
     tm_pick_update(st, pass, t);
@@ -73,6 +78,7 @@ const tm_rule_t tm_rule_sample = {
     .create = sample_create,
     .destroy = sample_destroy,
     .needs_tiles = sample_needs_tiles,
+    .block_bytes = sample_block_bytes,
     .update = sample_update,
     .begin_pass = sample_begin_pass,
     .finish = sample_finish,

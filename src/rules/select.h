@@ -29,6 +29,10 @@
  * 3 (c1-c0) doubles (c1-c0 at most 1024, the tile width). Different anchor
  * ranges may be updated by different threads at once.
  */
+/* Tile shape: anchors x candidates per sgemm call. */
+#define TM_TILE_ANCHORS 128
+#define TM_TILE_CANDS 1024
+
 typedef struct tm_tile {
     tm_metric_t metric;
     tm_kern_bound_t bound;
@@ -38,6 +42,12 @@ typedef struct tm_tile {
     int64_t c0, c1;
     const float *G;
     double *scratch;
+    /*
+     * The thread's block scratch (the rule's block_bytes, NULL if none): it
+     * lives while one thread offers one anchor block the tiles of a whole
+     * candidate block, from c0 = 0 to c1 = cand->n, in that order.
+     */
+    void *block;
 } tm_tile_t;
 
 /*
@@ -172,6 +182,13 @@ int tm_nearest_load(tm_nearest_t *st, tm_buf_t *b);
 /* Offer one negative / positive by its exact distance (the rules). Local. */
 void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx);
+
+/*
+ * The block scratch tm_nearest_update can use to defer exact scores to the
+ * end of a candidate block (0: it does without). A rule that keeps one
+ * nearest list hands this on as its block_bytes. Local.
+ */
+size_t tm_nearest_block_bytes(const tm_nearest_t *st);
 
 /* Offer a tile (G needed). Local. */
 void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t);

@@ -56,6 +56,12 @@ static void topk_destroy(void *vst)
     free(st);
 }
 
+static size_t topk_block_bytes(const void *vst)
+{
+    const topk_rule_t *st = vst;
+    return st->pick != NULL ? tm_pick_block_bytes(st->pick) : tm_nearest_block_bytes(&st->near);
+}
+
 static int topk_needs_tiles(const void *vst, int pass)
 {
     const topk_rule_t *st = vst;
@@ -109,6 +115,7 @@ const tm_rule_t tm_rule_topk = {
     .create = topk_create,
     .destroy = topk_destroy,
     .needs_tiles = topk_needs_tiles,
+    .block_bytes = topk_block_bytes,
     .update = topk_update,
     .begin_pass = topk_begin_pass,
     .finish = topk_finish,

@@ -222,7 +222,12 @@ static int setup_state(job_t *j, tm_err_t *err)
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
     const tm_rule_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
     tm_inputs_anchors(&j->in, &j->anch);
-    if (j->rule->create(&j->state, j->mine, &sz) != 0 || tm_sweep_init(&j->sweep, j->threads) != 0)
+    int rc0 = j->rule->create(&j->state, j->mine, &sz);
+    if (rc0 == 0) {
+        const size_t block = j->rule->block_bytes != NULL ? j->rule->block_bytes(j->state) : 0;
+        rc0 = tm_sweep_init(&j->sweep, j->threads, block);
+    }
+    if (rc0 != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)j->in.anch.n, j->rank);
     if (rc == 0)

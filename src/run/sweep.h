@@ -9,19 +9,19 @@
 #include "dist/exchange.h"
 #include "rules/rule.h"
 
-/* Tile shape: anchors x candidates per sgemm call. */
-#define TM_TILE_ANCHORS 128
-#define TM_TILE_CANDS 1024
-
 /* Per-thread scratch of the sweep. */
 typedef struct tm_sweep {
     int nthreads;
     float **gram;      /* TM_TILE_ANCHORS x TM_TILE_CANDS each */
     double **approx;   /* 3 TM_TILE_CANDS each */
+    void **block;      /* the rule's block scratch, block_bytes each (NULL if 0) */
 } tm_sweep_t;
 
-/* Allocate the scratch of nthreads threads: 0 or TM_ENOMEM. Local. */
-int tm_sweep_init(tm_sweep_t *s, int nthreads);
+/*
+ * Allocate the scratch of nthreads threads, with block_bytes of the rule's
+ * block scratch each: 0 or TM_ENOMEM. Local.
+ */
+int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes);
 void tm_sweep_free(tm_sweep_t *s);
 
 /*

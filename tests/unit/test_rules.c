@@ -507,20 +507,29 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
     tm_kern_bound_t b = tm_kern_bound(RD);
     _Static_assert((int)NPAIRS <= (int)RN, "G holds RN anchors");
     static float G[RN * RN];
-    for (int64_t c0 = 0; c0 < RN;) {
-        int64_t c1 = c0 + 1 + tm_rng_below(r, 30);
-        if (c1 > RN)
-            c1 = RN;
-        for (int64_t a0 = 0; a0 < anch.n;) {
-            int64_t a1 = a0 + 1 + tm_rng_below(r, 40);
-            if (a1 > anch.n)
-                a1 = anch.n;
+    /* As the sweep goes: an anchor block meets every tile, first to last. */
+    for (int64_t a0 = 0; a0 < anch.n;) {
+        int64_t a1 = a0 + 1 + tm_rng_below(r, 40);
+        if (a1 > anch.n)
+            a1 = anch.n;
+        for (int64_t c0 = 0; c0 < RN;) {
+            int64_t c1 = c0 + 1 + tm_rng_below(r, 30);
+            if (c1 > RN)
+                c1 = RN;
             tm_kern_gram(anch.emb + a0 * RD, a1 - a0, cand.emb + c0 * RD, c1 - c0, RD, G);
             fn(st, pass, m, b, &anch, a0, a1, &cand, c0, c1, G);
-            a0 = a1;
+            c0 = c1;
         }
-        c0 = c1;
+        a0 = a1;
     }
+}
+
+/* The block scratch of the sweeping thread (the rule's block_bytes), or NULL. */
+static void *test_block(size_t bytes)
+{
+    static _Alignas(64) unsigned char block[4 << 20];
+    ck_assert_uint_le(bytes, sizeof block);
+    return bytes > 0 ? block : NULL;
 }
 
 static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
@@ -529,7 +538,8 @@ static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
 {
     (void)pass;
     static double scratch[3 * RN];
-    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1, G, scratch};
+    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1, G, scratch,
+                         test_block(tm_nearest_block_bytes(st))};
     tm_nearest_update(st, &t);
 }
 
@@ -539,7 +549,7 @@ static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const
 {
     static double scratch[3 * RN];
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch};
+                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch, NULL};
     if (pass == 1)
         tm_semi_update1(st, &t);
     else
@@ -595,7 +605,10 @@ START_TEST(random_topk_and_filtered_hard)
     const tm_negfilter_t filters[4] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.6, 0}, {1, 0.3, 3}};
     for (int fi = 0; fi < 8; fi++) {
         const int keyed = fi >= 4;
-        for (int k = 1; k <= 4; k += 3) {
+        /* 12: a list long enough to defer its exact scores (nearest.c). */
+        static const int ks[] = {1, 4, 12};
+        for (int ki = 0; ki < 3; ki++) {
+            const int k = ks[ki];
             tm_triplets_t want = {0}, got = {0};
             brute_rule_t s = k == 1 ? BRUTE_HARD : BRUTE_TOPK;
             const tm_mine_params_t pp = plain_params(m, k, 0, filters[fi % 4]);
@@ -610,6 +623,45 @@ START_TEST(random_topk_and_filtered_hard)
             tm_triplets_free(&want);
             tm_triplets_free(&got);
         }
+    }
+}
+END_TEST
+
+/*
+ * Deferred exact scores (nearest.c) with more negatives inside the gate
+ * than the scratch holds: rows from two points only, so every negative of
+ * an anchor ties with all the others, and a list long enough to defer.
+ */
+START_TEST(deferred_band_of_ties)
+{
+    static dataset_t d;
+    make_data(&d, 300 + (uint64_t)_i);
+    for (int i = 0; i < RN; i++) {
+        for (int k = 0; k < RD; k++)
+            d.emb[i * RD + k] = i % 9 == 0 ? 0.5f * (float)(k + 1) : 0.25f;
+        d.lab[i] = i < 3 ? 0 : 1 + i % 2;
+        double sq = 0.0;
+        for (int k = 0; k < RD; k++)
+            sq += (double)d.emb[i * RD + k] * (double)d.emb[i * RD + k];
+        d.sq[i] = sq;
+        d.nrm[i] = sqrt(sq);
+    }
+    tm_rng_t r = tm_rng_make(11 + (uint64_t)_i);
+    const tm_metric_t m = metrics[_i % 3];
+    const tm_negfilter_t f = {_i >= 3, 0.01, _i % 2};
+    for (int k = 8; k <= 20; k += 12) {
+        tm_triplets_t want = {0}, got = {0};
+        const tm_mine_params_t pp = plain_params(m, k, 0, f);
+        brute(&d, BRUTE_TOPK, &pp, &want);
+        tm_nearest_t st;
+        ck_assert_int_eq(tm_nearest_init(&st, RN, k, f), 0);
+        ck_assert_uint_gt(tm_nearest_block_bytes(&st), 0);
+        stream(&d, m, &r, &st, 1, upd_nearest, 1);
+        ck_assert_int_eq(tm_nearest_finish(&st, d.gid, &got), 0);
+        compare(&want, &got, "topk over a band of ties");
+        tm_nearest_free(&st);
+        tm_triplets_free(&want);
+        tm_triplets_free(&got);
     }
 }
 END_TEST
@@ -692,8 +744,9 @@ static void upd_rule(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const
                      const float *G)
 {
     static double scratch[3 * RN];
+    const size_t bytes = cur_rule->block_bytes != NULL ? cur_rule->block_bytes(st) : 0;
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         cur_rule->needs_tiles(st, pass) ? G : NULL, scratch};
+                         cur_rule->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
     cur_rule->update(st, pass, &t);
 }
 
@@ -925,8 +978,9 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
     for (int pass = 1; pass <= 2; pass++) {
         if (pass == 2)
             ck_assert_int_eq(rule->begin_pass(st, 2, 0, &err), 0);
+        const size_t bytes = rule->block_bytes != NULL ? rule->block_bytes(st) : 0;
         const tm_tile_t t = {TM_METRIC_SQEUCLIDEAN, tm_kern_bound(1), &anch, 0, UA, &cand, 0, UC,
-                             rule->needs_tiles(st, pass) ? G : NULL, scratch};
+                             rule->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
         rule->update(st, pass, &t);
     }
     tm_triplets_t out = {0};
@@ -993,6 +1047,7 @@ static Suite *rules_suite(void)
     TCase *rnd = tcase_create("random");
     tcase_set_timeout(rnd, 60);
     tcase_add_loop_test(rnd, random_topk_and_filtered_hard, 0, 6);
+    tcase_add_loop_test(rnd, deferred_band_of_ties, 0, 6);
     tcase_add_loop_test(rnd, random_semihard, 0, 6);
     tcase_add_loop_test(rnd, every_rule_through_its_hooks, 0, 3);
     tcase_add_loop_test(rnd, every_rule_with_pairs, 0, 6);

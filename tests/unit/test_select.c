@@ -262,7 +262,7 @@ static void update(tm_hard_t *st, tm_metric_t m, const dset_t *anch, int64_t a0,
         cr.kadd = kadd;
         cr.kmul = kmul;
     }
-    const tm_tile_t tile = {m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch};
+    const tm_tile_t tile = {m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch, NULL};
     tm_hard_update(st, &tile);
     free(G);
     free(scratch);
