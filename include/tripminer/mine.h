@@ -24,4 +24,36 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
 void tm_mine_print_summary(const tm_mine_params_t *mine, const tm_run_params_t *run,
                            const tm_talk_params_t *talk, const tm_mine_summary_t *sum, FILE *f);
 
+/* Of the report of tripminer eval, what the summary shows (rank 0). */
+enum { TM_EVAL_SHOWN = 5 };
+typedef struct tm_eval_summary {
+    int64_t num_queries, num_candidates, without_positive;
+    double p_at_1, r_prec, map_at_r, mrr;
+    int64_t classes;          /* labels with a query that has a positive (--by-class) */
+    double avg[4];            /* their unweighted means, in the order above (--by-class) */
+    int64_t num_suspects, num_confusions;
+    struct {
+        int64_t query, label, pos, neg, neg_label;
+        double pos_val, neg_val, gap;
+    } suspect[TM_EVAL_SHOWN];
+    struct {
+        int64_t label, nearest_label, count;
+    } confusion[TM_EVAL_SHOWN];
+    int64_t ranks, threads;
+    double seconds;
+} tm_eval_summary_t;
+
+/*
+ * Run tripminer eval over comm (mine->eval set by the caller or not):
+ * the same reading, sharding and rounds as tm_mine_run; the report (when
+ * run->output) and sum (rank 0). Collective over comm.
+ */
+int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
+                const tm_talk_params_t *talk, MPI_Comm comm, tm_eval_summary_t *sum,
+                tm_err_t *err);
+
+/* Print the eval summary as text or (talk->json) JSON on f. Local. */
+void tm_eval_print_summary(const tm_mine_params_t *mine, const tm_run_params_t *run,
+                           const tm_talk_params_t *talk, const tm_eval_summary_t *sum, FILE *f);
+
 #endif

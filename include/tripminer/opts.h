@@ -53,6 +53,9 @@ void tm_synth_opts_default(tm_synth_opts_t *opts);
 int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *opts, tm_err_t *err);
 int tm_synth_opts_parse(int argc, char **argv, tm_synth_opts_t *opts, tm_err_t *err);
 
+/* tripminer eval: the options of mine that apply, --by-class and --suspects. */
+int tm_eval_opts_parse(int argc, char **argv, tm_mine_opts_t *opts, tm_err_t *err);
+
 /*
  * Parse a byte count with an optional K, M, G or T suffix (powers of 1024).
  * Returns 0 and sets *out, or TM_EUSAGE. Local.
@@ -63,5 +66,6 @@ int tm_opts_parse_bytes(const char *s, int64_t *out);
 void tm_usage_main(FILE *f);
 void tm_usage_mine(FILE *f);
 void tm_usage_synth(FILE *f);
+void tm_usage_eval(FILE *f);
 
 #endif

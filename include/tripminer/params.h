@@ -51,6 +51,10 @@ typedef struct tm_mine_params {
     double neg_margin;
     int64_t neg_pool;         /* the M nearest eligible; -1: all */
     uint64_t seed;
+    /* tripminer eval (tm_eval_run sets eval): per-label values, suspects to list. */
+    int eval;
+    int by_class;
+    int64_t suspects;
 } tm_mine_params_t;
 
 /* How to run it: the output is the same bytes whatever these are. */

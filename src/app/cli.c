@@ -46,6 +46,27 @@ static int cmd_mine(int argc, char **argv, MPI_Comm comm, int rank)
     return finish(rc, &err, rank);
 }
 
+static int cmd_eval(int argc, char **argv, MPI_Comm comm, int rank)
+{
+    tm_mine_opts_t o;
+    tm_err_t err;
+    tm_err_clear(&err);
+    int rc = tm_eval_opts_parse(argc, argv, &o, &err);
+    if (rc == 0 && o.help) {
+        if (rank == 0)
+            tm_usage_eval(stdout);
+        return 0;
+    }
+    if (rc != 0)
+        return finish(rc, &err, rank);
+    tm_log_init(o.talk.verbosity, rank);
+    tm_eval_summary_t sum;
+    rc = tm_eval_run(&o.mine, &o.run, &o.talk, comm, &sum, &err);
+    if (rc == 0 && rank == 0)
+        tm_eval_print_summary(&o.mine, &o.run, &o.talk, &sum, stdout);
+    return finish(rc, &err, rank);
+}
+
 static int cmd_synth(int argc, char **argv, MPI_Comm comm, int rank)
 {
     tm_synth_opts_t o;
@@ -110,6 +131,8 @@ int tm_cli_run(int argc, char **argv, MPI_Comm comm)
     }
     if (strcmp(cmd, "mine") == 0)
         return cmd_mine(argc - 2, argv + 2, comm, rank);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 2, argv + 2, comm, rank);
     if (strcmp(cmd, "synth") == 0)
         return cmd_synth(argc - 2, argv + 2, comm, rank);
     if (strcmp(cmd, "inspect") == 0)

@@ -121,7 +121,7 @@ enum {
     M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
     M_REFERENCE, M_REF_EMB, M_REF_LAB, M_PAIRS, M_POS, M_NEG_MARGIN, M_NEG_POOL, M_SEED,
     M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
-    M_QUIET, M_VERBOSE, M_FORCE, M_HELP
+    M_QUIET, M_VERBOSE, M_FORCE, M_HELP, M_BY_CLASS, M_SUSPECTS
 };
 
 static const tm_optdef_t mine_defs[] = {
@@ -338,6 +338,79 @@ static int synth_handle(void *ctx, int id, const char *name, const char *val,
     return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (%s)", name, cmd);
 }
 
+/* ---- eval ---------------------------------------------------------------- */
+
+static const tm_optdef_t eval_defs[] = {
+    {"input", 'i', 1, M_INPUT},
+    {"output", 'o', 1, M_OUTPUT},
+    {"embeddings", 0, 1, M_EMB},
+    {"labels", 0, 1, M_LAB},
+    {"metric", 'm', 1, M_METRIC},
+    {"normalize", 0, 0, M_NORMALIZE},
+    {"reference", 0, 1, M_REFERENCE},
+    {"ref-embeddings", 0, 1, M_REF_EMB},
+    {"ref-labels", 0, 1, M_REF_LAB},
+    {"by-class", 0, 0, M_BY_CLASS},
+    {"suspects", 0, 1, M_SUSPECTS},
+    {"chunk", 0, 1, M_CHUNK},
+    {"threads", 0, 1, M_THREADS},
+    {"mem-limit", 0, 1, M_MEM_LIMIT},
+    {"checkpoint", 0, 1, M_CKPT},
+    {"checkpoint-every", 0, 1, M_CKPT_EVERY},
+    {"resume", 0, 0, M_RESUME},
+    {"stall-timeout", 0, 1, M_STALL},
+    {"json", 0, 0, M_JSON},
+    {"quiet", 'q', 0, M_QUIET},
+    {"verbose", 'v', 0, M_VERBOSE},
+    {"force", 0, 0, M_FORCE},
+    {"help", 'h', 0, M_HELP},
+};
+
+static int eval_handle(void *ctx, int id, const char *name, const char *val, tm_err_t *err)
+{
+    tm_mine_opts_t *o = ctx;
+    switch (id) {
+    case M_BY_CLASS: o->mine.by_class = 1; return 0;
+    case M_SUSPECTS: return parse_i64("eval", name, val, 0, TM_MAX_COUNT, &o->mine.suspects, err);
+    default: break;
+    }
+    int rc = mine_handle(ctx, id, name, val, err);
+    /* mine_handle names its own command in messages: say eval instead. */
+    char *at = rc != 0 ? strstr(err->msg, "(mine") : NULL;
+    if (at != NULL)
+        memcpy(at, "(eval", 5);
+    return rc;
+}
+
+int tm_eval_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
+{
+    tm_mine_opts_default(o);
+    o->mine.eval = 1;
+    o->mine.strategy = "eval";
+    int rc = tm_optwalk("eval", argc, argv, eval_defs, sizeof eval_defs / sizeof eval_defs[0],
+                        eval_handle, NULL, o, err);
+    if (rc != 0 || o->help)
+        return rc;
+    const tm_mine_params_t *m = &o->mine;
+    if (m->input == NULL)
+        return tm_err_set(err, TM_EUSAGE, "missing input: give -i FILE (eval)");
+    if (m->input[0] == '\0' || (o->run.output != NULL && o->run.output[0] == '\0') ||
+        (m->reference != NULL && m->reference[0] == '\0'))
+        return tm_err_set(err, TM_EUSAGE, "empty file name (eval -i/-o/--reference)");
+    if (m->emb_name[0] == '\0' || m->lab_name[0] == '\0' || m->ref_emb_name[0] == '\0' ||
+        m->ref_lab_name[0] == '\0')
+        return tm_err_set(err, TM_EUSAGE, "empty dataset name (eval --embeddings/--labels/"
+                          "--ref-embeddings/--ref-labels)");
+    if (m->reference == NULL && o->ref_names_given)
+        return tm_err_set(err, TM_EUSAGE, "--ref-embeddings and --ref-labels name datasets of "
+                          "the --reference file: give --reference FILE (eval)");
+    if (o->run.force && o->run.output == NULL)
+        return tm_err_set(err, TM_EUSAGE, "--force replaces the report: give -o FILE (eval)");
+    if (o->run.resume && o->run.checkpoint_dir == NULL)
+        return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (eval)");
+    return 0;
+}
+
 const tm_optdef_t *tm_opts_table(const char *cmd, size_t *count)
 {
     if (strcmp(cmd, "mine") == 0) {
@@ -347,6 +420,10 @@ const tm_optdef_t *tm_opts_table(const char *cmd, size_t *count)
     if (strcmp(cmd, "synth") == 0) {
         *count = sizeof synth_defs / sizeof synth_defs[0];
         return synth_defs;
+    }
+    if (strcmp(cmd, "eval") == 0) {
+        *count = sizeof eval_defs / sizeof eval_defs[0];
+        return eval_defs;
     }
     *count = 0;
     return NULL;
@@ -389,6 +466,7 @@ void tm_usage_main(FILE *f)
 "\n"
 "Commands:\n"
 "  mine      mine triplets (run under mpirun or srun; also works alone)\n"
+"  eval      exact retrieval metrics and data-quality findings (mpirun/srun)\n"
 "  synth     write a synthetic labelled embedding set\n"
 "  inspect   summarise a mining output\n"
 "\n"
@@ -530,4 +608,50 @@ void tm_usage_synth(FILE *f)
 "  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n"
 "  tripminer synth -o corpus.h5 -n 100000 -d 128 -c 1000 --queries 2000\n"
 "  (then mine the queries against the corpus: see the README, Retrieval)\n", f);
+}
+
+void tm_usage_eval(FILE *f)
+{
+    fputs(
+"usage: tripminer eval -i IN.h5 [-o REPORT.h5] [options]\n"
+"\n"
+"Exact retrieval metrics of an embedding over the whole set, and the\n"
+"items and classes that look mislabelled, on every rank of the MPI job:\n"
+"every row of -i is a query against the other rows (or the reference),\n"
+"ranked by (exact distance, index). Defaults are in [brackets].\n"
+"\n"
+"Input/output:\n"
+"  -i, --input FILE          input HDF5 file [required]\n"
+"      --embeddings NAME     N x D floating-point dataset [embeddings]\n"
+"      --labels NAME         N or N x 1 integer dataset [labels]\n"
+"      --reference FILE      rank the rows of FILE instead of the other rows [none]\n"
+"      --ref-embeddings NAME its embeddings [embeddings]\n"
+"      --ref-labels NAME     its labels [labels]\n"
+"  -o, --output FILE         the report (HDF5), refused if it exists [none]\n"
+"      --force               overwrite an existing report [off]\n"
+"\n"
+"Evaluation:\n"
+"  -m, --metric NAME         sqeuclidean, euclidean or cosine [sqeuclidean]\n"
+"      --normalize           L2-normalise every row first [off]\n"
+"      --by-class            per-label values and their unweighted mean [off]\n"
+"      --suspects N          the N queries whose nearest positive is farthest\n"
+"                            behind their nearest negative [100]\n"
+"\n"
+"Running:\n"
+"      --chunk ROWS          rows per rank in one exchange round [auto]\n"
+"      --threads T|auto      compute threads per rank [auto]\n"
+"      --mem-limit BYTES     memory budget per rank, suffix K, M, G or T\n"
+"                            [a share of the node's memory]\n"
+"      --checkpoint DIR      save resumable state in DIR [none]\n"
+"      --checkpoint-every S  seconds between saves [600]\n"
+"      --resume              continue from the state in --checkpoint DIR [off]\n"
+"      --stall-timeout S     end the job (exit 1) when a round makes no progress\n"
+"                            for S seconds; 0: never [300]\n"
+"      --json                print the summary as one JSON object on stdout [off]\n"
+"  -q, --quiet               only errors on stderr, no progress [off]\n"
+"  -v, --verbose             also progress and a time breakdown per rank [off]\n"
+"  -h, --help                this text\n"
+"\n"
+"Example:\n"
+"  mpirun -n 4 tripminer eval -i val.h5 -o report.h5 --by-class\n", f);
 }

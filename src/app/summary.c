@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "base/json.h"
 #include "io/format.h"
 #include "tm_version.h"
 #include "tripminer/mine.h"
@@ -41,5 +42,92 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
         fprintf(f, "  output           %s\n", r->output);
         fprintf(f, "  time             %.3f s\n", s->seconds);
     }
+    fflush(f);
+}
+
+static const char *const EVAL_NAMES[4] = {"precision_at_1", "r_precision",
+                                          "mean_average_precision_at_r", "mean_reciprocal_rank"};
+
+static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
+                      const tm_eval_summary_t *s, FILE *f)
+{
+    const double v[4] = {s->p_at_1, s->r_prec, s->map_at_r, s->mrr};
+    fputs("{\"command\": \"eval\", \"version\": ", f);
+    tm_json_str(f, TM_VERSION);
+    fputs(", \"metric\": ", f);
+    tm_json_str(f, tm_metric_name(m->metric));
+    fputs(", \"input\": ", f);
+    tm_json_str(f, m->input);
+    if (m->reference != NULL) {
+        fputs(", \"reference\": ", f);
+        tm_json_str(f, m->reference);
+    }
+    fprintf(f, ", \"num_queries\": %" PRId64 ", \"num_candidates\": %" PRId64
+            ", \"queries_without_positive\": %" PRId64, s->num_queries, s->num_candidates,
+            s->without_positive);
+    for (int k = 0; k < 4; k++) {
+        fprintf(f, ", \"%s\": ", EVAL_NAMES[k]);
+        tm_json_num(f, v[k]);
+    }
+    if (m->by_class) {
+        fprintf(f, ", \"classes\": %" PRId64 ", \"avg_of_avgs\": {", s->classes);
+        for (int k = 0; k < 4; k++) {
+            fprintf(f, "%s\"%s\": ", k ? ", " : "", EVAL_NAMES[k]);
+            tm_json_num(f, s->avg[k]);
+        }
+        fputs("}", f);
+    }
+    fprintf(f, ", \"num_suspects\": %" PRId64 ", \"num_confused_pairs\": %" PRId64
+            ", \"ranks\": %" PRId64 ", \"threads\": %" PRId64 ", \"output\": ",
+            s->num_suspects, s->num_confusions, s->ranks, s->threads);
+    if (r->output != NULL)
+        tm_json_str(f, r->output);
+    else
+        fputs("null", f);
+    fputs(", \"seconds\": ", f);
+    tm_json_num(f, s->seconds);
+    fputs("}\n", f);
+}
+
+void tm_eval_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
+                           const tm_talk_params_t *t, const tm_eval_summary_t *s, FILE *f)
+{
+    if (t->json) {
+        eval_json(m, r, s, f);
+        fflush(f);
+        return;
+    }
+    const double v[4] = {s->p_at_1, s->r_prec, s->map_at_r, s->mrr};
+    fprintf(f, "tripminer eval: %s distance%s, %" PRId64 " queries against %" PRId64
+            " candidates each%s%s\n", tm_metric_name(m->metric),
+            m->normalize ? ", normalized" : "", s->num_queries, s->num_candidates,
+            m->reference != NULL ? " of " : "", m->reference != NULL ? m->reference : "");
+    for (int k = 0; k < 4; k++) {
+        fprintf(f, "  %-28s %.6f", EVAL_NAMES[k], v[k]);
+        if (m->by_class)
+            fprintf(f, "   (avg of %" PRId64 " classes %.6f)", s->classes, s->avg[k]);
+        fputc('\n', f);
+    }
+    fprintf(f, "  queries without positive     %" PRId64 " (left out of the means)\n",
+            s->without_positive);
+    if (s->num_suspects > 0) {
+        fprintf(f, "  suspects (nearest positive farthest behind the nearest negative):\n");
+        for (int64_t i = 0; i < s->num_suspects && i < TM_EVAL_SHOWN; i++)
+            fprintf(f, "    query %" PRId64 " (label %" PRId64 "): positive %" PRId64
+                    " at %.6g, negative %" PRId64 " (label %" PRId64 ") at %.6g\n",
+                    s->suspect[i].query, s->suspect[i].label, s->suspect[i].pos,
+                    s->suspect[i].pos_val, s->suspect[i].neg, s->suspect[i].neg_label,
+                    s->suspect[i].neg_val);
+    }
+    if (s->num_confusions > 0) {
+        fprintf(f, "  most confused labels (queries of A whose nearest neighbour is B), of %" PRId64
+                " pairs:\n", s->num_confusions);
+        for (int64_t i = 0; i < s->num_confusions && i < TM_EVAL_SHOWN; i++)
+            fprintf(f, "    %" PRId64 " -> %" PRId64 ": %" PRId64 "\n", s->confusion[i].label,
+                    s->confusion[i].nearest_label, s->confusion[i].count);
+    }
+    fprintf(f, "  report                       %s\n", r->output != NULL ? r->output : "(none: -o)");
+    fprintf(f, "  time                         %.3f s on %" PRId64 " rank%s\n", s->seconds,
+            s->ranks, s->ranks == 1 ? "" : "s");
     fflush(f);
 }

@@ -37,6 +37,7 @@
 #include "run/placement.h"
 #include "run/progress.h"
 #include "run/sweep.h"
+#include "run/evalrep.h"
 #include "tm_version.h"
 
 /* The tag of the round boundaries' tokens (dist/heard.h). */
@@ -90,7 +91,9 @@ static void fatal_in_rounds(const tm_err_t *err, MPI_Comm comm)
 
 static int prepare(job_t *j, tm_err_t *err)
 {
-    int rc = tm_outfile_check(j->run->output, j->run->force, j->comm, err);
+    int rc = 0;
+    if (j->run->output != NULL || !j->mine->eval)
+        rc = tm_outfile_check(j->run->output, j->run->force, j->comm, err);
     if (rc != 0)
         return rc;
     j->budget = tm_budget_per_rank(j->run, j->comm);
@@ -498,9 +501,32 @@ static void job_free(job_t *j)
     tm_inputs_free(&j->in);
 }
 
-int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
-                const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
-                tm_err_t *err)
+/* eval: the records of every query, then the report (evalrep.c), instead of triplets. */
+static int eval_output(job_t *j, tm_eval_summary_t *esum, tm_err_t *err)
+{
+    tm_eval_rec_t *rec = NULL;
+    int64_t n = 0;
+    int rc = tm_eval_records(j->state, j->in.out, &rec, &n);
+    if (rc != 0)
+        tm_err_set(err, rc, "cannot allocate the records of rank %d", j->rank);
+    rc = tm_err_agree(rc, err, j->comm);
+    if (rc == 0)
+        rc = tm_eval_report(rec, n, j->mine, j->run, tm_inputs_candidates(&j->in)->n_global -
+                            (j->mine->reference == NULL ? 1 : 0), j->comm, esum, err);
+    free(rec);
+    esum->ranks = j->nranks;
+    esum->threads = j->threads;
+    esum->seconds = MPI_Wtime() - j->t0;
+    if (j->talk->verbosity >= TM_LOG_DEBUG)
+        tm_phase_times_report(&j->times, j->comm);
+    if (rc == 0 && j->dir != NULL && j->info.generation > 0)
+        tm_ckpt_remove(j->dir, &j->info, j->comm);
+    return rc;
+}
+
+static int run_job(const tm_mine_params_t *mine, const tm_run_params_t *run,
+                   const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
+                   tm_eval_summary_t *esum, tm_err_t *err)
 {
     job_t j;
     memset(&j, 0, sizeof j);
@@ -509,7 +535,7 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
     j.t0 = MPI_Wtime();
     MPI_Comm_rank(comm, &j.rank);
     MPI_Comm_size(comm, &j.nranks);
-    j.rule = tm_rule_find(mine->strategy);
+    j.rule = mine->eval ? &tm_rule_eval : tm_rule_find(mine->strategy);
     if (j.rule == NULL)
         return tm_err_set(err, TM_EUSAGE, "unknown strategy '%s' (mine --strategy)",
                           mine->strategy);
@@ -532,10 +558,37 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
     if (rc == 0)
         rc = mine_passes(&j, err);
     double t_mine = MPI_Wtime();
+    if (mine->eval) {
+        if (rc == 0)
+            rc = eval_output(&j, esum, err);
+        job_free(&j);
+        return rc;
+    }
     if (rc == 0)
         rc = finish(&j, err);
     if (rc == 0)
         rc = write_output(&j, t_mine, err);
     job_free(&j);
     return rc;
+}
+
+int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
+                const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
+                tm_err_t *err)
+{
+    if (mine->eval)
+        return tm_err_set(err, TM_EUSAGE, "tm_mine_run does not evaluate: call tm_eval_run");
+    return run_job(mine, run, talk, comm, sum, NULL, err);
+}
+
+int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
+                const tm_talk_params_t *talk, MPI_Comm comm, tm_eval_summary_t *sum,
+                tm_err_t *err)
+{
+    tm_mine_params_t p = *mine;
+    p.eval = 1;
+    p.strategy = "eval";
+    tm_mine_summary_t msum;
+    memset(sum, 0, sizeof *sum);
+    return run_job(&p, run, talk, comm, &msum, sum, err);
 }

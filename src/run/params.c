@@ -22,6 +22,7 @@ void tm_mine_params_default(tm_mine_params_t *p)
     p->negatives = 1;
     p->pos = TM_POS_HARDEST;
     p->neg_pool = -1;
+    p->suspects = 100;
 }
 
 
