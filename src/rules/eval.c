@@ -27,6 +27,7 @@ typedef struct eval_state {
     int64_t *lab;       /* the query's label */
     int64_t *r;         /* R(a) */
     tm_entry_t *pos;    /* nearest positive; idx -1 if none */
+    double *pfar;       /* the farthest positive's distance: the R(a)-th nearest is no farther */
     /* Pass 2. */
     int64_t *off;       /* n + 1: the list of a is near[off[a] .. off[a + 1]) */
     near_t *near;
@@ -43,7 +44,7 @@ static int eval_passes(const tm_mine_params_t *p)
 }
 
 /* Per query: label, R, positive, offset, count, negative and its label, before. */
-enum { PER_QUERY = 8 + 8 + 16 + 8 + 8 + 16 + 8 + 8 };
+enum { PER_QUERY = 8 + 8 + 16 + 8 + 8 + 8 + 16 + 8 + 8 };
 
 static int64_t eval_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
@@ -59,6 +60,7 @@ static void eval_destroy(void *vst)
     free(st->lab);
     free(st->r);
     free(st->pos);
+    free(st->pfar);
     free(st->off);
     free(st->near);
     free(st->count);
@@ -83,12 +85,13 @@ static int eval_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     st->lab = calloc(cnt, sizeof *st->lab);
     st->r = calloc(cnt, sizeof *st->r);
     st->pos = malloc(cnt * sizeof *st->pos);
+    st->pfar = calloc(cnt, sizeof *st->pfar);
     st->off = calloc(cnt + 1, sizeof *st->off);
     st->count = calloc(cnt, sizeof *st->count);
     st->neg = malloc(cnt * sizeof *st->neg);
     st->neg_lab = calloc(cnt, sizeof *st->neg_lab);
     st->before = calloc(cnt, sizeof *st->before);
-    if (!st->lab || !st->r || !st->pos || !st->off || !st->count || !st->neg || !st->neg_lab ||
+    if (!st->lab || !st->r || !st->pos || !st->pfar || !st->off || !st->count || !st->neg || !st->neg_lab ||
         !st->before)
         return TM_ENOMEM;
     for (int64_t a = 0; a < n; a++) {
@@ -127,6 +130,7 @@ static void update1(eval_state_t *st, const tm_tile_t *t)
             const tm_entry_t e = {exact(t, a, c), cand->gid[c]};
             if (st->pos[a].idx < 0 || tm_entry_nearer(e, st->pos[a]))
                 st->pos[a] = e;
+            st->pfar[a] = e.val > st->pfar[a] ? e.val : st->pfar[a];
         }
     }
 }
@@ -170,7 +174,8 @@ static void eval_row(void *vst, const tm_rowctx_t *r)
     for (int64_t j0 = 0; j0 < nc; j0 += 16) {
         const int64_t j1 = j0 + 16 < nc ? j0 + 16 : nc;
         /* The gates as they stand: every one only tightens. */
-        const double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
+        double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
+        gate = cap > 0 && st->pfar[a] < gate ? st->pfar[a] : gate;
         const double ngate = st->neg[a].idx >= 0 ? st->neg[a].val : INFINITY;
         const double pgate = p1.idx >= 0 ? p1.val : -INFINITY;
         double g = gate > ngate ? gate : ngate;
@@ -192,7 +197,8 @@ static void eval_row(void *vst, const tm_rowctx_t *r)
                 else if (lo[j] <= p1.val)
                     need = band = 1;
             }
-            const double cut = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            double cut = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            cut = st->pfar[a] < cut ? st->pfar[a] : cut;
             if (cap > 0 && lo[j] <= cut)
                 need = 1;
             if (!positive && (st->neg[a].idx < 0 || lo[j] <= st->neg[a].val))
@@ -213,13 +219,95 @@ static void eval_row(void *vst, const tm_rowctx_t *r)
     }
 }
 
+/* Offer candidate c of the tile, at exact distance d, to a's list and nearest negative. */
+static void offer(eval_state_t *st, const tm_tile_t *t, int64_t a, int64_t c, double d)
+{
+    const int64_t idx = t->cand->gid[c];
+    const int positive = t->cand->labels[c] == t->anch->labels[a];
+    const tm_entry_t e = {d, idx};
+    if (st->off[a + 1] > st->off[a])
+        list_offer(st, a, (near_t){d, idx, positive});
+    if (!positive && (st->neg[a].idx < 0 || tm_entry_nearer(e, st->neg[a]))) {
+        st->neg[a] = e;
+        st->neg_lab[a] = t->cand->labels[c];
+    }
+}
+
+/*
+ * The same with float32 keys (prefilter.c): the negatives surely nearer
+ * than the nearest positive are counted from their keys and the band
+ * around it scored; then the candidates whose keys reach a gate (the
+ * list's last, or for negatives the nearest negative if farther), block
+ * by block against the gates as they stand at the block's start.
+ */
+static void eval_row_keys(void *vst, const tm_rowctx_t *r)
+{
+    eval_state_t *st = vst;
+    const tm_tile_t *t = r->t;
+    const tm_metric_t metric = t->metric;
+    const tm_keyrow_t *kr = r->kr;
+    const int64_t a = r->a, c0 = t->c0;
+    const float *kadd = t->cand->kadd + c0, *kmul = t->cand->kmul + c0, *g = r->g;
+    const int64_t cap = st->off[a + 1] - st->off[a];
+    const near_t *list = st->near + st->off[a];
+    const tm_entry_t p1 = st->pos[a];
+    int64_t rg[4][2];
+    tm_keyrow_ranges(kr, r->nc, rg);
+    if (p1.idx >= 0) {
+        const float below = tm_key_thr_ge(kr, tm_fast_down(metric, p1.val));
+        const float hi = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, p1.val)));
+        int64_t nhit = 0;
+        for (int q = 0; q < 2; q++)
+            if (rg[q][0] < rg[q][1])
+                st->before[a] += tm_key_count(g, kadd, kmul, rg[q][0], rg[q][1], below, hi,
+                                              r->hits, &nhit);
+        for (int64_t k = 0; k < nhit; k++) {
+            const int64_t c = c0 + r->hits[k];
+            const tm_entry_t e = {exact(t, a, c), t->cand->gid[c]};
+            st->before[a] += tm_entry_nearer(e, p1);
+        }
+    }
+    for (int q = 0; q < 4; q++) {
+        const int negatives = q < 2;
+        for (int64_t j0 = rg[q][0]; j0 < rg[q][1]; j0 += TM_KEY_BLOCK) {
+            const int64_t j1 = j0 + TM_KEY_BLOCK < rg[q][1] ? j0 + TM_KEY_BLOCK : rg[q][1];
+            double gate = cap > 0 && st->count[a] == cap ? list[cap - 1].val : INFINITY;
+            gate = st->pfar[a] < gate ? st->pfar[a] : gate; /* R positives lie within */
+            if (cap == 0)
+                gate = -INFINITY;
+            if (negatives) {
+                const double ngate = st->neg[a].idx >= 0 ? st->neg[a].val : INFINITY;
+                gate = ngate > gate ? ngate : gate;
+            }
+            if (gate == -INFINITY)
+                break;
+            const float tn = tm_key_thr_le(kr, tm_widen_up(tm_fast_up(metric, gate)));
+            const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, -INFINITY, tn, INFINITY,
+                                             r->hits);
+            /* Four exact scores at once where there are four (the same bits). */
+            int64_t k = 0;
+            for (; k + 4 <= nhit; k += 4) {
+                const float *rows[4];
+                double val[4];
+                for (int u = 0; u < 4; u++)
+                    rows[u] = t->cand->emb + (c0 + r->hits[k + u]) * t->anch->dim;
+                tm_exact_dist4(metric, t->anch->emb + a * t->anch->dim, rows, t->anch->dim, val);
+                for (int u = 0; u < 4; u++)
+                    offer(st, t, a, c0 + r->hits[k + u], val[u]);
+            }
+            for (; k < nhit; k++)
+                offer(st, t, a, c0 + r->hits[k], exact(t, a, c0 + r->hits[k]));
+        }
+    }
+}
+
 static void eval_update(void *vst, int pass, const tm_tile_t *t)
 {
     eval_state_t *st = vst;
     if (pass == 1)
         update1(st, t);
     else
-        tm_tile_rows(t, st, NULL, eval_row, eval_row);
+        tm_tile_rows(t, st, NULL, eval_row_keys, eval_row);
 }
 
 /* The offsets of the lists from R(a): 0, or the bytes they would need (> budget). */
@@ -318,6 +406,7 @@ static void eval_save(const void *vst, int pass, tm_buf_t *b)
     tm_buf_put(b, st->lab, n * sizeof *st->lab);
     tm_buf_put(b, st->r, n * sizeof *st->r);
     tm_buf_put(b, st->pos, n * sizeof *st->pos);
+    tm_buf_put(b, st->pfar, n * sizeof *st->pfar);
     if (pass < 2)
         return;
     tm_buf_put(b, st->count, n * sizeof *st->count);
@@ -332,7 +421,8 @@ static int eval_load(void *vst, int pass, tm_buf_t *b)
     eval_state_t *st = vst;
     if (tm_buf_get_i64(b) != st->n || tm_buf_get_array(b, st->lab, st->n, sizeof *st->lab) ||
         tm_buf_get_array(b, st->r, st->n, sizeof *st->r) ||
-        tm_buf_get_array(b, st->pos, st->n, sizeof *st->pos))
+        tm_buf_get_array(b, st->pos, st->n, sizeof *st->pos) ||
+        tm_buf_get_array(b, st->pfar, st->n, sizeof *st->pfar))
         return TM_EINPUT;
     for (int64_t a = 0; a < st->n; a++)
         if (st->r[a] < 0)

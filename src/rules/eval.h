@@ -4,7 +4,8 @@
  *
  * Pass 1 (no float32 tiles: the positives are one label range) counts
  * R(a), the candidates with the query's label, and finds the nearest
- * positive p1 exactly. Pass 2 keeps per query the R(a) nearest candidates
+ * positive p1 exactly, and the farthest (the R(a)-th nearest candidate is
+ * no farther: the gate of pass 2 from its start). Pass 2 keeps per query the R(a) nearest candidates
  * (both labels) by (exact distance, index), the nearest negative, and
  * counts exactly the negatives nearer than p1; the lists are allocated at
  * the start of pass 2, when R(a) is known, and refused there when they do
