@@ -190,7 +190,8 @@ def report(a):
     for strat, label in (("hard", "hard"), ("semihard", "semihard"),
                          ("topk10", "topk --negatives 10"),
                          ("sample10pool", "sample --negatives 10 --neg-skip 10 --neg-pool 100"),
-                         ("hardeasy", "hard --pos easiest --neg-margin 0.05")):
+                         ("hardeasy", "hard --pos easiest --neg-margin 0.05"),
+                         ("eval", "eval")):
         if not os.path.exists(os.path.join(a.dir, f"{strat}-{t}x1.json")) and \
                 not os.path.exists(os.path.join(a.dir, f"{strat}-1x{t}.json")):
             continue
@@ -266,6 +267,9 @@ def report(a):
             if (strat, r) in runs:
                 q = runs[(strat, r)] / hard
                 target(f"{label} {cfg}: within 1.3x of hard", q, f"{q:.2f}x", q <= 1.3)
+        if ("eval", r) in runs:
+            q = runs[("eval", r)] / hard
+            target(f"eval {cfg}: within 1.5x of mine -s hard", q, f"{q:.2f}x", q <= 1.5)
     if t > 1:
         for strat in ("hard", "semihard", "topk10"):
             if (strat, t) not in runs or (strat, 1) not in runs:

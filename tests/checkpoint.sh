@@ -72,11 +72,24 @@ fail() {
 selected() { [[ -z ${TM_ONLY:-} || $1 =~ $TM_ONLY ]]; }
 
 # mine NP ARGS...: one run under timeout; stderr in ./err, status in $rc.
+# The command is $CMD (default mine).
 mine() {
     local np=$1
     shift
-    timeout 120 "$MPIEXEC" -n "$np" "${PREFLAGS[@]}" "$TRIPMINER" mine "$@" >out.txt 2>err
+    timeout 120 "$MPIEXEC" -n "$np" "${PREFLAGS[@]}" "$TRIPMINER" "${CMD:-mine}" "$@" \
+        >out.txt 2>err
     rc=$?
+}
+
+# mode_args MODE: the command of MODE in $cmd (eval if its options start
+# with "eval", else mine) and its options in the array margs.
+mode_args() {
+    read -r -a margs <<<"${MODE[$1]}"
+    cmd=mine
+    if [[ ${margs[0]:-} == eval ]]; then
+        cmd=eval
+        margs=("${margs[@]:1}")
+    fi
 }
 
 # The number of stderr lines starting with $1.
@@ -118,10 +131,11 @@ declare -A REF MODE=(
     [pairs-semihard]="-s semihard --pairs pairs"
     [choose-hard]="--pos easiest --neg-margin 0.1 --neg-skip 1"
     [choose-sample]="-s sample --negatives 3 --neg-pool 20 --pos random --seed 5"
+    [eval]="eval --by-class"
 )
 for s in "${!MODE[@]}"; do
-    read -r -a margs <<<"${MODE[$s]}"
-    mine 2 "${COMMON[@]}" "${margs[@]}" -o "ref-$s.h5"
+    mode_args "$s"
+    CMD=$cmd mine 2 "${COMMON[@]}" "${margs[@]}" -o "ref-$s.h5"
     [[ $rc == 0 ]] || { echo "checkpoint.sh: reference run of $s failed" >&2; cat err >&2; exit 1; }
     REF[$s]="ref-$s.h5"
 done
@@ -195,12 +209,13 @@ stop_case() {
     case=$1
     local s=$2 sig=$3 target=$4 pass=$5 seen='0 0'
     local -a margs
+    local cmd
     selected "$case" || return
     ok=1
-    read -r -a margs <<<"${MODE[$s]}"
+    mode_args "$s"
     rm -rf ck out.h5
     TRIPMINER_FAULT=delay=$STOP_DELAY timeout 120 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" \
-        mine "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck \
+        "$cmd" "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck \
         --checkpoint-every 0.9 >out.txt 2>err &
     local launcher=$!
     if wait_until 60 "checkpoint of pass $pass" "$launcher" manifest_at ck "$pass" 1; then
@@ -228,7 +243,7 @@ stop_case() {
     if ! [[ $sp == "$pass" && $sr =~ ^[0-9]+$ ]] || ((sp == p0 && sr <= r0)); then
         fail "stopped at pass $sp, round $sr: expected pass $pass, after pass $p0, round $r0"
     fi
-    mine 2 "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck --resume
+    CMD=$cmd mine 2 "${COMMON[@]}" "${margs[@]}" -o out.h5 --checkpoint ck --resume
     [[ $rc == 0 ]] || fail "resume: exit status $rc"
     cmp -s out.h5 "${REF[$s]}" || fail "the resumed output differs from the uninterrupted one"
     [[ -e ck/manifest || -n $(ls ck/state-* 2>/dev/null) ]] && fail "checkpoint left after success"
@@ -243,6 +258,8 @@ stop_case stop-reference-semihard-pass2 ref-semihard TERM ranks 2
 stop_case stop-pairs-semihard-pass2 pairs-semihard USR1 mpirun 2
 stop_case stop-choose-hard-pass1 choose-hard TERM ranks 1
 stop_case stop-choose-sample-pass2 choose-sample USR1 mpirun 2
+stop_case stop-eval-pass1 eval TERM ranks 1
+stop_case stop-eval-pass2 eval USR1 mpirun 2
 
 # A stopped checkpoint of hard to damage in the bad-* cases (kept in ck.good):
 # a checkpoint every 2 rounds, SIGTERM to the ranks once the first is saved.
