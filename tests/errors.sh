@@ -70,6 +70,15 @@ declare -A EXPECT=(
     [pos-unknown]='pos && middle'
     [ref-names-without-reference]='reference'
     [neg-pool-mem-limit]='--neg-pool && --mem-limit'
+    # tripminer eval.
+    [eval-no-input]='missing input && -i'
+    [eval-force-without-output]='--force && -o'
+    [eval-mining-option]='unknown option && -s && eval'
+    [eval-suspects-negative]='suspects'
+    [eval-ref-names-without-reference]='reference'
+    [eval-output-exists]='exist|overwrit && force'
+    [eval-no-labels]='labels'
+    [eval-reference-dim]='reference && dimension|columns|[0-9]+ vs|D'
     # Output problems (exit 1).
     [output-exists]='exist|overwrit && force'
     [outdir-missing]='nodir|no such|directory|cannot create|can.t create|unable to create'
@@ -526,6 +535,29 @@ if selected neg-pool-mem-limit; then
         fi
     fi
 fi
+
+# ---- tripminer eval -------------------------------------------------------------
+# eval_case NAME STATUS SETUP ARGS...: tripminer eval ARGS (OUT/rep.h5 for
+# @REP@), after the shell command SETUP in CASE_DIR.
+eval_case() {
+    local name=$1 want=$2 setup=$3
+    shift 3
+    selected "$name" || return 0
+    new_case "$name"
+    (cd "$CASE_DIR" && eval "$setup") || { case_fail "$name" "setup failed: $setup"; return; }
+    local -a args=()
+    local a
+    for a in "$@"; do args+=("${a//@REP@/$OUT/rep.h5}"); done
+    err_case "$name" "$want" "$OUT" -- eval "${args[@]}" && case_pass "$name"
+}
+eval_case eval-no-input 2 : -o @REP@ -q
+eval_case eval-force-without-output 2 : -i "$GOOD" --force -q
+eval_case eval-mining-option 2 : -i "$GOOD" -o @REP@ -s hard -q
+eval_case eval-suspects-negative 2 : -i "$GOOD" -o @REP@ --suspects -1 -q
+eval_case eval-ref-names-without-reference 2 : -i "$GOOD" -o @REP@ --ref-labels labels -q
+eval_case eval-output-exists 1 'echo old >out/rep.h5' -i "$GOOD" -o @REP@ -q
+eval_case eval-no-labels 1 : -i "$GOOD" --labels nosuchlabels -o @REP@ -q
+eval_case eval-reference-dim 1 : -i "$GOOD" --reference "$WORK/in/x16.h5" -o @REP@ -q
 
 if ((skipped > 0)); then
     echo "($skipped skipped)"
