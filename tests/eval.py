@@ -73,6 +73,9 @@ import eval_ref  # noqa: E402  (tests/eval_ref.py, beside this file)
 # size and both thread counts appear, without running the whole product.
 RUNS = ((1, 1000, 1), (1, 1, 2), (2, 3, 1), (2, 1000, 2), (3, 1, 1), (3, 3, 2),
         (4, 1000, 1), (4, 1, 2))
+# TM_EVAL_RUNS="NP,C,T NP,C,T ...": another list (the sanitizer stage's is short).
+if os.environ.get("TM_EVAL_RUNS"):
+    RUNS = tuple(tuple(int(x) for x in run.split(",")) for run in os.environ["TM_EVAL_RUNS"].split())
 TIMEOUT = int(os.environ.get("TM_TIMEOUT") or 120)
 METRIC_ATOL = 1e-12  # the four metrics, per class and overall
 DIST_RTOL = 1e-9     # suspects' distances and gaps, relative...

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tests of `tripminer inspect`: the text, JSON and SVG reports of outputs of
 # every strategy and of an empty output, checked against numbers computed
-# independently by tm_h5stats; the refusals (exit 1, one error line) and the
-# usage errors (exit 2); --svg never replacing a file without --force; and
-# inspect started on several MPI ranks.
+# independently by tm_h5stats; the same of eval reports (with and without
+# --by-class) against their values read back with h5dump; the refusals
+# (exit 1, one error line) and the usage errors (exit 2); --svg never
+# replacing a file without --force; and inspect started on several MPI ranks.
 #
 # Usage: inspect.sh
 #
@@ -249,6 +250,195 @@ for s in hard semihard topk empty; do
     fi
 done
 
+# ---- reports of tripminer eval ------------------------------------------------
+# One with --by-class, one without; their numbers read back with h5dump.
+setup eval -i "$D/in.h5" -o "$D/eval-bc.h5" --by-class -q
+setup eval -i "$D/in.h5" -o "$D/eval.h5" --suspects 7 -q
+HAVE_H5DUMP=0
+command -v h5dump >/dev/null && HAVE_H5DUMP=1
+
+# Root attribute NAME of FILE, or row 0 of dataset NAME with h5row0, as
+# h5dump prints it (doubles with 17 significant digits: they read back exactly).
+h5attr() {
+    h5dump -m '%.17g' -a "/$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | head -n 1
+}
+h5row0() {
+    h5dump -m '%.17g' -d "/$2" -s 0 -c 1 "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | head -n 1
+}
+
+# The checks of an eval report's text, JSON and SVG against KEY=VALUE pairs
+# read from the file (standard library only).
+EVAL_PY='
+import json, re, sys
+import xml.etree.ElementTree as ET
+mode, path = sys.argv[1], sys.argv[2]
+want = dict(a.split("=", 1) for a in sys.argv[3:])
+names = ["precision_at_1", "r_precision", "mean_average_precision_at_r",
+         "mean_reciprocal_rank"]
+bad = []
+has_avg = "avg_of_avgs_r_precision" in want
+has_pair = want.get("conf_label", "") != ""
+if mode == "text":
+    text = open(path, encoding="utf-8").read()
+    lines = text.splitlines()
+    if not lines or "tripminer eval" not in lines[0]:
+        bad.append("the first line does not name an eval report")
+    for k in names:
+        m = re.search(r"^  " + k + r" +(\S+)(?:   \(avg_of_avgs (\S+)\))?$", text, re.M)
+        if not m:
+            bad.append("no line for " + k)
+            continue
+        if abs(float(m.group(1)) - float(want[k])) > 5e-7:
+            bad.append(f"{k} is {m.group(1)}, the file says {want[k]}")
+        if has_avg:
+            a = want["avg_of_avgs_" + k]
+            if m.group(2) is None or abs(float(m.group(2)) - float(a)) > 5e-7:
+                bad.append(f"avg_of_avgs of {k} is {m.group(2)}, the file says {a}")
+        elif m.group(2) is not None:
+            bad.append("avg_of_avgs shown for a report without it")
+    m = re.search(r"^  queries without positive +(\d+) ", text, re.M)
+    if not m or m.group(1) != want["queries_without_positive"]:
+        bad.append("queries without positive: not " + want["queries_without_positive"])
+    if want["sus_query"] and not any(l.startswith("  query " + want["sus_query"] + " ")
+                                     for l in lines):
+        bad.append("no line for the first suspect, query " + want["sus_query"])
+    if has_pair:
+        pair = "  {conf_label} -> {conf_nearest}: {conf_count}".format(**want)
+        if pair not in lines:
+            bad.append("no line " + repr(pair))
+    if has_avg != ("by class" in lines):
+        bad.append("a by class section where by_class " + ("is" if has_avg else "is not"))
+elif mode == "json":
+    d = json.load(open(path, encoding="utf-8"))
+    if d.get("kind") != "eval_report":
+        bad.append("kind is not eval_report")
+    for k in names:
+        got = d["metrics"][k]
+        if got != float(want[k]):
+            bad.append(f"metrics.{k} is {got!r}, the file says {want[k]}")
+        a = d["avg_of_avgs"][k] if d["avg_of_avgs"] is not None else None
+        if has_avg and a != float(want["avg_of_avgs_" + k]):
+            bad.append(f"avg_of_avgs.{k} is {a!r}")
+        if not has_avg and a is not None:
+            bad.append("avg_of_avgs for a report without it")
+    if d["queries_without_positive"] != int(want["queries_without_positive"]):
+        bad.append("queries_without_positive differs")
+    if has_pair:
+        first = d["confusions"]["first"][0]
+        got = (first["label"], first["nearest_label"], first["count"])
+        exp = (int(want["conf_label"]), int(want["conf_nearest"]), int(want["conf_count"]))
+        if got != exp:
+            bad.append(f"confusions.first[0] is {got}, the file says {exp}")
+    if want["sus_query"] and d["suspects"]["first"][0]["query"] != int(want["sus_query"]):
+        bad.append("suspects.first[0].query differs")
+    if (d["by_class"] is not None) != has_avg:
+        bad.append("by_class is null where the file has it, or the reverse")
+elif mode == "svg":
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    if root.tag != ns + "svg":
+        bad.append("the root element is not svg")
+    texts = ["".join(t.itertext()) for t in root.iter(ns + "text")]
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    if has_pair:
+        label = "{conf_label} \u2192 {conf_nearest}".format(**want)
+        if label not in texts:
+            bad.append("no bar label " + repr(label))
+        if want["conf_count"] not in texts:
+            bad.append("no bar count " + want["conf_count"])
+    for i in ("confusions", "suspect-gaps"):
+        if i not in ids:
+            bad.append("no element with id " + i)
+    if has_avg != ("by-class" in ids and "class-mean" in ids):
+        bad.append("the per-class panel (by-class, class-mean) is " +
+                   ("missing" if has_avg else "drawn without by_class"))
+    for el in root.iter():
+        if el.tag.replace(ns, "") in ("script", "image", "foreignObject", "use"):
+            bad.append("<" + el.tag + "> in a self-contained picture")
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+'
+
+for s in eval-bc eval; do
+    F=$D/$s.h5
+    cp "$F" "$WORK/$s.before"
+    vals=()
+    if ((HAVE_H5DUMP)); then
+        for k in precision_at_1 r_precision mean_average_precision_at_r mean_reciprocal_rank \
+            queries_without_positive; do
+            vals+=("$k=$(h5attr "$F" "$k")")
+        done
+        if [[ $s == eval-bc ]]; then
+            for k in precision_at_1 r_precision mean_average_precision_at_r mean_reciprocal_rank; do
+                vals+=("avg_of_avgs_$k=$(h5attr "$F" "avg_of_avgs_$k")")
+            done
+        fi
+        vals+=("conf_label=$(h5row0 "$F" confusions/label)"
+            "conf_nearest=$(h5row0 "$F" confusions/nearest_label)"
+            "conf_count=$(h5row0 "$F" confusions/count)"
+            "sus_query=$(h5row0 "$F" suspects/query)")
+    fi
+
+    for mode in text json svg; do
+        name=$mode-$s
+        selected "$name" || continue
+        if ((!HAVE_H5DUMP)); then
+            pass "$name" "skipped: no h5dump to read the report back"
+            continue
+        fi
+        args=("$F")
+        [[ $mode == json ]] && args+=(--json)
+        SVG=$WORK/svg-$s/picture.svg
+        if [[ $mode == svg ]]; then
+            mkdir -p "$WORK/svg-$s"
+            args+=(--svg "$SVG" -q)
+        fi
+        run inspect "${args[@]}"
+        expect "$name" 0 || continue
+        check=$OUT
+        if [[ $mode == json ]]; then
+            if [[ $(wc -l <"$OUT") != 1 ]]; then
+                fail "$name" "the JSON object is not one line" "$OUT"
+                continue
+            fi
+        elif [[ $mode == svg ]]; then
+            check=$SVG
+            if [[ ! -s $SVG ]]; then
+                fail "$name" "exit 0 but no SVG file"
+                continue
+            elif [[ $(find "$WORK/svg-$s" -mindepth 1 | wc -l) != 1 ]]; then
+                left=$(find "$WORK/svg-$s" -mindepth 1 -printf "%f ")
+                fail "$name" "files left beside the SVG: $left"
+                continue
+            elif ! grep -q '^tripminer inspect: ' "$OUT"; then
+                fail "$name" "no text report on stdout with --svg" "$OUT"
+                continue
+            elif command -v xmllint >/dev/null && ! xmllint --noout "$SVG" 2>"$WORK/check.out"; then
+                fail "$name" "xmllint: not well-formed" "$WORK/check.out"
+                continue
+            fi
+        elif [[ -s $ERR ]]; then
+            fail "$name" "unexpected stderr" "$ERR"
+            continue
+        fi
+        if ! "$PYTHON" -c "$EVAL_PY" "$mode" "$check" "${vals[@]}" >"$WORK/check.out" 2>&1; then
+            fail "$name" "the $mode report disagrees with the file" "$WORK/check.out"
+        else
+            pass "$name" "$(grep -E '^  r_precision ' "$OUT" | tr -s ' ')"
+        fi
+    done
+
+    if selected "unchanged-$s"; then
+        LAST_CMD=(cmp "$F" "$WORK/$s.before")
+        if cmp -s "$F" "$WORK/$s.before"; then
+            pass "unchanged-$s"
+        else
+            fail "unchanged-$s" "inspect changed the file it read"
+        fi
+    fi
+done
+
 # ---- --svg onto an existing file ---------------------------------------------
 if selected svg-exists; then
     mkdir -p "$WORK/exists"
@@ -370,6 +560,27 @@ refuse short-d_ap "$BAD/short-d_ap.h5" 'd_ap' 'length|rows'
 refuse int-d_an "$BAD/int-d_an.h5" "'d_an'" 'integer' 'float'
 refuse two-cols "$BAD/two-cols.h5" "'triplets'" 'shape' '\(M, 3\)'
 refuse empty-loss "$BAD/empty-loss.h5" 'loss' 'length|rows'
+
+# Eval reports that lack what they promise: exit 1 naming what is wrong.
+# Usage: mangled_eval NAME ACTION ARGS... : a copy of eval-bc.h5 damaged by tm_h5mangle.
+mangled_eval() {
+    local name=$1
+    shift
+    cp "$D/eval-bc.h5" "$BAD/$name.h5"
+    if ! "$TM_H5MANGLE" "$BAD/$name.h5" "$@" 2>"$ERR"; then
+        echo "inspect.sh: tm_h5mangle $* failed" >&2
+        cat "$ERR" >&2
+        exit 1
+    fi
+}
+mangled_eval eval-no-metric drop-attr r_precision
+mangled_eval eval-no-count drop confusions/count
+mangled_eval eval-no-suspects drop suspects
+mangled_eval eval-str-queries attr-string num_queries
+refuse eval-no-metric "$BAD/eval-no-metric.h5" "'r_precision'" 'missing' 'eval report'
+refuse eval-no-count "$BAD/eval-no-count.h5" "'confusions/count'" 'missing'
+refuse eval-no-suspects "$BAD/eval-no-suspects.h5" "'suspects'" 'missing'
+refuse eval-str-queries "$BAD/eval-str-queries.h5" "'num_queries'" 'string' 'integer'
 
 # ---- usage errors ------------------------------------------------------------
 # Usage: usage_case NAME PATTERN -- ARGS...

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inspect/evalrep.h"
 #include "inspect/report.h"
 #include "inspect/svg.h"
 #include "base/json.h"
@@ -113,6 +114,11 @@ void tm_usage_inspect(FILE *f)
 "(the hinge loss is active where d_an - d_ap < margin). Reads only d_ap,\n"
 "d_an and loss, never the triplets. Runs on one process; under mpirun,\n"
 "rank 0 does the work.\n"
+"\n"
+"A report of 'tripminer eval' (REPORT.h5) is recognised too: its four\n"
+"metrics, avg_of_avgs, the first suspects and most confused label pairs;\n"
+"--svg draws the per-class R-precision (with --by-class), the most\n"
+"confused pairs and the suspects' gaps.\n"
 "\n"
 "Quantile q(p) of the n sorted values x[0..n-1]: linear interpolation,\n"
 "h = (n-1) p, j = floor(h), q = x[j] + (h-j) (x[j+1] - x[j]), in double\n"
@@ -385,6 +391,180 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
     fputs("]}}\n", f);
 }
 
+/* ---- an eval report ------------------------------------------------------- */
+
+static void print_eval_text(FILE *f, const tm_evalrep_t *e)
+{
+    fputs("tripminer inspect: ", f);
+    text_str(f, e->path);
+    fputs(" (a report of tripminer eval)\nrun (root attributes)\n", f);
+    const struct {
+        const char *name, *value;
+    } strs[] = {{"metric", e->metric}, {"input", e->input}, {"reference", e->reference},
+                {"version", e->version}};
+    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
+        if (strs[k].value == NULL)
+            continue;
+        fprintf(f, "  %-18s", strs[k].name);
+        text_str(f, strs[k].value);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-18s%lld\n", "normalize", (long long)e->normalize);
+    fprintf(f, "  %-18s%lld\n", "num_queries", (long long)e->num_queries);
+    fprintf(f, "  %-18s%lld\n", "num_candidates", (long long)e->num_candidates);
+    fprintf(f, "  %-18s%lld\n", "suspects", (long long)e->suspects_asked);
+
+    fprintf(f, "metrics (means over the %lld queries with a positive%s)\n",
+            (long long)(e->num_queries - e->without_positive),
+            e->has_avg ? "; avg_of_avgs: over classes" : "");
+    for (int k = 0; k < TM_EVALREP_NMETRICS; k++) {
+        fprintf(f, "  %-28s %.6f", tm_evalrep_metric_names[k], e->v[k]);
+        if (e->has_avg)
+            fprintf(f, "   (avg_of_avgs %.6f)", e->avg[k]);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-28s %lld (left out of the means)\n", "queries without positive",
+            (long long)e->without_positive);
+
+    if (e->has_by_class) {
+        const int64_t n = e->classes - e->classes_nan;
+        fputs("by class\n", f);
+        fprintf(f, "  %-18s%lld", "classes", (long long)e->classes);
+        if (e->classes_nan > 0)
+            fprintf(f, " (%lld without a query with a positive: NaN, left out)",
+                    (long long)e->classes_nan);
+        fputc('\n', f);
+        if (n > 0)
+            fprintf(f, "  %-18smin %.6f, mean %.6f, max %.6f over %lld class%s\n",
+                    "r_precision", e->class_r_min, e->class_r_mean, e->class_r_max, (long long)n,
+                    n == 1 ? "" : "es");
+    }
+
+    const int64_t ns = e->nsuspects < TM_EVALREP_SHOWN ? e->nsuspects : TM_EVALREP_SHOWN;
+    if (e->nsuspects == 0)
+        fputs("suspects: none (no query has both a positive and a negative)\n", f);
+    else
+        fprintf(f, "suspects (nearest positive farthest behind the nearest negative), first %lld "
+                   "of %lld:\n",
+                (long long)ns, (long long)e->nsuspects);
+    for (int64_t i = 0; i < ns; i++) {
+        const tm_evalrep_suspect_t *s = &e->first_suspects[i];
+        fprintf(f, "  query %lld (label %lld): positive %lld at %.6g, negative %lld (label %lld) "
+                   "at %.6g, gap %.6g\n",
+                (long long)s->query, (long long)s->label, (long long)s->positive,
+                s->positive_distance, (long long)s->negative, (long long)s->negative_label,
+                s->negative_distance, s->gap);
+    }
+
+    const int64_t nc = e->ntop < TM_EVALREP_SHOWN ? e->ntop : TM_EVALREP_SHOWN;
+    if (e->npairs == 0)
+        fputs("confused labels: none (the nearest neighbour of every query has its label)\n", f);
+    else
+        fprintf(f, "most confused labels (A -> B: queries of A whose nearest neighbour is B), "
+                   "first %lld of %lld pairs, %lld queries in all:\n",
+                (long long)nc, (long long)e->npairs, (long long)e->confused_queries);
+    for (int64_t i = 0; i < nc; i++)
+        fprintf(f, "  %lld -> %lld: %lld\n", (long long)e->top[i].label,
+                (long long)e->top[i].nearest_label, (long long)e->top[i].count);
+}
+
+static void json_metrics(FILE *f, const double *v)
+{
+    for (int k = 0; k < TM_EVALREP_NMETRICS; k++) {
+        fprintf(f, "%s\"%s\": ", k ? ", " : "{", tm_evalrep_metric_names[k]);
+        tm_json_num(f, v[k]);
+    }
+    fputc('}', f);
+}
+
+static void print_eval_json(FILE *f, const tm_evalrep_t *e)
+{
+    fputs("{\"file\": ", f);
+    tm_json_str(f, e->path);
+    fputs(", \"kind\": \"eval_report\", \"attributes\": {\"metric\": ", f);
+    tm_json_str(f, e->metric);
+    fputs(", \"input\": ", f);
+    tm_json_str(f, e->input);
+    if (e->reference != NULL) {
+        fputs(", \"reference\": ", f);
+        tm_json_str(f, e->reference);
+    }
+    fputs(", \"version\": ", f);
+    tm_json_str(f, e->version);
+    fprintf(f, ", \"normalize\": %lld, \"num_queries\": %lld, \"num_candidates\": %lld, "
+               "\"queries_without_positive\": %lld, \"suspects\": %lld}",
+            (long long)e->normalize, (long long)e->num_queries, (long long)e->num_candidates,
+            (long long)e->without_positive, (long long)e->suspects_asked);
+    fputs(", \"metrics\": ", f);
+    json_metrics(f, e->v);
+    fputs(", \"avg_of_avgs\": ", f);
+    if (e->has_avg)
+        json_metrics(f, e->avg);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"queries_without_positive\": %lld, \"by_class\": ",
+            (long long)e->without_positive);
+    if (e->has_by_class) {
+        fprintf(f, "{\"classes\": %lld, \"without_value\": %lld, \"r_precision_min\": ",
+                (long long)e->classes, (long long)e->classes_nan);
+        tm_json_num(f, e->class_r_min);
+        fputs(", \"r_precision_mean\": ", f);
+        tm_json_num(f, e->class_r_mean);
+        fputs(", \"r_precision_max\": ", f);
+        tm_json_num(f, e->class_r_max);
+        fputc('}', f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ", \"suspects\": {\"count\": %lld, \"first\": [", (long long)e->nsuspects);
+    for (int64_t i = 0; i < e->nsuspects && i < TM_EVALREP_SHOWN; i++) {
+        const tm_evalrep_suspect_t *s = &e->first_suspects[i];
+        fprintf(f, "%s{\"query\": %lld, \"label\": %lld, \"positive\": %lld, "
+                   "\"positive_distance\": ",
+                i ? ", " : "", (long long)s->query, (long long)s->label,
+                (long long)s->positive);
+        tm_json_num(f, s->positive_distance);
+        fprintf(f, ", \"negative\": %lld, \"negative_label\": %lld, \"negative_distance\": ",
+                (long long)s->negative, (long long)s->negative_label);
+        tm_json_num(f, s->negative_distance);
+        fputs(", \"gap\": ", f);
+        tm_json_num(f, s->gap);
+        fputc('}', f);
+    }
+    fprintf(f, "]}, \"confusions\": {\"pairs\": %lld, \"queries\": %lld, \"first\": [",
+            (long long)e->npairs, (long long)e->confused_queries);
+    for (int64_t i = 0; i < e->ntop && i < TM_EVALREP_SHOWN; i++)
+        fprintf(f, "%s{\"label\": %lld, \"nearest_label\": %lld, \"count\": %lld}", i ? ", " : "",
+                (long long)e->top[i].label, (long long)e->top[i].nearest_label,
+                (long long)e->top[i].count);
+    fputs("]}}\n", f);
+}
+
+static int inspect_eval(const tm_inspect_opts_t *o, FILE *out, tm_err_t *err)
+{
+    tm_evalrep_t e;
+    int rc = tm_evalrep_load(o->file, &e, err);
+    if (rc == 0) {
+        tm_log(TM_LOG_DEBUG, "read an eval report: %lld suspects, %lld confused pairs, %lld "
+                             "classes (%s)",
+               (long long)e.nsuspects, (long long)e.npairs, (long long)e.classes, o->file);
+        if (o->json)
+            print_eval_json(out, &e);
+        else
+            print_eval_text(out, &e);
+        if (fflush(out) != 0 || ferror(out))
+            rc = tm_err_set(err, TM_EIO, "cannot write the report: %s (standard output)",
+                            strerror(errno));
+    }
+    if (rc == 0 && o->svg != NULL) {
+        rc = tm_svg_write_eval(&e, o->bins, o->svg, o->force, err);
+        if (rc == 0)
+            tm_log(TM_LOG_INFO, "wrote %s", o->svg);
+    }
+    tm_evalrep_free(&e);
+    return rc;
+}
+
 /* ---- the command ------------------------------------------------------------ */
 
 static int inspect_local(const tm_inspect_opts_t *o, FILE *out, tm_err_t *err)
@@ -395,6 +575,8 @@ static int inspect_local(const tm_inspect_opts_t *o, FILE *out, tm_err_t *err)
         if (rc != 0)
             return rc;
     }
+    if (tm_evalrep_detect(o->file))
+        return inspect_eval(o, out, err);
     tm_inspect_report_t r;
     int rc = tm_inspect_report_load(o->file, o->bins, &r, err);
     if (rc == 0)

@@ -6,6 +6,7 @@
 #ifndef TM_SVG_H
 #define TM_SVG_H
 
+#include "inspect/evalrep.h"
 #include "inspect/report.h"
 #include "tripminer/err.h"
 
@@ -27,5 +28,16 @@ int tm_svg_check_target(const char *path, int force, tm_err_t *err);
  */
 int tm_svg_write_report(const tm_inspect_report_t *r, const char *path, int force,
                         tm_err_t *err);
+
+/*
+ * Draw an eval report: with by_class, a histogram of the per-class
+ * R-precision on [0, 1] (classes with NaN left out and counted) with the
+ * mean over classes and over all queries marked; horizontal bars of the
+ * most confused label pairs (up to TM_EVALREP_TOP); a histogram of the
+ * suspects' gaps with gap > 0 shaded. Histograms aim at bins bins.
+ * Written like tm_svg_write_report. Local.
+ */
+int tm_svg_write_eval(const tm_evalrep_t *e, int bins, const char *path, int force,
+                      tm_err_t *err);
 
 #endif
