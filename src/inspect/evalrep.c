@@ -17,6 +17,7 @@
 
 #include <hdf5.h>
 
+#include "io/h5open.h"
 #include "io/h5util.h"
 
 /* Rows read per HDF5 call when a column is streamed. */
@@ -327,21 +328,8 @@ static void close_table(hid_t *d, int n)
 static int read_part(hid_t d, const char *path, const char *gname, const char *name, int64_t lo,
                      int64_t n, hid_t mem, void *buf, tm_err_t *err)
 {
-    if (n <= 0)
-        return 0;
-    hsize_t start = (hsize_t)lo, count = (hsize_t)n;
-    hid_t fsp = H5Dget_space(d);
-    hid_t msp = H5Screate_simple(1, &count, NULL);
-    herr_t hr = fsp >= 0 && msp >= 0 ? 0 : -1;
-    if (hr >= 0)
-        hr = H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &count, NULL);
-    if (hr >= 0)
-        hr = H5Dread(d, mem, msp, fsp, H5P_DEFAULT, buf);
-    tm_h5_close(msp);
-    tm_h5_close(fsp);
-    if (hr < 0) {
-        char why[256];
-        tm_h5_last_error(why, sizeof why);
+    char why[256];
+    if (n > 0 && tm_h5_read_rows(d, mem, lo, n, 1, 0, buf, why, sizeof why) != 0) {
         return tm_err_set(err, TM_EIO, "reading dataset '%s/%s' failed: %s (%s)", gname, name,
                           why[0] ? why : "read failed", path);
     }

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "io/h5open.h"
 #include "io/h5util.h"
 #include "inspect/report.h"
 
@@ -307,19 +308,8 @@ int64_t tm_report_i64(const tm_inspect_report_t *r, const char *name)
 static int read_rows(hid_t d, const char *path, const char *name, int64_t lo, int64_t n,
                      float *buf, tm_err_t *err)
 {
-    hsize_t start = (hsize_t)lo, count = (hsize_t)n;
-    hid_t fsp = H5Dget_space(d);
-    hid_t msp = H5Screate_simple(1, &count, NULL);
-    herr_t hr = fsp >= 0 && msp >= 0 ? 0 : -1;
-    if (hr >= 0)
-        hr = H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &count, NULL);
-    if (hr >= 0)
-        hr = H5Dread(d, H5T_NATIVE_FLOAT, msp, fsp, H5P_DEFAULT, buf);
-    tm_h5_close(msp);
-    tm_h5_close(fsp);
-    if (hr < 0) {
-        char why[256];
-        tm_h5_last_error(why, sizeof why);
+    char why[256];
+    if (tm_h5_read_rows(d, H5T_NATIVE_FLOAT, lo, n, 1, 0, buf, why, sizeof why) != 0) {
         return tm_err_set(err, TM_EIO, "reading dataset '%s' failed: %s (%s)", name,
                           why[0] ? why : "read failed", path);
     }

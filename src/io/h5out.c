@@ -142,41 +142,6 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
 
 /* ---- attributes, written by rank 0 alone -------------------------------- */
 
-static int attr_write(hid_t obj, const char *name, hid_t type, const void *val)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp >= 0 ? H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int rc = a >= 0 && H5Awrite(a, type, val) >= 0 ? 0 : -1;
-    tm_h5_close(a);
-    tm_h5_close(sp);
-    return rc;
-}
-
-static int attr_str(hid_t obj, const char *name, const char *val)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    int rc = -1;
-    if (t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
-        rc = attr_write(obj, name, t, &val);
-    tm_h5_close(t);
-    return rc;
-}
-
-static int attr_f64(hid_t obj, const char *name, double v)
-{
-    return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-static int attr_i64(hid_t obj, const char *name, int64_t v)
-{
-    return attr_write(obj, name, H5T_NATIVE_INT64, &v);
-}
-
-static int attr_u64(hid_t obj, const char *name, uint64_t v)
-{
-    return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
-}
-
 /* The root attributes: the ATTR rows of the field table, in its order. */
 static int write_meta(const char *tmp, const tm_run_record_t *r)
 {
@@ -190,10 +155,10 @@ static int write_meta(const char *tmp, const tm_run_record_t *r)
         tm_value_t v;
         tm_field_get(&tm_fields[k], r, &v);
         switch (v.type) {
-        case TM_FT_STR: bad |= attr_str(f, tm_fields[k].name, v.s); break;
-        case TM_FT_F64: bad |= attr_f64(f, tm_fields[k].name, v.f); break;
-        case TM_FT_I64: bad |= attr_i64(f, tm_fields[k].name, v.i); break;
-        case TM_FT_U64: bad |= attr_u64(f, tm_fields[k].name, v.u); break;
+        case TM_FT_STR: bad |= tm_h5_attr_str(f, tm_fields[k].name, v.s); break;
+        case TM_FT_F64: bad |= tm_h5_attr_f64(f, tm_fields[k].name, v.f); break;
+        case TM_FT_I64: bad |= tm_h5_attr_i64(f, tm_fields[k].name, v.i); break;
+        case TM_FT_U64: bad |= tm_h5_attr_u64(f, tm_fields[k].name, v.u); break;
         }
     }
     if (H5Fclose(f) < 0)

@@ -3,6 +3,7 @@
  */
 #include "io/h5util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,4 +53,41 @@ void tm_h5_close(hid_t id)
     case H5I_GENPROP_LST: H5Pclose(id); break;
     default: break;
     }
+}
+
+/* ---- scalar attributes ----------------------------------------------------- */
+
+static int attr_write(hid_t obj, const char *name, hid_t type, const void *val)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = sp >= 0 ? H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int rc = a >= 0 && H5Awrite(a, type, val) >= 0 ? 0 : -1;
+    tm_h5_close(a);
+    tm_h5_close(sp);
+    return rc;
+}
+
+int tm_h5_attr_str(hid_t obj, const char *name, const char *val)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    int rc = -1;
+    if (t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
+        rc = attr_write(obj, name, t, &val);
+    tm_h5_close(t);
+    return rc;
+}
+
+int tm_h5_attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+int tm_h5_attr_i64(hid_t obj, const char *name, int64_t v)
+{
+    return attr_write(obj, name, H5T_NATIVE_INT64, &v);
+}
+
+int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v)
+{
+    return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
 }

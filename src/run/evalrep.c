@@ -252,41 +252,6 @@ static void report_free(report_t *rp)
 
 /* ---- REPORT.h5 ----------------------------------------------------------- */
 
-static int attr_i64(hid_t loc, const char *name, int64_t v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0 ? 0 : -1;
-    tm_h5_close(a);
-    tm_h5_close(sp);
-    return rc;
-}
-
-static int attr_f64(hid_t loc, const char *name, double v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? 0 : -1;
-    tm_h5_close(a);
-    tm_h5_close(sp);
-    return rc;
-}
-
-static int attr_str(hid_t loc, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    int rc = -1;
-    if (t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0) {
-        hid_t sp = H5Screate(H5S_SCALAR);
-        hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        rc = a >= 0 && H5Awrite(a, t, &v) >= 0 ? 0 : -1;
-        tm_h5_close(a);
-        tm_h5_close(sp);
-    }
-    tm_h5_close(t);
-    return rc;
-}
-
 /* A 1-D dataset of n values at stride bytes from base (int64 when !f64). */
 static int column(hid_t g, const char *name, const void *base, size_t stride, int64_t n, int f64)
 {
@@ -331,23 +296,23 @@ static int write_file(hid_t f, const report_t *rp, const tm_mine_params_t *mine,
                       int64_t candidates)
 {
     int bad = 0;
-    bad |= attr_str(f, "version", TM_VERSION);
-    bad |= attr_str(f, "metric", tm_metric_name(mine->metric));
-    bad |= attr_i64(f, "normalize", mine->normalize);
-    bad |= attr_str(f, "input", mine->input);
+    bad |= tm_h5_attr_str(f, "version", TM_VERSION);
+    bad |= tm_h5_attr_str(f, "metric", tm_metric_name(mine->metric));
+    bad |= tm_h5_attr_i64(f, "normalize", mine->normalize);
+    bad |= tm_h5_attr_str(f, "input", mine->input);
     if (mine->reference != NULL)
-        bad |= attr_str(f, "reference", mine->reference);
-    bad |= attr_i64(f, "num_queries", rp->nq);
-    bad |= attr_i64(f, "num_candidates", candidates);
-    bad |= attr_i64(f, "queries_without_positive", rp->without);
+        bad |= tm_h5_attr_str(f, "reference", mine->reference);
+    bad |= tm_h5_attr_i64(f, "num_queries", rp->nq);
+    bad |= tm_h5_attr_i64(f, "num_candidates", candidates);
+    bad |= tm_h5_attr_i64(f, "queries_without_positive", rp->without);
     for (int k = 0; k < 4; k++)
-        bad |= attr_f64(f, NAMES[k], rp->v[k]);
-    bad |= attr_i64(f, "suspects", mine->suspects);
+        bad |= tm_h5_attr_f64(f, NAMES[k], rp->v[k]);
+    bad |= tm_h5_attr_i64(f, "suspects", mine->suspects);
     if (mine->by_class) {
         char name[64];
         for (int k = 0; k < 4; k++) {
             snprintf(name, sizeof name, "avg_of_avgs_%s", NAMES[k]);
-            bad |= attr_f64(f, name, rp->avg[k]);
+            bad |= tm_h5_attr_f64(f, name, rp->avg[k]);
         }
         hid_t g = group(f, "by_class");
         const klass_t *c = rp->cls;
