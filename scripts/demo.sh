@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh - install, build, make a synthetic set and mine it on 2 ranks; then
-# queries against it with given pairs, sampled from a window of hard negatives.
+# queries against it with given pairs, sampled from a window of hard negatives;
+# then the embedding's retrieval metrics (tripminer eval) and their picture.
 #   scripts/demo.sh [N [D [CLASSES]]]     (default 20000 x 128, 500 classes)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,3 +27,9 @@ mpirun -n 2 --oversubscribe "$build/tripminer" mine -i "$out/retrieval.h5" --emb
   --reference "$out/retrieval.h5" --pairs pairs -s sample --negatives 4 --neg-skip 3 \
   --neg-pool 50 --seed 1 -o "$out/retrieval-triplets.h5" --force
 echo "[demo] query triplets in $out/retrieval-triplets.h5 (column 0: queries, 1-2: corpus rows)"
+# How good is the embedding, and which items look mislabelled: exact
+# retrieval metrics over the whole set, and a picture of the report.
+mpirun -n 2 --oversubscribe "$build/tripminer" eval -i "$out/sample.h5" --by-class \
+  -o "$out/report.h5" --force
+"$build/tripminer" inspect "$out/report.h5" --svg "$out/report.svg" --force >/dev/null
+echo "[demo] eval report in $out/report.h5, its picture in $out/report.svg"
