@@ -72,19 +72,21 @@ static int gather(const tm_eval_rec_t *rec, int64_t n, MPI_Comm comm, tm_eval_re
     if (rank == 0) {
         counts = calloc((size_t)size, sizeof *counts);
         displs = calloc((size_t)size, sizeof *displs);
+        if (counts == NULL || displs == NULL)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the gather of the records");
     }
-    if (MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
+    /* Every rank learns of a failure on rank 0 before any rank enters the gather. */
+    rc = tm_err_agree(rc, err, comm);
+    if (rc == 0 && MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
         rc = tm_err_set(err, TM_EMPI, "MPI_Gather of the record counts failed");
     if (rc == 0 && rank == 0) {
         int64_t total = 0;
-        if (counts == NULL || displs == NULL)
-            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the gather of the records");
         for (int r = 0; rc == 0 && r < size; r++) {
             displs[r] = (int)total;
             total += counts[r];
             if (total > INT_MAX)
                 rc = tm_err_set(err, TM_ENOMEM, "too many queries for one report message: "
-                                "use fewer, larger queries sets or split the input");
+                                "split the queries into several runs");
         }
         *nall = total / (int64_t)sizeof *rec;
         if (rc == 0 && (*all = malloc((size_t)(total > 0 ? total : 1))) == NULL)
