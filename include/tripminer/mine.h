@@ -41,6 +41,9 @@ typedef struct tm_eval_summary {
     } confusion[TM_EVAL_SHOWN];
     int64_t ranks, threads;
     double seconds;
+    const char *kernel;       /* the tile kernel, as in tm_mine_summary_t */
+    int64_t pairs_fast, pairs_f32;
+    double rechecked_fraction;
 } tm_eval_summary_t;
 
 /*

@@ -57,6 +57,17 @@ typedef struct tm_mine_params {
     int64_t suspects;
 } tm_mine_params_t;
 
+/*
+ * The arithmetic of the fast filter (--kernel): auto picks the fastest this
+ * CPU runs. Every kernel gives the same output bytes.
+ */
+typedef enum tm_kernel {
+    TM_KERNEL_AUTO = 0,
+    TM_KERNEL_F32,   /* float32 sgemm */
+    TM_KERNEL_BF16,  /* AVX512-BF16 */
+    TM_KERNEL_INT8   /* AVX512-VNNI with per-row scales */
+} tm_kernel_t;
+
 /* How to run it: the output is the same bytes whatever these are. */
 typedef struct tm_run_params {
     const char *output;       /* the HDF5 output file */
@@ -68,6 +79,7 @@ typedef struct tm_run_params {
     double checkpoint_every;  /* seconds */
     int resume;
     double stall_timeout;     /* seconds without progress that end the job; 0 = never */
+    tm_kernel_t kernel;       /* the fast filter's arithmetic */
 } tm_run_params_t;
 
 /* How to talk. */
@@ -89,6 +101,15 @@ typedef struct tm_mine_summary {
     /* What the choice of negatives did (with the options of tm_params_choosing). */
     int64_t short_anchors;    /* got fewer than K triplets, but some */
     int64_t filtered_min_dist, filtered_margin, filtered_skip, filtered_pool;
+    /*
+     * The tile kernel (--kernel as rank 0 resolved it) and what the tiles of
+     * every rank did: pairs whose dot products the fast kernel computed and
+     * those float32 did, and the exact distances the rules computed on them
+     * (rechecked, and as a fraction of all those pairs).
+     */
+    const char *kernel;
+    int64_t pairs_fast, pairs_f32, rechecked;
+    double rechecked_fraction;
 } tm_mine_summary_t;
 
 /*

@@ -121,7 +121,7 @@ enum {
     M_MARGIN, M_LOSS, M_POSITIVES, M_NEGATIVES, M_NEG_MIN_DIST, M_NEG_SKIP,
     M_REFERENCE, M_REF_EMB, M_REF_LAB, M_PAIRS, M_POS, M_NEG_MARGIN, M_NEG_POOL, M_SEED,
     M_CHUNK, M_THREADS, M_MEM_LIMIT, M_CKPT, M_CKPT_EVERY, M_RESUME, M_STALL, M_JSON,
-    M_QUIET, M_VERBOSE, M_FORCE, M_HELP, M_BY_CLASS, M_SUSPECTS
+    M_QUIET, M_VERBOSE, M_FORCE, M_HELP, M_BY_CLASS, M_SUSPECTS, M_KERNEL
 };
 
 static const tm_optdef_t mine_defs[] = {
@@ -153,6 +153,7 @@ static const tm_optdef_t mine_defs[] = {
     {"checkpoint-every", 0, 1, M_CKPT_EVERY},
     {"resume", 0, 0, M_RESUME},
     {"stall-timeout", 0, 1, M_STALL},
+    {"kernel", 0, 1, M_KERNEL},
     {"json", 0, 0, M_JSON},
     {"quiet", 'q', 0, M_QUIET},
     {"verbose", 'v', 0, M_VERBOSE},
@@ -250,6 +251,18 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
     }
     case M_RESUME: r->resume = 1; return 0;
     case M_STALL: return parse_dbl(cmd, name, val, 0.0, &r->stall_timeout, err);
+    case M_KERNEL: {
+        static const char *const names[] = {"auto", "f32", "bf16", "int8"};
+        static const tm_kernel_t kinds[] = {TM_KERNEL_AUTO, TM_KERNEL_F32, TM_KERNEL_BF16,
+                                            TM_KERNEL_INT8};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (strcmp(val, names[k]) == 0) {
+                r->kernel = kinds[k];
+                return 0;
+            }
+        return tm_err_set(err, TM_EUSAGE, "unknown kernel '%s', expected auto, f32, bf16 or "
+                          "int8 (%s %s)", val, cmd, name);
+    }
     case M_JSON: o->talk.json = 1; return 0;
     case M_QUIET: o->talk.verbosity = TM_LOG_QUIET; return 0;
     case M_VERBOSE: o->talk.verbosity = TM_LOG_DEBUG; return 0;
@@ -359,6 +372,7 @@ static const tm_optdef_t eval_defs[] = {
     {"checkpoint-every", 0, 1, M_CKPT_EVERY},
     {"resume", 0, 0, M_RESUME},
     {"stall-timeout", 0, 1, M_STALL},
+    {"kernel", 0, 1, M_KERNEL},
     {"json", 0, 0, M_JSON},
     {"quiet", 'q', 0, M_QUIET},
     {"verbose", 'v', 0, M_VERBOSE},
@@ -550,6 +564,9 @@ void tm_usage_mine(FILE *f)
 "                            may run on (its affinity mask) [auto]\n"
 "      --mem-limit BYTES     memory budget per rank, suffix K, M, G or T\n"
 "                            [a share of the node's memory]\n"
+"      --kernel K            the tiles' arithmetic, a filter that never changes\n"
+"                            the output: auto | f32 | bf16 | int8; auto takes the\n"
+"                            fastest this CPU runs [auto]\n"
 "\n"
 "Checkpoints (SIGTERM or SIGUSR1: save, then exit 75):\n"
 "      --checkpoint DIR      save resumable state in DIR [none]\n"
@@ -647,6 +664,8 @@ void tm_usage_eval(FILE *f)
 "      --resume              continue from the state in --checkpoint DIR [off]\n"
 "      --stall-timeout S     end the job (exit 1) when a round makes no progress\n"
 "                            for S seconds; 0: never [300]\n"
+"      --kernel K            auto | f32 | bf16 | int8: the tiles' arithmetic,\n"
+"                            never changes the report [auto]\n"
 "      --json                print the summary as one JSON object on stdout [off]\n"
 "  -q, --quiet               only errors on stderr, no progress [off]\n"
 "  -v, --verbose             also progress and a time breakdown per rank [off]\n"

@@ -86,6 +86,11 @@ static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
         fputs("null", f);
     fputs(", \"seconds\": ", f);
     tm_json_num(f, s->seconds);
+    fputs(", \"kernel\": ", f);
+    tm_json_str(f, s->kernel != NULL ? s->kernel : "f32");
+    fprintf(f, ", \"pairs_fast\": %" PRId64 ", \"pairs_f32\": %" PRId64 ", \"rechecked\": ",
+            s->pairs_fast, s->pairs_f32);
+    tm_json_num(f, s->rechecked_fraction);
     fputs("}\n", f);
 }
 

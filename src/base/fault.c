@@ -94,3 +94,15 @@ void tm_fault_after_round(int rank, int64_t rounds)
             pause(); /* alive, but never again making progress */
     scan("delay", do_delay, NULL);
 }
+
+static int match_rank(const char *val, void *ctx)
+{
+    char *end = NULL;
+    long r = strtol(val, &end, 10);
+    return end != val && *end == '\0' && r == *(const int *)ctx;
+}
+
+int tm_fault_nocpu(int rank)
+{
+    return scan("nocpu", match_rank, &rank);
+}

@@ -12,6 +12,8 @@
  *                    alive, but never again calling MPI (the watchdog's case)
  *   delay=SECONDS    every rank sleeps this long after each round, so that
  *                    a test can signal a small run in the middle
+ *   nocpu=RANK       rank RANK takes its CPU to lack the fast tile kernels
+ *                    (bf16, int8): --kernel auto falls back to f32 there
  *
  * Unset (the normal case), every query is a cheap "no".
  */
@@ -30,5 +32,8 @@ int tm_fault_at(const char *step, int rank, tm_err_t *err);
 
 /* After a round: the kill, stall and delay items (rounds counts all passes). Local. */
 void tm_fault_after_round(int rank, int64_t rounds);
+
+/* Whether this rank must take its CPU to lack the fast kernels. Local. */
+int tm_fault_nocpu(int rank);
 
 #endif

@@ -14,8 +14,17 @@ double tm_exact_sqnorm(const float *a, int64_t dim)
     return s;
 }
 
+/* Exact distances this thread has computed (tm_exact_count). */
+static _Thread_local int64_t exact_count;
+
+int64_t tm_exact_count(void)
+{
+    return exact_count;
+}
+
 double tm_exact_fast(tm_metric_t metric, const float *a, const float *b, int64_t dim)
 {
+    exact_count++;
     if (metric == TM_METRIC_COSINE) {
         double dot = 0.0, na = 0.0, nb = 0.0;
         for (int64_t i = 0; i < dim; i++) {
@@ -73,6 +82,7 @@ void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4],
             out[k] = tm_exact_dist(metric, a, b[k], dim);
         return;
     }
+    exact_count += 4;
     sqdist4(a, b, dim, out);
     for (int k = 0; k < 4; k++)
         out[k] = tm_exact_from_fast(metric, out[k]);

@@ -40,6 +40,13 @@ double tm_exact_dist(tm_metric_t metric, const float *a, const float *b, int64_t
  */
 void tm_exact_normalize_rows(float *emb, int64_t n, int64_t dim);
 
+/*
+ * How many exact distances the calling thread has computed so far (every
+ * tm_exact_fast and each of tm_exact_dist4's four): the sweep counts the
+ * re-checks of the fast filter with it. Local.
+ */
+int64_t tm_exact_count(void);
+
 /* tm_exact_dist of a against b[0..3], bit for bit, faster. Local. */
 void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4]);

@@ -97,6 +97,13 @@ const tm_field_t tm_fields[] = {
      "negatives nearer than d(a,p) + this are ignored (NaN: none)", 29},
     {"neg_pool", TM_FT_I64, A | J | CH, P(neg_pool, TM_KEEP_I64),
      "the nearest negatives left that are eligible (-1: all)", 30},
+    {"kernel", TM_FT_STR, J, S(kernel, TM_KEEP_STR), "the tile kernel (--kernel, resolved)", 0},
+    {"pairs_fast", TM_FT_I64, J, S(pairs_fast, TM_KEEP_I64),
+     "pairs whose dot products the fast kernel computed", 0},
+    {"pairs_f32", TM_FT_I64, J, S(pairs_f32, TM_KEEP_I64),
+     "pairs whose dot products float32 sgemm computed", 0},
+    {"rechecked", TM_FT_F64, J, S(rechecked_fraction, TM_KEEP_F64),
+     "the fraction of those pairs re-scored exactly", 0},
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];

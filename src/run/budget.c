@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dist/exchange.h"
+#include "run/sweep.h"
 
 /* The most the two candidate buffers take with --chunk auto. */
 #define TM_MAX_BUF_BYTES ((int64_t)128 << 20)
@@ -32,7 +33,11 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
                         int64_t budget, tm_err_t *err)
 {
     /* The anchors: rows, labels, norms, indices and their roots. */
-    const int64_t shard = tm_rule_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8, need->held);
+    const int64_t apack = tm_sweep_pack_bytes(need->kernel, need->anchors, 0, need->dim);
+    const int64_t shard = tm_rule_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8,
+                                        need->held + apack);
+    /* A fast kernel packs each round's rows: bytes per 1024 rows of a round. */
+    const int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
     const tm_rule_size_t sz = {need->anchors, need->candidates, budget};
     const int64_t state = rule->state_bytes(mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
@@ -67,5 +72,9 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     /* A streamed block also needs one chunk to send from: leave it its share. */
     if (need->streamed)
         left -= left / (2 * (int64_t)nranks + 1);
+    /* The packed rows of a round grow with the chunk as the buffers do: share. */
+    const int64_t unit = tm_exchange_bytes(need->candidates, need->dim, nranks, 1);
+    const double packed_unit = (double)cpack * (double)nranks / 1024.0;
+    left = (int64_t)((double)left * (double)unit / ((double)unit + packed_unit));
     return tm_exchange_auto_chunk(need->candidates, need->dim, nranks, left);
 }

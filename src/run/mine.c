@@ -59,6 +59,7 @@ typedef struct job {
     int pass;             /* the pass under way */
     int threads;          /* compute threads of this rank */
     tm_kern_bound_t bound;
+    tm_kernel_t kernel;   /* this rank's tile kernel (--kernel, resolved) */
 
     tm_inputs_t in;       /* the anchors and the candidates */
     tm_rows_t anch;       /* the anchors as the rules see them */
@@ -89,9 +90,30 @@ static void fatal_in_rounds(const tm_err_t *err, MPI_Comm comm)
 
 /* ---- prepare: the output, the budget, a saved checkpoint ------------------ */
 
-static int prepare(job_t *j, tm_err_t *err)
+/*
+ * The tile kernel: auto is the fastest this rank's CPU runs (ranks may
+ * differ: no output byte depends on it); a kernel named by --kernel must
+ * run on every rank. Collective over comm.
+ */
+static int choose_kernel(job_t *j, tm_err_t *err)
 {
     int rc = 0;
+    const int nocpu = tm_fault_nocpu(j->rank);
+    j->kernel = nocpu && j->run->kernel == TM_KERNEL_AUTO ? TM_KERNEL_F32
+                                                          : tm_kernel_resolve(j->run->kernel);
+    if (!tm_kernel_supported(j->kernel) || (nocpu && j->kernel != TM_KERNEL_F32))
+        rc = tm_err_set(err, TM_EUSAGE, "--kernel %s: the CPU of rank %d cannot run it (it "
+                        "lacks %s); use --kernel auto or f32", tm_kernel_name(j->kernel),
+                        j->rank, j->kernel == TM_KERNEL_INT8 ? "AVX512-VNNI" : "AVX512-BF16");
+    j->sum->kernel = tm_kernel_name(j->kernel);
+    return tm_err_agree(rc, err, j->comm);
+}
+
+static int prepare(job_t *j, tm_err_t *err)
+{
+    int rc = choose_kernel(j, err);
+    if (rc != 0)
+        return rc;
     if (j->run->output != NULL || !j->mine->eval)
         rc = tm_outfile_check(j->run->output, j->run->force, j->comm, err);
     if (rc != 0)
@@ -195,7 +217,7 @@ static int setup_rounds(job_t *j, tm_err_t *err)
         run.chunk = deps_chunk(j->info.deps);
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
     const tm_budget_need_t need = {j->in.anch.n, cand->n_global, cand->dim, j->in.held,
-                                   j->in.streamed};
+                                   j->in.streamed, j->kernel};
     int64_t chunk = tm_budget_chunk(&run, j->mine, j->rule, &need, j->nranks, j->budget, err);
     int rc = chunk < 0 ? TM_ENOMEM : 0;
     j->sum->num_embeddings = j->in.num_input;
@@ -226,15 +248,18 @@ static int setup_state(job_t *j, tm_err_t *err)
     const tm_rule_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
     tm_inputs_anchors(&j->in, &j->anch);
     int rc0 = j->rule->create(&j->state, j->mine, &sz);
-    if (rc0 == 0) {
-        const size_t block = j->rule->block_bytes != NULL ? j->rule->block_bytes(j->state) : 0;
-        rc0 = tm_sweep_init(&j->sweep, j->threads, block);
-    }
     if (rc0 != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)j->in.anch.n, j->rank);
     if (rc == 0)
         rc = tm_exchange_create(j->comm, cand, j->sum->chunk, &j->x, err);
+    if (rc == 0) {
+        const size_t block = j->rule->block_bytes != NULL ? j->rule->block_bytes(j->state) : 0;
+        if (tm_sweep_init(&j->sweep, j->threads, block, j->kernel, &j->anch,
+                          tm_exchange_capacity(j->x)) != 0)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the tiles' scratch and packed "
+                            "rows of %lld anchors (rank %d)", (long long)j->in.anch.n, j->rank);
+    }
     if (rc == 0 && j->in.streamed)
         rc = tm_exchange_stream(j->x, tm_inputs_fill, &j->in, err);
     if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_BOUNDARY_TAG) != 0)
@@ -367,6 +392,38 @@ static int run_pass(job_t *j, int64_t first, tm_err_t *err)
     return 0;
 }
 
+/*
+ * What the tiles of every rank did, on rank 0: the summary's counts and,
+ * with -v, one line. Collective over comm.
+ */
+static void kernel_counts(job_t *j)
+{
+    const tm_sweep_count_t c = tm_sweep_counts(&j->sweep);
+    int64_t v[5] = {c.pairs_fast, c.pairs_f32, c.exact_fast, c.exact_f32, c.fallback};
+    MPI_Reduce(j->rank == 0 ? MPI_IN_PLACE : v, v, 5, MPI_INT64_T, MPI_SUM, 0, j->comm);
+    if (j->rank != 0)
+        return;
+    tm_mine_summary_t *s = j->sum;
+    s->pairs_fast = v[0];
+    s->pairs_f32 = v[1];
+    s->rechecked = v[2] + v[3];
+    const int64_t pairs = v[0] + v[1];
+    s->rechecked_fraction = pairs > 0 ? (double)s->rechecked / (double)pairs : 0.0;
+    if (pairs == 0)
+        return;
+    if (j->kernel == TM_KERNEL_F32) {
+        tm_log(TM_LOG_DEBUG, "tiles: f32 kernel (sgemm) on %lld pairs; %.4g %% re-checked "
+               "exactly", (long long)pairs, 100.0 * s->rechecked_fraction);
+        return;
+    }
+    tm_log(TM_LOG_DEBUG, "tiles: %s kernel on %.4g %% of %lld pairs, f32 on the rest (%lld "
+           "anchor blocks fell back); %.4g %% re-checked exactly (%s tiles %.4g %%, f32 tiles "
+           "%.4g %%)", tm_kernel_name(j->kernel), 100.0 * (double)v[0] / (double)pairs,
+           (long long)pairs, (long long)v[4], 100.0 * s->rechecked_fraction,
+           tm_kernel_name(j->kernel), v[0] > 0 ? 100.0 * (double)v[2] / (double)v[0] : 0.0,
+           v[1] > 0 ? 100.0 * (double)v[3] / (double)v[1] : 0.0);
+}
+
 static int mine_passes(job_t *j, tm_err_t *err)
 {
     const int passes = j->rule->passes(j->mine);
@@ -398,6 +455,7 @@ static int mine_passes(job_t *j, tm_err_t *err)
             return rc;
     }
     tm_progress_end(&j->prog);
+    kernel_counts(j);
     return 0;
 }
 
@@ -516,6 +574,10 @@ static int eval_output(job_t *j, tm_eval_summary_t *esum, tm_err_t *err)
     free(rec);
     esum->ranks = j->nranks;
     esum->threads = j->threads;
+    esum->kernel = j->sum->kernel;
+    esum->pairs_fast = j->sum->pairs_fast;
+    esum->pairs_f32 = j->sum->pairs_f32;
+    esum->rechecked_fraction = j->sum->rechecked_fraction;
     esum->seconds = MPI_Wtime() - j->t0;
     if (j->talk->verbosity >= TM_LOG_DEBUG)
         tm_phase_times_report(&j->times, j->comm);

@@ -1,5 +1,18 @@
 /*
  * sweep.c - one candidate block past every local anchor (sweep.h).
+ *
+ * With a fast kernel each thread decides, anchor block by anchor block,
+ * which kernel computes the next tile. Outputs do not depend on it (the
+ * rules re-check exactly whatever the bound leaves open); only time does.
+ * A fast tile costs about a quarter of an sgemm tile, but its looser bound
+ * lets more candidates through to an exact distance (tens of nanoseconds
+ * each, against under a nanosecond per pair saved). So: a fast tile whose
+ * rule re-scored more than 1/32 of its pairs is followed by one float32
+ * tile (a probe); if the float32 tile re-scored fewer by more than 1/32 of
+ * its pairs, the rest of the block in this round stays float32 (a
+ * fallback); otherwise the fast kernel goes on without further probes.
+ * Rules fill their lists in the first tiles whatever the kernel, and that
+ * does not trigger a fallback: both kernels re-score those alike.
  */
 #include "run/sweep.h"
 
@@ -8,8 +21,12 @@
 
 #include <omp.h>
 
+#include "core/exact.h"
 #include "core/kern.h"
 #include "tripminer/err.h"
+
+/* Re-scores per pair above which a fast tile is probed against float32. */
+#define PROBE_SHIFT 5 /* 1/32 */
 
 void tm_sweep_free(tm_sweep_t *s)
 {
@@ -24,20 +41,50 @@ void tm_sweep_free(tm_sweep_t *s)
     free(s->gram);
     free(s->approx);
     free(s->block);
+    free(s->count);
+    tm_kpack_free(&s->anch);
+    tm_kpack_free(&s->cand);
     memset(s, 0, sizeof *s);
 }
 
-int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes)
+int64_t tm_sweep_pack_bytes(tm_kernel_t kernel, int64_t anchors, int64_t cand_cap, int64_t dim)
+{
+    if (kernel == TM_KERNEL_F32 || kernel == TM_KERNEL_AUTO)
+        return 0;
+    return tm_kpack_bytes(kernel, TM_KSIDE_ANCHORS, anchors, dim) +
+           tm_kpack_bytes(kernel, TM_KSIDE_CANDS, cand_cap, dim);
+}
+
+/* Pack rows of rows into p, threads sharing aligned ranges. */
+static void pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads)
+{
+    const int64_t step = 16 * TM_KPACK_ALIGN;
+    const int64_t nblk = (rows->n + step - 1) / step;
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int64_t b = 0; b < nblk; b++) {
+        const int64_t r0 = b * step, r1 = r0 + step < rows->n ? r0 + step : rows->n;
+        tm_kpack_rows(p, rows->emb, rows->n, r0, r1);
+    }
+    if (rows->n == 0)
+        tm_kpack_rows(p, rows->emb, 0, 0, 0);
+    tm_kpack_done(p);
+}
+
+int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t kernel,
+                  const tm_rows_t *anch, int64_t cand_cap)
 {
     memset(s, 0, sizeof *s);
     s->nthreads = nthreads;
+    s->kernel = kernel == TM_KERNEL_AUTO ? TM_KERNEL_F32 : kernel;
     s->gram = calloc((size_t)nthreads, sizeof *s->gram);
     s->approx = calloc((size_t)nthreads, sizeof *s->approx);
     s->block = calloc((size_t)nthreads, sizeof *s->block);
-    if (s->gram == NULL || s->approx == NULL || s->block == NULL) {
+    s->count = aligned_alloc(64, (size_t)nthreads * sizeof *s->count);
+    if (s->gram == NULL || s->approx == NULL || s->block == NULL || s->count == NULL) {
         tm_sweep_free(s);
         return TM_ENOMEM;
     }
+    memset(s->count, 0, (size_t)nthreads * sizeof *s->count);
     for (int t = 0; t < nthreads; t++) {
         s->gram[t] = malloc((size_t)TM_TILE_ANCHORS * TM_TILE_CANDS * sizeof(float));
         s->approx[t] = malloc((size_t)3 * TM_TILE_CANDS * sizeof(double));
@@ -47,8 +94,33 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes)
             return TM_ENOMEM;
         }
     }
+    if (s->kernel != TM_KERNEL_F32) {
+        if (tm_kpack_init(&s->anch, s->kernel, TM_KSIDE_ANCHORS, anch->n, anch->dim) != 0 ||
+            tm_kpack_init(&s->cand, s->kernel, TM_KSIDE_CANDS, cand_cap, anch->dim) != 0) {
+            tm_sweep_free(s);
+            return TM_ENOMEM;
+        }
+        pack(&s->anch, anch, nthreads);
+    }
     return 0;
 }
+
+tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s)
+{
+    tm_sweep_count_t c;
+    memset(&c, 0, sizeof c);
+    for (int t = 0; t < s->nthreads; t++) {
+        c.pairs_fast += s->count[t].pairs_fast;
+        c.pairs_f32 += s->count[t].pairs_f32;
+        c.exact_fast += s->count[t].exact_fast;
+        c.exact_f32 += s->count[t].exact_f32;
+        c.fallback += s->count[t].fallback;
+    }
+    return c;
+}
+
+/* How an anchor block chooses its next tile's kernel (see the top). */
+enum { USE_FAST, USE_FAST_SURE, USE_PROBE, USE_F32 };
 
 void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
               tm_kern_bound_t bound, const tm_rows_t *anch, const tm_rows_t *cand,
@@ -57,19 +129,57 @@ void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
     const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
     const int64_t dim = anch->dim;
     const int tiles = rule->needs_tiles(st, pass);
+    const int fast = tiles && s->kernel != TM_KERNEL_F32;
+    if (fast)
+        pack(&s->cand, cand, s->nthreads);
 #pragma omp parallel for num_threads(s->nthreads) schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblocks; blk++) {
         const int t = omp_get_thread_num();
+        tm_sweep_count_t *cnt = &s->count[t];
         const int64_t a0 = blk * TM_TILE_ANCHORS;
         const int64_t a1 = a0 + TM_TILE_ANCHORS < anch->n ? a0 + TM_TILE_ANCHORS : anch->n;
+        int use = fast ? USE_FAST : USE_F32;
+        double probed = 0.0; /* re-scores per pair of the fast tile before a probe */
         for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
             const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
-            if (tiles)
+            const int64_t pairs = (a1 - a0) * (c1 - c0);
+            tm_kern_bound_t b = bound;
+            int by_fast = 0;
+            if (tiles && use != USE_F32 && use != USE_PROBE)
+                by_fast = tm_kfast_tile(&s->anch, a0, a1, &s->cand, c0, c1, anch->norm,
+                                        cand->norm, s->gram[t], &b);
+            if (tiles && !by_fast) {
+                b = bound;
                 tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
                              s->gram[t]);
-            const tm_tile_t tile = {metric, bound, anch, a0, a1, cand, c0, c1,
+            }
+            const int64_t before = tm_exact_count();
+            const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
                                     tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};
             rule->update(st, pass, &tile);
+            const int64_t exact = tm_exact_count() - before;
+            if (tiles) {
+                if (by_fast) {
+                    cnt->pairs_fast += pairs;
+                    cnt->exact_fast += exact;
+                } else {
+                    cnt->pairs_f32 += pairs;
+                    cnt->exact_f32 += exact;
+                }
+            }
+            if (use == USE_FAST && by_fast && (exact << PROBE_SHIFT) > pairs) {
+                use = USE_PROBE;
+                probed = (double)exact / (double)pairs;
+            } else if (use == USE_PROBE) {
+                /* Re-scores per pair of the two tiles (their sizes may differ). */
+                const double extra = probed - (double)exact / (double)(pairs > 0 ? pairs : 1);
+                if (extra * (1 << PROBE_SHIFT) > 1.0) {
+                    use = USE_F32;
+                    cnt->fallback++;
+                } else {
+                    use = USE_FAST_SURE;
+                }
+            }
             /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
             if (t == 0)
                 tm_exchange_progress(x);

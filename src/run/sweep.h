@@ -1,34 +1,64 @@
 /*
  * sweep.h - one candidate block past every local anchor: the tiling, the
- * threads, and the float32 dot products of each tile, handed to the rule.
+ * threads, and the dot products of each tile, handed to the rule with the
+ * bound they meet: float32 sgemm, or a fast kernel (core/kfast.h) on rows
+ * packed for it, tile by tile falling back to float32 where the fast
+ * kernel cannot take a row or its looser bound costs more exact re-checks
+ * than it saves.
  */
 #ifndef TM_RUN_SWEEP_H
 #define TM_RUN_SWEEP_H
 
+#include "core/kfast.h"
 #include "core/rows.h"
 #include "dist/exchange.h"
 #include "rules/rule.h"
 
-/* Per-thread scratch of the sweep. */
+/* What the tiles of one thread did (a cache line each). */
+typedef struct tm_sweep_count {
+    int64_t pairs_fast, pairs_f32;  /* pairs of tiles computed by each kernel */
+    int64_t exact_fast, exact_f32;  /* exact distances the rule computed on those tiles */
+    int64_t fallback;               /* anchor blocks that went back to float32 */
+    int64_t pad[3];
+} tm_sweep_count_t;
+
+/* The sweep's kernel, packs and per-thread scratch. */
 typedef struct tm_sweep {
     int nthreads;
+    tm_kernel_t kernel; /* TM_KERNEL_F32, or the fast kernel of the tiles */
+    tm_kpack_t anch;    /* the anchors, packed once (fast kernel) */
+    tm_kpack_t cand;    /* each round's candidates (fast kernel) */
     float **gram;      /* TM_TILE_ANCHORS x TM_TILE_CANDS each */
     double **approx;   /* 3 TM_TILE_CANDS each */
     void **block;      /* the rule's block scratch, block_bytes each (NULL if 0) */
+    tm_sweep_count_t *count; /* nthreads */
 } tm_sweep_t;
 
 /*
- * Allocate the scratch of nthreads threads, with block_bytes of the rule's
- * block scratch each: 0 or TM_ENOMEM. Local.
+ * Bytes a sweep with kernel holds beyond its scratch: the packed anchors
+ * and the packed candidates of a round of cand_cap rows. Local.
  */
-int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes);
+int64_t tm_sweep_pack_bytes(tm_kernel_t kernel, int64_t anchors, int64_t cand_cap, int64_t dim);
+
+/*
+ * Allocate the scratch of nthreads threads, with block_bytes of the rule's
+ * block scratch each, and for a fast kernel (not f32) the packs: the
+ * anchors anch packed at once, room for cand_cap candidates. 0 or
+ * TM_ENOMEM. Local.
+ */
+int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t kernel,
+                  const tm_rows_t *anch, int64_t cand_cap);
 void tm_sweep_free(tm_sweep_t *s);
+
+/* The counts of every thread added up. Local. */
+tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s);
 
 /*
  * Offer the candidate block cand to every anchor of anch in pass of the
  * rule (state st): threads share the anchors in blocks of
- * TM_TILE_ANCHORS; each tile is one sgemm (when the pass needs it) and one
- * rule update. The main thread progresses the exchange x between tiles.
+ * TM_TILE_ANCHORS; each tile is one kernel call (when the pass needs dot
+ * products) and one rule update. bound is float32's. The main thread
+ * progresses the exchange x between tiles.
  * Local (MPI from the main thread only).
  */
 void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
