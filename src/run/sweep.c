@@ -1,18 +1,20 @@
 /*
  * sweep.c - one candidate block past every local anchor (sweep.h).
  *
- * With a fast kernel each thread decides, anchor block by anchor block,
- * which kernel computes the next tile. Outputs do not depend on it (the
- * rules re-check exactly whatever the bound leaves open); only time does.
- * A fast tile costs about a quarter of an sgemm tile, but its looser bound
- * lets more candidates through to an exact distance (tens of nanoseconds
- * each, against under a nanosecond per pair saved). So: a fast tile whose
- * rule re-scored more than 1/32 of its pairs is followed by one float32
- * tile (a probe); if the float32 tile re-scored fewer by more than 1/32 of
- * its pairs, the rest of the block in this round stays float32 (a
- * fallback); otherwise the fast kernel goes on without further probes.
- * Rules fill their lists in the first tiles whatever the kernel, and that
- * does not trigger a fallback: both kernels re-score those alike.
+ * With a fast kernel each anchor block decides which kernel computes its
+ * next tile. Outputs do not depend on it (the rules re-check exactly
+ * whatever the bound leaves open); only time does. A fast tile costs about
+ * a quarter of an sgemm tile, but its looser bound lets more candidates
+ * through to an exact distance (tens of nanoseconds each, against under a
+ * nanosecond per pair saved). So a block starts fast; a fast tile whose
+ * rule re-scored more than 1/32 of its pairs is followed by a float32 tile
+ * (a probe) and, if that re-scored fewer by more than 1/32 of its pairs, by
+ * one more fast tile: only if that one too re-scores more than the float32
+ * tile by 1/32 does the block go on in float32 (a fallback). Comparing each
+ * fast tile with the float32 tile before and after it cancels the rules'
+ * own trend (lists fill in the first tiles, so later tiles re-score fewer
+ * whatever the kernel). A block that has decided keeps its choice for the
+ * rest of the run.
  */
 #include "run/sweep.h"
 
@@ -42,6 +44,8 @@ void tm_sweep_free(tm_sweep_t *s)
     free(s->approx);
     free(s->block);
     free(s->count);
+    free(s->mode);
+    free(s->probe);
     tm_kpack_free(&s->anch);
     tm_kpack_free(&s->cand);
     memset(s, 0, sizeof *s);
@@ -85,6 +89,13 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t k
         return TM_ENOMEM;
     }
     memset(s->count, 0, (size_t)nthreads * sizeof *s->count);
+    const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
+    s->mode = calloc((size_t)(nblocks > 0 ? nblocks : 1), sizeof *s->mode);
+    s->probe = calloc((size_t)(nblocks > 0 ? nblocks : 1), sizeof *s->probe);
+    if (s->mode == NULL || s->probe == NULL) {
+        tm_sweep_free(s);
+        return TM_ENOMEM;
+    }
     for (int t = 0; t < nthreads; t++) {
         s->gram[t] = malloc((size_t)TM_TILE_ANCHORS * TM_TILE_CANDS * sizeof(float));
         s->approx[t] = malloc((size_t)3 * TM_TILE_CANDS * sizeof(double));
@@ -120,7 +131,37 @@ tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s)
 }
 
 /* How an anchor block chooses its next tile's kernel (see the top). */
-enum { USE_FAST, USE_FAST_SURE, USE_PROBE, USE_F32 };
+enum { USE_FAST = 0, USE_PROBE_F32, USE_PROBE_FAST, USE_FAST_SURE, USE_F32 };
+
+/* The next choice of a block after a tile that re-scored rate of its pairs. */
+static int next_use(int use, int by_fast, double rate, float *probe, int64_t *fallback)
+{
+    const double step = 1.0 / (1 << PROBE_SHIFT);
+    switch (use) {
+    case USE_FAST:
+        if (by_fast && rate > step) {
+            *probe = (float)rate;
+            return USE_PROBE_F32;
+        }
+        return USE_FAST;
+    case USE_PROBE_F32:
+        /* *probe: the fast tile before; rate: this float32 tile. */
+        if ((double)*probe - rate > step) {
+            *probe = (float)rate;
+            return USE_PROBE_FAST;
+        }
+        return USE_FAST_SURE;
+    case USE_PROBE_FAST:
+        /* *probe: the float32 tile before; rate: this fast tile. */
+        if (by_fast && rate - (double)*probe > step) {
+            (*fallback)++;
+            return USE_F32;
+        }
+        return USE_FAST_SURE;
+    default:
+        return use;
+    }
+}
 
 void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
               tm_kern_bound_t bound, const tm_rows_t *anch, const tm_rows_t *cand,
@@ -138,14 +179,13 @@ void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
         tm_sweep_count_t *cnt = &s->count[t];
         const int64_t a0 = blk * TM_TILE_ANCHORS;
         const int64_t a1 = a0 + TM_TILE_ANCHORS < anch->n ? a0 + TM_TILE_ANCHORS : anch->n;
-        int use = fast ? USE_FAST : USE_F32;
-        double probed = 0.0; /* re-scores per pair of the fast tile before a probe */
+        int use = fast ? s->mode[blk] : USE_F32;
         for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
             const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
             const int64_t pairs = (a1 - a0) * (c1 - c0);
             tm_kern_bound_t b = bound;
             int by_fast = 0;
-            if (tiles && use != USE_F32 && use != USE_PROBE)
+            if (tiles && use != USE_F32 && use != USE_PROBE_F32)
                 by_fast = tm_kfast_tile(&s->anch, a0, a1, &s->cand, c0, c1, anch->norm,
                                         cand->norm, s->gram[t], &b);
             if (tiles && !by_fast) {
@@ -167,22 +207,14 @@ void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
                     cnt->exact_f32 += exact;
                 }
             }
-            if (use == USE_FAST && by_fast && (exact << PROBE_SHIFT) > pairs) {
-                use = USE_PROBE;
-                probed = (double)exact / (double)pairs;
-            } else if (use == USE_PROBE) {
-                /* Re-scores per pair of the two tiles (their sizes may differ). */
-                const double extra = probed - (double)exact / (double)(pairs > 0 ? pairs : 1);
-                if (extra * (1 << PROBE_SHIFT) > 1.0) {
-                    use = USE_F32;
-                    cnt->fallback++;
-                } else {
-                    use = USE_FAST_SURE;
-                }
-            }
+            if (fast && pairs > 0)
+                use = next_use(use, by_fast, (double)exact / (double)pairs, &s->probe[blk],
+                               &cnt->fallback);
             /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
             if (t == 0)
                 tm_exchange_progress(x);
         }
+        if (fast)
+            s->mode[blk] = (int8_t)use;
     }
 }

@@ -32,6 +32,8 @@ typedef struct tm_sweep {
     double **approx;   /* 3 TM_TILE_CANDS each */
     void **block;      /* the rule's block scratch, block_bytes each (NULL if 0) */
     tm_sweep_count_t *count; /* nthreads */
+    int8_t *mode;      /* per anchor block: how it picks its tiles' kernel (sweep.c) */
+    float *probe;      /* per anchor block: the re-score rate a probe compares with */
 } tm_sweep_t;
 
 /*
