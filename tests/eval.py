@@ -95,10 +95,11 @@ MEANS = eval_ref.MEANS
 AVGS = tuple("avg_of_avgs_" + m for m in MEANS)
 ROOT_INTS = ("num_queries", "num_candidates", "queries_without_positive", "suspects")
 ROOT_STRINGS = ("metric", "input", "reference")
-JSON_KEYS = ("num_queries", "num_candidates", "queries_without_positive") + MEANS + ("output",)
+JSON_KEYS = (("num_queries", "num_candidates", "queries_without_positive") + MEANS +
+             ("output", "kernel", "rechecked"))
 HELP_OPTIONS = ("-i", "--embeddings", "--labels", "--reference", "--ref-embeddings",
                 "--ref-labels", "-m", "--normalize", "-o", "--force", "--json",
-                "--by-class", "--suspects", "--chunk", "--threads", "--mem-limit")
+                "--by-class", "--suspects", "--chunk", "--threads", "--mem-limit", "--kernel")
 GROUPS = {
     "by_class": (eval_ref.CLASS_INTS, MEANS),
     "suspects": (eval_ref.SUSPECT_INTS, eval_ref.SUSPECT_FLOATS),

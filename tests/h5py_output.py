@@ -169,9 +169,17 @@ def check_output(tag, out, inp, opts, summary, version):
           f"{tag}: loss_mean_active {attrs['loss_mean_active']!r} is not "
           "loss_sum / active_triplets")
 
-    # The --json summary has the same keys and values, plus seconds.
-    check(set(summary) == set(attrs) | {"seconds"},
-          f"{tag}: --json keys {sorted(summary)} are not the attributes plus seconds")
+    # The --json summary has the same keys and values, plus seconds and how
+    # the tiles went (the kernel, its pairs and the exact re-checks).
+    run_keys = {"seconds", "kernel", "pairs_fast", "pairs_f32", "rechecked"}
+    check(set(summary) == set(attrs) | run_keys,
+          f"{tag}: --json keys {sorted(summary)} are not the attributes plus {sorted(run_keys)}")
+    check(summary.get("kernel") in ("f32", "bf16", "int8")
+          and summary.get("pairs_fast", -1) + summary.get("pairs_f32", -1) > 0
+          and 0.0 <= summary.get("rechecked", -1.0) <= 1.0,
+          f"{tag}: --json kernel {summary.get('kernel')!r}, pairs_fast "
+          f"{summary.get('pairs_fast')!r}, pairs_f32 {summary.get('pairs_f32')!r}, rechecked "
+          f"{summary.get('rechecked')!r}")
     for name, v in attrs.items():
         check(summary.get(name) == v,
               f"{tag}: --json {name} is {summary.get(name)!r}, the attribute {v!r}")

@@ -97,6 +97,7 @@ static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, c
     SAME_NUM(run.chunk);
     SAME_NUM(run.threads);
     SAME_NUM(run.stall_timeout);
+    SAME_NUM(run.kernel);
     SAME_NUM(run.mem_limit);
     SAME_STR(run.checkpoint_dir);
     SAME_NUM(run.checkpoint_every);
@@ -225,7 +226,8 @@ enum {
     C_NEGATIVES, C_NEG_MIN_DIST, C_NEG_SKIP, C_CHUNK, C_THREADS, C_MEM_LIMIT, C_CKPT,
     C_CKPT_EVERY, C_RESUME, C_JSON, C_QUIET, C_VERBOSE, C_FORCE, C_THREADS_AUTO, C_STALL,
     C_STALL0, C_REFERENCE, C_REF_EMB, C_REF_LAB, C_PAIRS, C_POS_EASIEST, C_POS_RANDOM,
-    C_POS_HARDEST, C_NEG_MARGIN, C_NEG_MARGIN_NEG, C_NEG_POOL, C_SEED, C_SAMPLE
+    C_POS_HARDEST, C_NEG_MARGIN, C_NEG_MARGIN_NEG, C_NEG_POOL, C_SEED, C_SAMPLE, C_KERNEL_F32,
+    C_KERNEL_BF16, C_KERNEL_INT8, C_KERNEL_AUTO
 };
 
 static const mine_case_t mine_cases[] = {
@@ -273,6 +275,10 @@ static const mine_case_t mine_cases[] = {
     {"neg-pool", 0, "100", NULL, C_NEG_POOL},
     {"seed", 0, "18446744073709551615", NULL, C_SEED},
     {"strategy", 's', "sample", NULL, C_SAMPLE},
+    {"kernel", 0, "f32", NULL, C_KERNEL_F32},
+    {"kernel", 0, "bf16", NULL, C_KERNEL_BF16},
+    {"kernel", 0, "int8", NULL, C_KERNEL_INT8},
+    {"kernel", 0, "auto", "--kernel=int8", C_KERNEL_AUTO},
 };
 
 #define N_MINE_CASES ((int)(sizeof mine_cases / sizeof mine_cases[0]))
@@ -333,6 +339,10 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_NEG_POOL: w->mine.neg_pool = 100; break;
     case C_SEED: w->mine.seed = UINT64_MAX; break;
     case C_SAMPLE: w->mine.strategy = "sample"; break;
+    case C_KERNEL_F32: w->run.kernel = TM_KERNEL_F32; break;
+    case C_KERNEL_BF16: w->run.kernel = TM_KERNEL_BF16; break;
+    case C_KERNEL_INT8: w->run.kernel = TM_KERNEL_INT8; break;
+    case C_KERNEL_AUTO: w->run.kernel = TM_KERNEL_AUTO; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -513,6 +523,8 @@ static const bad_t mine_bad[] = {
     {{"-i", "a", "-o", "b", "--threads", "Auto", NULL}, "--threads", "Auto"},
     {{"-i", "a", "-o", "b", "--stall-timeout", "-1", NULL}, "--stall-timeout", NULL},
     {{"-i", "a", "-o", "b", "--stall-timeout", "soon", NULL}, "--stall-timeout", "soon"},
+    {{"-i", "a", "-o", "b", "--kernel", "fp16", NULL}, "--kernel", "fp16"},
+    {{"-i", "a", "-o", "b", "--kernel", "", NULL}, "--kernel", NULL},
     {{"-i", "a", "-o", "b", "--negatives", "0", NULL}, "--negatives", NULL},
     {{"-i", "a", "-o", "b", "--negatives=-3", NULL}, "--negatives", NULL},
     {{"-i", "a", "-o", "b", "--positives", "-1", NULL}, "--positives", NULL},
