@@ -23,7 +23,11 @@
 # pairs), and a case may have a second input file (a reference set); the
 # options of a case name these files with placeholders: see mine_case.
 # tripminer runs with the automatic chunk and, in some cases, with --chunk 1,
-# 3 or 100000 (larger than any shard) or --threads 2. Each run must exit 0, leave
+# 3 or 100000 (larger than any shard) or --threads 2; every case also runs
+# once more with another tile kernel than auto's (--kernel f32 at odd NP,
+# --kernel int8 at even NP where the CPU has AVX512-VNNI, else f32), whose
+# output must be the same bytes (TM_KERNEL_VARIANT overrides: f32, bf16,
+# int8, or none). Each run must exit 0, leave
 # only its output in its directory, match the reference (tm_h5cmp --tol
 # 1e-12), and match the case's canonical output exactly. The last line is
 # "N passed, N failed"; the status is 1 if anything failed.
@@ -45,6 +49,13 @@ done
 MPIEXEC=${MPIEXEC:-mpirun}
 TIMEOUT=${TM_TIMEOUT:-120}
 read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
+# The kernel the extra variant of every case forces (auto is the canonical run).
+if [[ -z ${TM_KERNEL_VARIANT:-} ]]; then
+    TM_KERNEL_VARIANT=f32
+    if ((NP % 2 == 0)) && grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+        TM_KERNEL_VARIANT=int8
+    fi
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 SCRIPT=$(readlink -f "$0")
@@ -229,6 +240,9 @@ mine_case() {
     mkdir -p "$dir"
     local -a opt_args vlist
     read -r -a vlist <<<"$variants"
+    if [[ $TM_KERNEL_VARIANT != none ]]; then
+        vlist+=("k$TM_KERNEL_VARIANT")
+    fi
     CONTEXT=""
 
     if ! make_input "$name" "$gen"; then
@@ -252,6 +266,7 @@ mine_case() {
         case $v in
         auto) extra=() ;;
         t2) extra=(--threads 2) ;;
+        k*) extra=(--kernel "${v#k}") ;;
         *) extra=(--chunk "$v") ;;
         esac
         rundir=$dir/run-$v

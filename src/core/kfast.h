@@ -71,10 +71,12 @@ static inline int tm_kpack_clean(const tm_kpack_t *p, int64_t r0, int64_t r1)
 /*
  * G ((a1-a0) x (c1-c0), row-major) = the kernel's dot products of packed
  * anchors [a0, a1) (a0 a multiple of 8) and packed candidates [c0, c1) (c0 a
- * multiple of 32), and *b the bound they meet. Returns 1, or 0 without
- * touching G when a row of the tile is one the kernel cannot take (then the
- * caller computes the tile in float32). Both packs of one kind; the packs'
- * norms are those of the float32 rows. Local; thread-safe.
+ * multiple of 32), and *b the bound they meet. anorm and cnorm are the exact
+ * norms of the float32 rows of the whole packs (indexed like the packs, not
+ * from a0 and c0). Returns 1, or 0 without touching G when a row of the tile
+ * is one the kernel cannot take, or (int8) when the tile's bound would be of
+ * no use as a filter: then the caller computes the tile in float32. Both
+ * packs of one kind. Local; thread-safe.
  */
 int tm_kfast_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
                   int64_t c1, const double *anorm, const double *cnorm, float *G,
