@@ -203,17 +203,24 @@ done
 configs=("1x$threads")
 [ "$threads" -gt 1 ] && configs+=("${threads}x1")
 identical=()
-for strat in hard semihard topk10 sample10pool hardeasy eval; do
-  cmd=mine
-  case $strat in
+# The tile kernels beside auto (bf16 on a CPU with AVX512-BF16): float32, and
+# int8 where the CPU has AVX512-VNNI; their outputs must be auto's bytes.
+kernels=(f32)
+grep -qw avx512_vnni /proc/cpuinfo && kernels+=(int8)
+strats=(hard semihard topk10 sample10pool hardeasy eval)
+for k in "${kernels[@]}"; do strats+=("hard-$k" "semihard-$k" "topk10-$k"); done
+for strat in "${strats[@]}"; do
+  cmd=mine base=${strat%-*} kopt=()
+  [ "$base" = "$strat" ] || kopt=(--kernel "${strat##*-}")
+  case $base in
     eval) cmd=eval opts=(-q) ;;
     topk10) opts=(-s topk --negatives 10) ;;
     sample10pool) opts=(-s sample --negatives 10 --neg-skip 10 --neg-pool 100 --seed 1) ;;
     hardeasy) opts=(-s hard --pos easiest --neg-margin 0.05) ;;
-    *) opts=(-s "$strat") ;;
+    *) opts=(-s "$base") ;;
   esac
   for c in "${configs[@]}"; do
-    MINE_CMD=$cmd mine "$strat-$c" "${c%x*}" "${c#*x}" "${opts[@]}"
+    MINE_CMD=$cmd mine "$strat-$c" "${c%x*}" "${c#*x}" "${opts[@]}" "${kopt[@]}"
   done
   if [ "${#configs[@]}" -eq 2 ]; then
     if same_output "$strat-${configs[0]}" "$strat-${configs[1]}"; then
@@ -222,6 +229,16 @@ for strat in hard semihard topk10 sample10pool hardeasy eval; do
       identical+=("$strat=no")
     fi
   fi
+  # Another kernel: the same bytes as auto's output of the same strategy.
+  if [ "$base" != "$strat" ]; then
+    if same_output "$strat-${configs[0]}" "$base-${configs[0]}"; then
+      identical+=("$strat-vs-auto=yes")
+    else
+      identical+=("$strat-vs-auto=no")
+    fi
+  fi
+done
+for strat in "${strats[@]}"; do
   for c in "${configs[@]}"; do rm -f "$out/$strat-$c.h5"; done
 done
 

@@ -25,7 +25,7 @@
 # tripminer runs with the automatic chunk and, in some cases, with --chunk 1,
 # 3 or 100000 (larger than any shard) or --threads 2; every case also runs
 # once more with another tile kernel than auto's (--kernel f32 at odd NP,
-# --kernel int8 at even NP where the CPU has AVX512-VNNI, else f32), whose
+# --kernel bf16 at even NP where the CPU has AVX512-BF16, else f32), whose
 # output must be the same bytes (TM_KERNEL_VARIANT overrides: f32, bf16,
 # int8, or none). Each run must exit 0, leave
 # only its output in its directory, match the reference (tm_h5cmp --tol
@@ -52,8 +52,8 @@ read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
 # The kernel the extra variant of every case forces (auto is the canonical run).
 if [[ -z ${TM_KERNEL_VARIANT:-} ]]; then
     TM_KERNEL_VARIANT=f32
-    if ((NP % 2 == 0)) && grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
-        TM_KERNEL_VARIANT=int8
+    if ((NP % 2 == 0)) && grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then
+        TM_KERNEL_VARIANT=bf16
     fi
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
