@@ -190,7 +190,7 @@ def report(a):
     labels = [("hard", "hard"), ("semihard", "semihard"), ("topk10", "topk --negatives 10"),
               ("sample10pool", "sample --negatives 10 --neg-skip 10 --neg-pool 100"),
               ("hardeasy", "hard --pos easiest --neg-margin 0.05"), ("eval", "eval")]
-    for k in ("f32", "int8"):
+    for k in ("f32", "bf16", "int8"):
         labels += [(f"hard-{k}", f"hard --kernel {k}"), (f"semihard-{k}", f"semihard --kernel {k}"),
                    (f"topk10-{k}", f"topk --negatives 10 --kernel {k}")]
     kernels = {}

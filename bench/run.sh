@@ -203,10 +203,10 @@ done
 configs=("1x$threads")
 [ "$threads" -gt 1 ] && configs+=("${threads}x1")
 identical=()
-# The tile kernels beside auto (bf16 on a CPU with AVX512-BF16): float32, and
-# int8 where the CPU has AVX512-VNNI; their outputs must be auto's bytes.
+# The tile kernels beside auto (int8 on a CPU with AVX512-VNNI): float32, and
+# bf16 where the CPU has AVX512-BF16; their outputs must be auto's bytes.
 kernels=(f32)
-grep -qw avx512_vnni /proc/cpuinfo && kernels+=(int8)
+grep -qw avx512_bf16 /proc/cpuinfo && kernels+=(bf16)
 strats=(hard semihard topk10 sample10pool hardeasy eval)
 for k in "${kernels[@]}"; do strats+=("hard-$k" "semihard-$k" "topk10-$k"); done
 for strat in "${strats[@]}"; do
