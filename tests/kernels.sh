@@ -137,7 +137,10 @@ if [ "${#kernels[@]}" -gt 1 ]; then
 fi
 
 # ---- a kernel a rank's CPU lacks -------------------------------------------------
-for r in 0 1; do
+# (Only where this CPU runs bf16: elsewhere every rank lacks it.)
+ranks_lacking=()
+[[ " ${kernels[*]} " == *" bf16 "* ]] && ranks_lacking=(0 1)
+for r in "${ranks_lacking[@]}"; do
   rm -f n.h5
   TRIPMINER_FAULT=nocpu=$r timeout -k 5 60 "$MPIEXEC" -n 2 "${PREFLAGS[@]}" "$TRIPMINER" mine \
     -i s.h5 -o n.h5 --kernel bf16 >out.txt 2>err
