@@ -90,8 +90,7 @@ void tm_kpack_free(tm_kpack_t *p)
 
 void tm_kpack_rows(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1)
 {
-    for (int64_t r = r0; r < r1; r++)
-        p->bad[r + 1] = 0;
+    /* Each kernel's pack sets the mark bad[r + 1] of every row r it packs. */
     if (p->kind == TM_KERNEL_INT8)
         tm_kint8_pack(p, emb, n, r0, r1);
     else

@@ -84,6 +84,17 @@ int tm_kfast_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t 
 
 /* ---- the kernels (kbf16.c, kint8.c), reached through the above ------------ */
 
+/*
+ * Both micro-kernels cover 32 candidates (two panels of 16) at a time: the
+ * lanes of each panel that hold one of the left candidates still to store.
+ */
+static inline uint16_t tm_kfast_lanes(int64_t left, int panel)
+{
+    const int64_t k = left - 16 * panel;
+    return k >= 16 ? 0xffffu : k > 0 ? (uint16_t)((1u << k) - 1) : 0u;
+}
+
+
 int tm_kbf16_supported(void);
 tm_kern_bound_t tm_kbf16_bound(int64_t dim);
 int64_t tm_kbf16_bytes(tm_kside_t side, int64_t cap, int64_t dim);

@@ -447,9 +447,7 @@ TM_INT8_TARGET static void tile(const uint32_t *a, const uint32_t *start, const 
         const uint32_t *ai = a + i * nq; /* block i / MR */
         for (int64_t j = 0; j < n; j += NR) {
             const int64_t left = n - j;
-            const __mmask16 m0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-            const __mmask16 m1 = left >= 32 ? 0xffff
-                                 : left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0;
+            const __mmask16 m0 = tm_kfast_lanes(left, 0), m1 = tm_kfast_lanes(left, 1);
             const uint32_t *b0 = b + (j / 16) * panel, *b1 = b0 + panel;
             float *g = G + i * n + j;
             switch (mr) {
