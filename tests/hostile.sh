@@ -23,10 +23,12 @@ import h5py
 def make(path, n, d):
     with h5py.File(path, "w") as f:
         f.create_dataset("embeddings", shape=(n, d), dtype="f4", chunks=(1, min(d, 1024)))
-        f.create_dataset("labels", shape=(n,), dtype="i8", chunks=(1024,))
+        f.create_dataset("labels", shape=(n,), dtype="i8", chunks=(min(n, 1024),))
 make("rows2e40.h5", 2**40, 128)        # 512 TiB of embeddings
 make("overflow.h5", 2**40, 2**24)      # N x D x 4 overflows 64 bits
 make("rows2e30.h5", 2**30, 64)         # 256 GiB: over a --mem-limit of 1G
+make("dim2e31.h5", 2, 2**31)           # D one past the domain (docs/contract.md)
+make("dimmax.h5", 2, 2**31 - 1)        # the largest D: admitted, then over the budget
 PYEOF
 
 passed=0 failed=0
@@ -49,6 +51,8 @@ check() { # NAME STATUS REGEX ARGS...
 }
 check rows-2e40 1 'needs [0-9]+ bytes.*budget of [0-9]+' -i rows2e40.h5
 check nxd-overflow 1 'overflow' -i overflow.h5
+check dim-past-domain 1 'too large \(2 x 2147483648\)' -i dim2e31.h5
+check dim-largest 1 'needs [0-9]+ bytes.*budget of 1073741824' -i dimmax.h5 --mem-limit 1G
 check over-mem-limit 1 'needs [0-9]+ bytes.*budget of 1073741824.*--mem-limit' -i rows2e30.h5 --mem-limit 1G
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -11,6 +11,7 @@
 #include "tm_version.h"
 #include "tripminer/err.h"
 #include "tripminer/inspect.h"
+#include "base/fpenv.h"
 #include "base/log.h"
 #include "tripminer/mine.h"
 #include "tripminer/opts.h"
@@ -103,7 +104,7 @@ static int cmd_inspect(int argc, char **argv, MPI_Comm comm, int rank)
     return finish(rc, &err, rank);
 }
 
-int tm_cli_run(int argc, char **argv, MPI_Comm comm)
+static int cli_run_in(int argc, char **argv, MPI_Comm comm)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -139,6 +140,16 @@ int tm_cli_run(int argc, char **argv, MPI_Comm comm)
         return cmd_inspect(argc - 2, argv + 2, comm, rank);
     tm_err_set(&err, TM_EUSAGE, "unknown command '%s' (see 'tripminer --help')", cmd);
     return finish(TM_EUSAGE, &err, rank);
+}
+
+/* The public entry point, in the default floating-point environment. */
+int tm_cli_run(int argc, char **argv, MPI_Comm comm)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    const int rc = cli_run_in(argc, argv, comm);
+    tm_fpenv_leave(&fp);
+    return rc;
 }
 
 int tm_cli_main(int argc, char **argv)

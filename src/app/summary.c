@@ -6,12 +6,13 @@
 
 #include <string.h>
 
+#include "base/fpenv.h"
 #include "base/json.h"
 #include "io/format.h"
 #include "tm_version.h"
 #include "tripminer/mine.h"
 
-void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
+static void mine_print_summary_in(const tm_mine_params_t *m, const tm_run_params_t *r,
                            const tm_talk_params_t *t, const tm_mine_summary_t *s, FILE *f)
 {
     if (t->json) {
@@ -43,6 +44,16 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
         fprintf(f, "  time             %.3f s\n", s->seconds);
     }
     fflush(f);
+}
+
+/* The public entry point, in the default floating-point environment. */
+void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
+                           const tm_talk_params_t *t, const tm_mine_summary_t *s, FILE *f)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    mine_print_summary_in(m, r, t, s, f);
+    tm_fpenv_leave(&fp);
 }
 
 static const char *const EVAL_NAMES[4] = {"precision_at_1", "r_precision",
@@ -94,7 +105,7 @@ static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
     fputs("}\n", f);
 }
 
-void tm_eval_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
+static void eval_print_summary_in(const tm_mine_params_t *m, const tm_run_params_t *r,
                            const tm_talk_params_t *t, const tm_eval_summary_t *s, FILE *f)
 {
     if (t->json) {
@@ -135,4 +146,14 @@ void tm_eval_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
     fprintf(f, "  time                         %.3f s on %" PRId64 " rank%s\n", s->seconds,
             s->ranks, s->ranks == 1 ? "" : "s");
     fflush(f);
+}
+
+/* The public entry point, in the default floating-point environment. */
+void tm_eval_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
+                           const tm_talk_params_t *t, const tm_eval_summary_t *s, FILE *f)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    eval_print_summary_in(m, r, t, s, f);
+    tm_fpenv_leave(&fp);
 }

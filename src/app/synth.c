@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "io/h5out.h"
+#include "base/fpenv.h"
 #include "base/log.h"
 #include "dist/shard.h"
 
@@ -42,7 +43,7 @@ static double normal(uint64_t seed, uint64_t a, uint64_t b, uint64_t k)
 enum { STREAM_CENTRE = 1, STREAM_LABEL = 2, STREAM_NOISE = 3, STREAM_PICK = 4,
        STREAM_QUERY = 5 };
 
-void tm_synth_row(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double spread,
+static void synth_row_in(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double spread,
                   float *row, int64_t *label)
 {
     int64_t c = (int64_t)(uniform(seed, STREAM_LABEL, (uint64_t)i, 0) * (double)classes);
@@ -76,6 +77,16 @@ void tm_synth_row(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double
     for (int64_t k = 0; k < dim; k++)
         row[k] = (float)(rn > 0.0 ? tmp[k] / rn : tmp[k]);
     free(tmp);
+}
+
+/* The public entry point, in the default floating-point environment. */
+void tm_synth_row(uint64_t seed, int64_t i, int64_t dim, int64_t classes, double spread,
+                  float *row, int64_t *label)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    synth_row_in(seed, i, dim, classes, spread, row, label);
+    tm_fpenv_leave(&fp);
 }
 
 /*
@@ -112,7 +123,7 @@ static void query_row(const tm_synth_opts_t *o, int64_t q, float *row, int64_t *
     double *acc = calloc((size_t)dim, sizeof *acc);
     for (int64_t t = 0; t < o->query_positives; t++) {
         int64_t lab;
-        tm_synth_row(o->seed, pos[t], dim, o->classes, o->spread, scratch, &lab);
+        synth_row_in(o->seed, pos[t], dim, o->classes, o->spread, scratch, &lab);
         if (t == 0)
             *label = lab;
         for (int64_t k = 0; acc != NULL && k < dim; k++)
@@ -163,7 +174,7 @@ static int make_block(const tm_synth_opts_t *o, int queries, int rank, int nrank
     for (int64_t i = 0; rc == 0 && i < b->n; i++) {
         float *row = b->emb + i * o->dim;
         if (!queries) {
-            tm_synth_row(o->seed, b->lo + i, o->dim, o->classes, o->spread, row, &b->lab[i]);
+            synth_row_in(o->seed, b->lo + i, o->dim, o->classes, o->spread, row, &b->lab[i]);
             continue;
         }
         query_row(o, b->lo + i, row, &b->lab[i], pos, scratch);
@@ -201,7 +212,7 @@ static int write_block(tm_outfile_t *of, const tm_synth_opts_t *o, int queries, 
     return rc;
 }
 
-int tm_synth_run(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
+static int synth_run_in(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
 {
     int rank = 0, nranks = 1;
     MPI_Comm_rank(comm, &rank);
@@ -236,5 +247,15 @@ int tm_synth_run(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
     if (rc == 0 && o->queries > 0)
         tm_log(TM_LOG_INFO, "and %lld queries with %lld pairs (datasets queries, query_labels, "
                "pairs)", (long long)o->queries, (long long)(o->queries * o->query_positives));
+    return rc;
+}
+
+/* The public entry point, in the default floating-point environment. */
+int tm_synth_run(const tm_synth_opts_t *o, MPI_Comm comm, tm_err_t *err)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    const int rc = synth_run_in(o, comm, err);
+    tm_fpenv_leave(&fp);
     return rc;
 }

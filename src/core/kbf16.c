@@ -76,7 +76,7 @@ tm_kern_bound_t tm_kbf16_bound(int64_t dim)
 {
     const double ub = 0x1p-8, u = 0x1p-24;
     const double nu = 2.0 * (double)(dim + 2) * u;
-    const double gacc = nu / (1.0 - nu);
+    const double gacc = tm_kern_gamma(nu); /* infinite past D + 2 = 2^22 */
     tm_kern_bound_t b = tm_kern_bound(dim); /* the double arithmetic's slack is the same */
     b.gamma = (2.0 * ub + ub * ub + gacc * (1.0 + ub) * (1.0 + ub)) * (1.0 + 0x1p-20);
     b.tiny = (double)(2 * dim + 8) * 0x1p-126;

@@ -11,7 +11,7 @@ tm_kern_bound_t tm_kern_bound(int64_t dim)
     /* Two extra terms: rounding of the products themselves and a margin. */
     double du = (double)(dim + 2) * u;
     tm_kern_bound_t b;
-    b.gamma = du / (1.0 - du);
+    b.gamma = tm_kern_gamma(du);
     /* Each of the D products and D sums may lose up to half the smallest
      * subnormal, 2^-150, when it underflows. */
     b.tiny = (double)(dim + 2) * 0x1p-148;

@@ -28,7 +28,27 @@ typedef struct tm_kern_bound {
     double slack;  /* double-rounding bound, relative to |a|^2 + |c|^2 (or 1) */
 } tm_kern_bound_t;
 
-/* The bound constants for dimension dim. Local. */
+/*
+ * gamma = nu / (1 - nu) for a sum of relative rounding errors nu, while the
+ * denominator is safely positive (nu < 1/2); beyond that the dot product
+ * carries no usable information and gamma is +infinity (every interval built
+ * on it is then (-inf, +inf), so every candidate is decided exactly). Local.
+ */
+static inline double tm_kern_gamma(double nu)
+{
+    return nu < 0.5 ? nu / (1.0 - nu) : INFINITY;
+}
+
+/* Whether a bound says anything: a tile whose bound is not is of no use. */
+static inline int tm_kern_bound_useful(tm_kern_bound_t b)
+{
+    return b.gamma < INFINITY && b.tiny < INFINITY && b.slack < INFINITY;
+}
+
+/*
+ * The bound constants for dimension dim: finite for D + 2 < 2^23, gamma
+ * infinite beyond (see tm_kern_gamma). Local.
+ */
 tm_kern_bound_t tm_kern_bound(int64_t dim);
 
 /*
@@ -48,8 +68,9 @@ void tm_kern_gram_ref(const float *A, int64_t m, const float *C, int64_t n, int6
 static inline void tm_kern_approx(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
                                   double nc, double rc, float g, double *f, double *e)
 {
-    if (!isfinite(g)) {
-        /* The float32 sums overflowed: no information, decide exactly. */
+    if (!isfinite(g) || !tm_kern_bound_useful(b)) {
+        /* The float32 sums overflowed, or the dimension is beyond what the
+         * bound covers: no information, decide exactly. */
         *f = 0.0;
         *e = INFINITY;
     } else if (metric == TM_METRIC_COSINE) {

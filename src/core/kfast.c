@@ -42,6 +42,15 @@ tm_kernel_t tm_kernel_resolve(tm_kernel_t k)
     return tm_kbf16_supported() ? TM_KERNEL_BF16 : TM_KERNEL_F32;
 }
 
+int tm_kernel_takes_dim(tm_kernel_t k, int64_t dim)
+{
+    switch (k) {
+    case TM_KERNEL_BF16: return tm_kern_bound_useful(tm_kbf16_bound(dim));
+    case TM_KERNEL_INT8: return dim <= tm_kint8_max_dim();
+    default: return 1;
+    }
+}
+
 static int64_t data_bytes(tm_kernel_t kind, tm_kside_t side, int64_t cap, int64_t dim)
 {
     return kind == TM_KERNEL_INT8 ? tm_kint8_bytes(side, cap, dim)
@@ -118,8 +127,12 @@ int tm_kfast_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t 
     if (A->kind == TM_KERNEL_INT8) {
         return tm_kint8_tile(A, a0, a1, C, c0, c1, anorm, cnorm, G, b);
     } else {
+        /* Past the dimension its bound covers, bf16 is of no use. */
+        const tm_kern_bound_t bb = tm_kbf16_bound(A->dim);
+        if (!tm_kern_bound_useful(bb))
+            return 0;
         tm_kbf16_tile(A, a0, a1, C, c0, c1, G);
-        *b = tm_kbf16_bound(A->dim);
+        *b = bb;
     }
     return 1;
 }

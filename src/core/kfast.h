@@ -32,6 +32,13 @@ int tm_kernel_supported(tm_kernel_t k);
 /* The kernel auto stands for on this CPU (others: themselves). Local. */
 tm_kernel_t tm_kernel_resolve(tm_kernel_t k);
 
+/*
+ * Whether kernel k can be of use at dimension dim (bf16: while its bound is
+ * finite, D + 2 < 2^22; int8: while its int32 sums cannot wrap, D <= 133144).
+ * A run at a larger D packs nothing and computes every tile in float32. Local.
+ */
+int tm_kernel_takes_dim(tm_kernel_t k, int64_t dim);
+
 /* Which side of a tile rows are packed for: the layouts differ. */
 typedef enum tm_kside { TM_KSIDE_ANCHORS = 0, TM_KSIDE_CANDS = 1 } tm_kside_t;
 
@@ -105,6 +112,7 @@ void tm_kbf16_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t
 int tm_kint8_supported(void);
 int64_t tm_kint8_bytes(tm_kside_t side, int64_t cap, int64_t dim);
 int64_t tm_kint8_aux(int64_t dim);  /* floats of aux per row */
+int64_t tm_kint8_max_dim(void);     /* the largest D whose int32 sums cannot wrap */
 void tm_kint8_pack(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1);
 int tm_kint8_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
                   int64_t c1, const double *anorm, const double *cnorm, float *G,

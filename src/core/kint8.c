@@ -151,6 +151,11 @@ int64_t tm_kint8_bytes(tm_kside_t side, int64_t cap, int64_t dim)
     return anchor_rows_bytes(cap, dim) + cap * 4;
 }
 
+int64_t tm_kint8_max_dim(void)
+{
+    return DMAX;
+}
+
 int64_t tm_kint8_aux(int64_t dim)
 {
     (void)dim;

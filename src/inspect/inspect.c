@@ -16,6 +16,7 @@
 #include "inspect/evalrep.h"
 #include "inspect/report.h"
 #include "inspect/svg.h"
+#include "base/fpenv.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/optwalk.h"
@@ -601,7 +602,7 @@ static int inspect_local(const tm_inspect_opts_t *o, FILE *out, tm_err_t *err)
     return rc;
 }
 
-int tm_inspect_run(const tm_inspect_opts_t *o, MPI_Comm comm, FILE *out, tm_err_t *err)
+static int inspect_run_in(const tm_inspect_opts_t *o, MPI_Comm comm, FILE *out, tm_err_t *err)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -610,4 +611,14 @@ int tm_inspect_run(const tm_inspect_opts_t *o, MPI_Comm comm, FILE *out, tm_err_
         rc = inspect_local(o, out, err);
     /* The other ranks learn rank 0's verdict and leave with it. */
     return tm_err_agree(rc, err, comm);
+}
+
+/* The public entry point, in the default floating-point environment. */
+int tm_inspect_run(const tm_inspect_opts_t *o, MPI_Comm comm, FILE *out, tm_err_t *err)
+{
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    const int rc = inspect_run_in(o, comm, out, err);
+    tm_fpenv_leave(&fp);
+    return rc;
 }

@@ -130,6 +130,8 @@ void tm_keyrow(tm_metric_t metric, tm_kern_bound_t b, const tm_tilekeys_t *tk,
         kr->beta = 1.0;
     }
     kr->err = err * (1.0 + 0x1p-20) + 0x1p-140;
+    if (!(kr->err < INFINITY))
+        kr->ok = 0; /* no usable bound (huge D): the double intervals say so */
 
     int64_t p0, p1;
     tm_label_range(cand, c0, c1, lab, &p0, &p1);
@@ -349,6 +351,14 @@ static void interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, doubl
      * f - f != 0 flags a dot product that overflowed float32.
      */
     int bad = 0;
+    if (!tm_kern_bound_useful(b)) {
+        /* No usable bound (a dimension beyond it): every candidate open. */
+        for (int64_t j = 0; j < nc; j++) {
+            lo[j] = metric_units && metric == TM_METRIC_EUCLIDEAN ? 0.0 : -INFINITY;
+            hi[j] = INFINITY;
+        }
+        return;
+    }
     if (metric == TM_METRIC_COSINE) {
         /* Zero norms: f = 1 exactly (inverse norm taken as 0). */
         const double ia = ra > 0.0 ? 1.0 / ra : 0.0;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "base/fault.h"
+#include "base/fpenv.h"
 #include "base/log.h"
 #include "base/watchdog.h"
 #include "core/kern.h"
@@ -640,7 +641,11 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
 {
     if (mine->eval)
         return tm_err_set(err, TM_EUSAGE, "tm_mine_run does not evaluate: call tm_eval_run");
-    return run_job(mine, run, talk, comm, sum, NULL, err);
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    const int rc = run_job(mine, run, talk, comm, sum, NULL, err);
+    tm_fpenv_leave(&fp);
+    return rc;
 }
 
 int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
@@ -652,5 +657,9 @@ int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
     p.strategy = "eval";
     tm_mine_summary_t msum;
     memset(sum, 0, sizeof *sum);
-    return run_job(&p, run, talk, comm, &msum, sum, err);
+    tm_fpenv_t fp;
+    tm_fpenv_enter(&fp);
+    const int rc = run_job(&p, run, talk, comm, &msum, sum, err);
+    tm_fpenv_leave(&fp);
+    return rc;
 }

@@ -23,6 +23,7 @@
 
 #include <omp.h>
 
+#include "base/fpenv.h"
 #include "core/exact.h"
 #include "core/kern.h"
 #include "tripminer/err.h"
@@ -53,7 +54,7 @@ void tm_sweep_free(tm_sweep_t *s)
 
 int64_t tm_sweep_pack_bytes(tm_kernel_t kernel, int64_t anchors, int64_t cand_cap, int64_t dim)
 {
-    if (kernel == TM_KERNEL_F32 || kernel == TM_KERNEL_AUTO)
+    if (kernel == TM_KERNEL_F32 || kernel == TM_KERNEL_AUTO || !tm_kernel_takes_dim(kernel, dim))
         return 0;
     return tm_kpack_bytes(kernel, TM_KSIDE_ANCHORS, anchors, dim) +
            tm_kpack_bytes(kernel, TM_KSIDE_CANDS, cand_cap, dim);
@@ -64,10 +65,16 @@ static void pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads)
 {
     const int64_t step = 16 * TM_KPACK_ALIGN;
     const int64_t nblk = (rows->n + step - 1) / step;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int64_t b = 0; b < nblk; b++) {
-        const int64_t r0 = b * step, r1 = r0 + step < rows->n ? r0 + step : rows->n;
-        tm_kpack_rows(p, rows->emb, rows->n, r0, r1);
+#pragma omp parallel num_threads(nthreads)
+    {
+        tm_fpenv_t fp;
+        tm_fpenv_enter(&fp);
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < nblk; b++) {
+            const int64_t r0 = b * step, r1 = r0 + step < rows->n ? r0 + step : rows->n;
+            tm_kpack_rows(p, rows->emb, rows->n, r0, r1);
+        }
+        tm_fpenv_leave(&fp);
     }
     if (rows->n == 0)
         tm_kpack_rows(p, rows->emb, 0, 0, 0);
@@ -79,7 +86,8 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t k
 {
     memset(s, 0, sizeof *s);
     s->nthreads = nthreads;
-    s->kernel = kernel == TM_KERNEL_AUTO ? TM_KERNEL_F32 : kernel;
+    s->kernel = kernel == TM_KERNEL_AUTO || !tm_kernel_takes_dim(kernel, anch->dim) ? TM_KERNEL_F32
+                                                                                    : kernel;
     s->gram = calloc((size_t)nthreads, sizeof *s->gram);
     s->approx = calloc((size_t)nthreads, sizeof *s->approx);
     s->block = calloc((size_t)nthreads, sizeof *s->block);
@@ -173,48 +181,55 @@ void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
     const int fast = tiles && s->kernel != TM_KERNEL_F32;
     if (fast)
         pack(&s->cand, cand, s->nthreads);
-#pragma omp parallel for num_threads(s->nthreads) schedule(dynamic, 1)
-    for (int64_t blk = 0; blk < nblocks; blk++) {
-        const int t = omp_get_thread_num();
-        tm_sweep_count_t *cnt = &s->count[t];
-        const int64_t a0 = blk * TM_TILE_ANCHORS;
-        const int64_t a1 = a0 + TM_TILE_ANCHORS < anch->n ? a0 + TM_TILE_ANCHORS : anch->n;
-        int use = fast ? s->mode[blk] : USE_F32;
-        for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
-            const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
-            const int64_t pairs = (a1 - a0) * (c1 - c0);
-            tm_kern_bound_t b = bound;
-            int by_fast = 0;
-            if (tiles && use != USE_F32 && use != USE_PROBE_F32)
-                by_fast = tm_kfast_tile(&s->anch, a0, a1, &s->cand, c0, c1, anch->norm,
-                                        cand->norm, s->gram[t], &b);
-            if (tiles && !by_fast) {
-                b = bound;
-                tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
-                             s->gram[t]);
-            }
-            const int64_t before = tm_exact_count();
-            const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
-                                    tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};
-            rule->update(st, pass, &tile);
-            const int64_t exact = tm_exact_count() - before;
-            if (tiles) {
-                if (by_fast) {
-                    cnt->pairs_fast += pairs;
-                    cnt->exact_fast += exact;
-                } else {
-                    cnt->pairs_f32 += pairs;
-                    cnt->exact_f32 += exact;
+#pragma omp parallel num_threads(s->nthreads)
+    {
+        /* Every thread computes in the default environment (base/fpenv.h). */
+        tm_fpenv_t fp;
+        tm_fpenv_enter(&fp);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t blk = 0; blk < nblocks; blk++) {
+            const int t = omp_get_thread_num();
+            tm_sweep_count_t *cnt = &s->count[t];
+            const int64_t a0 = blk * TM_TILE_ANCHORS;
+            const int64_t a1 = a0 + TM_TILE_ANCHORS < anch->n ? a0 + TM_TILE_ANCHORS : anch->n;
+            int use = fast ? s->mode[blk] : USE_F32;
+            for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
+                const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
+                const int64_t pairs = (a1 - a0) * (c1 - c0);
+                tm_kern_bound_t b = bound;
+                int by_fast = 0;
+                if (tiles && use != USE_F32 && use != USE_PROBE_F32)
+                    by_fast = tm_kfast_tile(&s->anch, a0, a1, &s->cand, c0, c1, anch->norm,
+                                            cand->norm, s->gram[t], &b);
+                if (tiles && !by_fast) {
+                    b = bound;
+                    tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
+                                 s->gram[t]);
                 }
+                const int64_t before = tm_exact_count();
+                const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
+                                        tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};
+                rule->update(st, pass, &tile);
+                const int64_t exact = tm_exact_count() - before;
+                if (tiles) {
+                    if (by_fast) {
+                        cnt->pairs_fast += pairs;
+                        cnt->exact_fast += exact;
+                    } else {
+                        cnt->pairs_f32 += pairs;
+                        cnt->exact_f32 += exact;
+                    }
+                }
+                if (fast && pairs > 0)
+                    use = next_use(use, by_fast, (double)exact / (double)pairs, &s->probe[blk],
+                                   &cnt->fallback);
+                /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
+                if (t == 0)
+                    tm_exchange_progress(x);
             }
-            if (fast && pairs > 0)
-                use = next_use(use, by_fast, (double)exact / (double)pairs, &s->probe[blk],
-                               &cnt->fallback);
-            /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
-            if (t == 0)
-                tm_exchange_progress(x);
+            if (fast)
+                s->mode[blk] = (int8_t)use;
         }
-        if (fast)
-            s->mode[blk] = (int8_t)use;
+        tm_fpenv_leave(&fp);
     }
 }

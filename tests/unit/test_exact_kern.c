@@ -18,6 +18,7 @@
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
+#include "core/kfast.h"
 
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};
@@ -723,6 +724,66 @@ START_TEST(test_bound_float32_overflow)
 }
 END_TEST
 
+/*
+ * The dimension where each bound stops being finite: float32's gamma is
+ * finite while (D + 2) 2^-24 < 1/2, bf16's while 2 (D + 2) 2^-24 < 1/2,
+ * int8 takes D <= 133144. Past them every interval built on the bound is
+ * (-inf, +inf) - never NaN (a zero norm times an infinite gamma), never
+ * empty (a gamma gone negative) - and the keys are not used.
+ */
+START_TEST(test_bound_dimension_edges)
+{
+    ck_assert(isfinite(tm_kern_bound(8388605).gamma) && tm_kern_bound(8388605).gamma > 0.0);
+    ck_assert(tm_kern_bound(8388606).gamma == INFINITY);
+    ck_assert(tm_kern_bound(16777215).gamma == INFINITY);
+    ck_assert(tm_kern_bound(INT32_MAX).gamma == INFINITY);
+    ck_assert(tm_kern_bound_useful(tm_kbf16_bound(4194301)));
+    ck_assert(!tm_kern_bound_useful(tm_kbf16_bound(4194302)));
+    ck_assert(!tm_kern_bound_useful(tm_kbf16_bound(8388607)));
+    ck_assert(tm_kernel_takes_dim(TM_KERNEL_BF16, 4194301));
+    ck_assert(!tm_kernel_takes_dim(TM_KERNEL_BF16, 4194302));
+    ck_assert(tm_kernel_takes_dim(TM_KERNEL_INT8, 133144));
+    ck_assert(!tm_kernel_takes_dim(TM_KERNEL_INT8, 133145));
+    ck_assert(tm_kernel_takes_dim(TM_KERNEL_F32, INT32_MAX));
+
+    const tm_kern_bound_t b = tm_kern_bound(16777215);
+    const tm_metric_t metrics[] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN, TM_METRIC_COSINE};
+    for (int m = 0; m < 3; m++) {
+        /* Zero and non-zero norms on either side. */
+        const double sq[] = {0.0, 4.0}, rt[] = {0.0, 2.0};
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                double lo = 0, hi = 0;
+                tm_kern_interval(metrics[m], b, sq[i], rt[i], sq[j], rt[j], 1.0f, &lo, &hi);
+                ck_assert_msg(!isnan(lo) && !isnan(hi) && lo <= 0.0 && hi == INFINITY,
+                              "metric %d, norms %g %g: [%g, %g]", m, rt[i], rt[j], lo, hi);
+            }
+        /* A row of a tile, and the keys of an anchor, over the same norms. */
+        const float emb[2] = {0.0f, 0.0f};
+        const double csq[2] = {0.0, 4.0}, cn[2] = {0.0, 2.0};
+        const int64_t lab[2] = {0, 1}, gid[2] = {0, 1};
+        const float kadd[2] = {0.0f, 4.0f}, kmul[2] = {-2.0f, -2.0f};
+        const tm_rows_t rows = {.n = 2, .dim = 1, .emb = emb, .labels = lab, .gid = gid,
+                                .sqnorm = csq, .norm = cn, .kadd = kadd, .kmul = kmul};
+        const float g[2] = {0.0f, 1.0f};
+        double lo[2], hi[2];
+        for (int units = 0; units < 2; units++)
+            for (int a = 0; a < 2; a++) {
+                tm_interval_row(metrics[m], b, csq[a], cn[a], &rows, 0, 2, g, units, lo, hi);
+                for (int j = 0; j < 2; j++)
+                    ck_assert_msg(!isnan(lo[j]) && lo[j] <= 0.0 && hi[j] == INFINITY,
+                                  "metric %d, row: [%g, %g]", m, lo[j], hi[j]);
+            }
+        tm_tilekeys_t tk;
+        tm_tilekeys(metrics[m], &rows, 0, 2, &tk);
+        ck_assert(tk.ok);
+        tm_keyrow_t kr;
+        tm_keyrow(metrics[m], b, &tk, &rows, 1, &rows, 0, 2, &kr);
+        ck_assert_msg(!kr.ok, "metric %d: keys used under an infinite bound", m);
+    }
+}
+END_TEST
+
 static Suite *exact_kern_suite(void)
 {
     Suite *s = suite_create("exact_kern");
@@ -746,6 +807,7 @@ static Suite *exact_kern_suite(void)
     tcase_add_test(tc, test_gram_empty);
     tcase_add_test(tc, test_bound_constants);
     tcase_add_test(tc, test_approx_formula);
+    tcase_add_test(tc, test_bound_dimension_edges);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bound");

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <dirent.h>
+#include <immintrin.h>
 #include <hdf5.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,9 @@
 #include "core/exact.h"
 #include "dist/exchange.h"
 #include "io/h5out.h"
+#include "core/kfast.h"
+#include "base/log.h"
+#include "tripminer/mine.h"
 
 /* A shard whose row i holds gid * 8 + k in column k and label gid % 5. */
 static void make_shard(tm_shard_t *s, int64_t n_global, int64_t dim)
@@ -212,12 +216,138 @@ START_TEST(output_offsets_and_attributes)
 }
 END_TEST
 
+/* The whole of a file, in a buffer the caller frees; *len its size. */
+static unsigned char *slurp(const char *path, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = tm_unit_alloc((size_t)*len + 1);
+    if (fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+#define FTZ_DAZ 0x8040u
+
+/*
+ * tm_mine_run and tm_eval_run called from a thread with flush-to-zero and
+ * denormals-are-zero (a host built with -ffast-math): rows whose products
+ * are float32 subnormals give the same bytes as in the default mode, on
+ * every kernel, and the caller's mode is there again on return.
+ */
+START_TEST(library_calls_keep_to_the_default_fp_mode)
+{
+    char dir[64], in[128], out[2][128];
+    shared_tmpdir(dir, sizeof dir);
+    snprintf(in, sizeof in, "%s/in.h5", dir);
+    const int rank = tm_unit_rank();
+    const int64_t n = 300, dim = 24;
+    if (rank == 0) {
+        float *emb = tm_unit_alloc((size_t)(n * dim) * sizeof *emb);
+        int64_t *lab = tm_unit_alloc((size_t)n * sizeof *lab);
+        uint64_t x = 12345;
+        for (int64_t i = 0; i < n * dim; i++) {
+            double s = 0.0;
+            for (int k = 0; k < 4; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                s += (double)(x >> 11) * 0x1p-53;
+            }
+            emb[i] = (float)((s - 2.0) * 0x1p-66); /* products near 2^-132 */
+        }
+        for (int64_t i = 0; i < n; i++)
+            lab[i] = i % 7;
+        hid_t f = H5Fcreate(in, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hsize_t de[2] = {(hsize_t)n, (hsize_t)dim}, dl[1] = {(hsize_t)n};
+        hid_t se = H5Screate_simple(2, de, NULL), sl = H5Screate_simple(1, dl, NULL);
+        hid_t d = H5Dcreate2(f, "embeddings", H5T_IEEE_F32LE, se, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, emb);
+        H5Dclose(d);
+        d = H5Dcreate2(f, "labels", H5T_STD_I64LE, sl, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
+        H5Dclose(d);
+        H5Sclose(se);
+        H5Sclose(sl);
+        H5Fclose(f);
+        free(emb);
+        free(lab);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    const tm_kernel_t kernels[] = {TM_KERNEL_F32, TM_KERNEL_BF16, TM_KERNEL_INT8};
+    const tm_metric_t metrics[] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_COSINE};
+    for (int e = 0; e < 2; e++) /* mine, eval */
+        for (size_t k = 0; k < sizeof kernels / sizeof *kernels; k++)
+            for (size_t m = 0; m < sizeof metrics / sizeof *metrics; m++) {
+                if (!tm_kernel_supported(kernels[k]))
+                    continue;
+                tm_mine_params_t mp;
+                tm_run_params_t rp;
+                tm_talk_params_t tp;
+                tm_mine_params_default(&mp);
+                tm_run_params_default(&rp);
+                tm_talk_params_default(&tp);
+                mp.input = in;
+                mp.metric = metrics[m];
+                rp.kernel = kernels[k];
+                rp.threads = 2;
+                rp.force = 1;
+                tp.verbosity = TM_LOG_QUIET;
+                const unsigned csr0 = _mm_getcsr();
+                for (int ftz = 0; ftz < 2; ftz++) {
+                    snprintf(out[ftz], sizeof out[ftz], "%s/out%d.h5", dir, ftz);
+                    rp.output = out[ftz];
+                    tm_err_t err;
+                    tm_err_clear(&err);
+                    _mm_setcsr(ftz ? csr0 | FTZ_DAZ : csr0 & ~FTZ_DAZ);
+                    int rc;
+                    if (e == 0) {
+                        tm_mine_summary_t sum;
+                        rc = tm_mine_run(&mp, &rp, &tp, MPI_COMM_WORLD, &sum, &err);
+                    } else {
+                        tm_eval_summary_t sum;
+                        rc = tm_eval_run(&mp, &rp, &tp, MPI_COMM_WORLD, &sum, &err);
+                    }
+                    const unsigned after = _mm_getcsr() & FTZ_DAZ;
+                    _mm_setcsr(csr0);
+                    TM_ALL_ASSERT(rc == 0, "%s: %s", e ? "eval" : "mine", err.msg);
+                    TM_ALL_ASSERT(after == (ftz ? FTZ_DAZ : 0u),
+                                  "the caller's FTZ/DAZ were not restored (%s, kernel %d)",
+                                  e ? "eval" : "mine", (int)kernels[k]);
+                }
+                int same = 1;
+                if (rank == 0) {
+                    long l0 = 0, l1 = 0;
+                    unsigned char *b0 = slurp(out[0], &l0), *b1 = slurp(out[1], &l1);
+                    same = b0 != NULL && b1 != NULL && l0 == l1 && memcmp(b0, b1, (size_t)l0) == 0;
+                    free(b0);
+                    free(b1);
+                    unlink(out[0]);
+                    unlink(out[1]);
+                }
+                TM_ALL_ASSERT(same, "%s under FTZ/DAZ differs from the default mode (kernel %d, "
+                              "metric %d)", e ? "eval" : "mine", (int)kernels[k], (int)metrics[m]);
+            }
+    if (rank == 0) {
+        unlink(in);
+        rmdir(dir);
+    }
+}
+END_TEST
+
 static Suite *parallel_suite(void)
 {
     Suite *s = suite_create("parallel");
     TCase *tc = tcase_create("collective");
     tcase_add_test(tc, exchange_delivers_every_row_once);
     tcase_add_test(tc, output_offsets_and_attributes);
+    tcase_add_test(tc, library_calls_keep_to_the_default_fp_mode);
     suite_add_tcase(s, tc);
     return s;
 }
