@@ -40,7 +40,7 @@
 
 #include "tripminer/err.h"
 #include "io/h5in.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 /* Stop with a message naming the broken property. */
 #define REQUIRE(cond)                                                              \

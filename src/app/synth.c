@@ -16,7 +16,7 @@
 #include "io/h5out.h"
 #include "base/fpenv.h"
 #include "base/log.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 static uint64_t mix64(uint64_t x)
 {

@@ -8,7 +8,7 @@
 #include <mpi.h>
 
 #include "tripminer/err.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 /* What to read and how. */
 typedef struct tm_h5in_req {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "dist/exchange.h"
+#include "comm/exchange.h"
 #include "run/sweep.h"
 
 /* The most the two candidate buffers take with --chunk auto. */

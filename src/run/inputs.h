@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "core/rows.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 #include "io/h5in.h"
 #include "io/h5rows.h"
 #include "tripminer/err.h"

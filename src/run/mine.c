@@ -27,8 +27,8 @@
 #include "base/watchdog.h"
 #include "core/kern.h"
 #include "core/loss.h"
-#include "dist/exchange.h"
-#include "dist/heard.h"
+#include "comm/exchange.h"
+#include "comm/heard.h"
 #include "io/format.h"
 #include "io/h5out.h"
 #include "rules/rule.h"
@@ -41,8 +41,6 @@
 #include "run/evalrep.h"
 #include "tm_version.h"
 
-/* The tag of the round boundaries' tokens (dist/heard.h). */
-#define TM_BOUNDARY_TAG 29807 /* and 29808; the exchange has 29805 and 29806 */
 
 /* Everything one mining job holds, phase after phase. */
 typedef struct job {
@@ -263,7 +261,7 @@ static int setup_state(job_t *j, tm_err_t *err)
     }
     if (rc == 0 && j->in.streamed)
         rc = tm_exchange_stream(j->x, tm_inputs_fill, &j->in, err);
-    if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_BOUNDARY_TAG) != 0)
+    if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_TAG_BOUNDARY) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the round tokens (rank %d)", j->rank);
     if (rc == 0) {
         size_t cap = (size_t)tm_exchange_capacity(j->x);

@@ -11,7 +11,7 @@
 
 #include "core/kfast.h"
 #include "core/rows.h"
-#include "dist/exchange.h"
+#include "comm/exchange.h"
 #include "rules/rule.h"
 
 /* What the tiles of one thread did (a cache line each). */

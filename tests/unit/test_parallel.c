@@ -16,7 +16,7 @@
 
 #include "tm_unit_mpi.h"
 #include "core/exact.h"
-#include "dist/exchange.h"
+#include "comm/exchange.h"
 #include "io/h5out.h"
 #include "core/kfast.h"
 #include "base/log.h"

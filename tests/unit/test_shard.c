@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tm_unit.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 static void check_partition(int64_t n_global, int nranks)
 {

@@ -16,7 +16,7 @@
 
 #include "tripminer/err.h"
 #include "core/rows.h"
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 typedef struct tm_exchange tm_exchange_t;
 

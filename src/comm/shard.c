@@ -1,7 +1,7 @@
 /*
  * shard.c - block partition of the rows and per-row norms.
  */
-#include "dist/shard.h"
+#include "comm/shard.h"
 
 #include <stdlib.h>
 #include <string.h>

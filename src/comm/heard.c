@@ -3,7 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 
-#include "dist/heard.h"
+#include "comm/heard.h"
 
 #include <stdlib.h>
 #include <time.h>

@@ -6,13 +6,23 @@
  * or cut off. A wait never waits for tokens: they only inform. With more
  * than TM_HEARD_MAX_RANKS ranks no tokens are sent and no rank is named.
  */
-#ifndef TM_DIST_HEARD_H
-#define TM_DIST_HEARD_H
+#ifndef TM_COMM_HEARD_H
+#define TM_COMM_HEARD_H
 
 #include <mpi.h>
 #include <stdint.h>
 
 #define TM_HEARD_MAX_RANKS 256
+
+/*
+ * The tags of every point-to-point message of the library: each user of
+ * heard tokens takes two (tag and tag + 1). One list, so that no two can
+ * meet on a communicator.
+ */
+enum tm_tag {
+    TM_TAG_EXCHANGE = 29805, /* and 29806: a round's exchange (comm/exchange.c) */
+    TM_TAG_BOUNDARY = 29807, /* and 29808: a round boundary (run/mine.c) */
+};
 
 typedef struct tm_heard {
     MPI_Comm comm;

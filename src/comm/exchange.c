@@ -4,7 +4,7 @@
  * Rows travel as a derived datatype of D floats, so counts and
  * displacements are in rows and stay far below INT_MAX.
  */
-#include "dist/exchange.h"
+#include "comm/exchange.h"
 
 #include <limits.h>
 #include <math.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/watchdog.h"
-#include "dist/heard.h"
+#include "comm/heard.h"
 
 typedef struct buffer {
     float *emb;
@@ -53,8 +53,6 @@ struct tm_exchange {
     tm_heard_t heard;
 };
 
-/* The tag of the exchange's tokens (dist/heard.h). */
-#define TM_EXCHANGE_TAG 29805
 
 int64_t tm_exchange_bytes(int64_t n_global, int64_t dim, int nranks, int64_t chunk)
 {
@@ -115,7 +113,7 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
     x->order = malloc((size_t)x->cap * sizeof *x->order);
     x->spare = malloc((size_t)(shard->dim > 0 ? shard->dim : 1) * sizeof(float));
     int ok = x->shard_lo && x->shard_n && x->counts && x->displs && x->order && x->spare;
-    ok = ok && tm_heard_init(&x->heard, comm, TM_EXCHANGE_TAG) == 0;
+    ok = ok && tm_heard_init(&x->heard, comm, TM_TAG_EXCHANGE) == 0;
     for (int b = 0; b < 2 && ok; b++) {
         size_t cap = (size_t)x->cap;
         x->buf[b].emb = malloc(cap * (size_t)shard->dim * sizeof(float));

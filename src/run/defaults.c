@@ -1,5 +1,5 @@
 /*
- * params.c - the defaults of a mining job's parameters (tripminer/params.h).
+ * defaults.c - the defaults of a mining job's parameters (tripminer/params.h).
  */
 #include "tripminer/params.h"
 
