@@ -47,16 +47,18 @@ typedef struct tm_eval_summary {
 } tm_eval_summary_t;
 
 /*
- * Run tripminer eval over comm (mine->eval set by the caller or not):
- * the same reading, sharding and rounds as tm_mine_run; the report (when
- * run->output) and sum (rank 0). Collective over comm.
+ * Run tripminer eval over comm: the same reading, sharding and rounds as
+ * tm_mine_run over the data mine names (its strategy and the options of
+ * the choice of negatives are not used); the report (when run->output) and
+ * sum (rank 0). Collective over comm.
  */
-int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
-                const tm_talk_params_t *talk, MPI_Comm comm, tm_eval_summary_t *sum,
-                tm_err_t *err);
+int tm_eval_run(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
+                const tm_run_params_t *run, const tm_talk_params_t *talk, MPI_Comm comm,
+                tm_eval_summary_t *sum, tm_err_t *err);
 
 /* Print the eval summary as text or (talk->json) JSON on f. Local. */
-void tm_eval_print_summary(const tm_mine_params_t *mine, const tm_run_params_t *run,
-                           const tm_talk_params_t *talk, const tm_eval_summary_t *sum, FILE *f);
+void tm_eval_print_summary(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
+                           const tm_run_params_t *run, const tm_talk_params_t *talk,
+                           const tm_eval_summary_t *sum, FILE *f);
 
 #endif

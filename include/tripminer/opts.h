@@ -19,6 +19,7 @@ typedef struct tm_mine_opts {
     tm_mine_params_t mine;
     tm_run_params_t run;
     tm_talk_params_t talk;
+    tm_eval_params_t eval; /* tripminer eval only */
     int help;             /* --help was given: print usage, do nothing else */
     int positives_given;  /* --positives was given (refused with --pairs) */
     int pos_given;        /* --pos was given (refused with --pairs) */

@@ -51,11 +51,13 @@ typedef struct tm_mine_params {
     double neg_margin;
     int64_t neg_pool;         /* the M nearest eligible; -1: all */
     uint64_t seed;
-    /* tripminer eval (tm_eval_run sets eval): per-label values, suspects to list. */
-    int eval;
-    int by_class;
-    int64_t suspects;
 } tm_mine_params_t;
+
+/* What tripminer eval reports besides the metrics over the whole set. */
+typedef struct tm_eval_params {
+    int by_class;             /* the values per label, and their unweighted means */
+    int64_t suspects;         /* the queries listed as suspects, at most */
+} tm_eval_params_t;
 
 /*
  * The arithmetic of the fast filter (--kernel): auto picks the fastest this
@@ -123,5 +125,6 @@ int tm_params_choosing(const tm_mine_params_t *p);
 void tm_mine_params_default(tm_mine_params_t *p);
 void tm_run_params_default(tm_run_params_t *r);
 void tm_talk_params_default(tm_talk_params_t *t);
+void tm_eval_params_default(tm_eval_params_t *e);
 
 #endif

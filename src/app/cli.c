@@ -62,9 +62,9 @@ static int cmd_eval(int argc, char **argv, MPI_Comm comm, int rank)
         return finish(rc, &err, rank);
     tm_log_init(o.talk.verbosity, rank);
     tm_eval_summary_t sum;
-    rc = tm_eval_run(&o.mine, &o.run, &o.talk, comm, &sum, &err);
+    rc = tm_eval_run(&o.mine, &o.eval, &o.run, &o.talk, comm, &sum, &err);
     if (rc == 0 && rank == 0)
-        tm_eval_print_summary(&o.mine, &o.run, &o.talk, &sum, stdout);
+        tm_eval_print_summary(&o.mine, &o.eval, &o.run, &o.talk, &sum, stdout);
     return finish(rc, &err, rank);
 }
 

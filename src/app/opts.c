@@ -23,6 +23,7 @@ void tm_mine_opts_default(tm_mine_opts_t *o)
     tm_mine_params_default(&o->mine);
     tm_run_params_default(&o->run);
     tm_talk_params_default(&o->talk);
+    tm_eval_params_default(&o->eval);
 }
 
 void tm_synth_opts_default(tm_synth_opts_t *o)
@@ -384,8 +385,8 @@ static int eval_handle(void *ctx, int id, const char *name, const char *val, tm_
 {
     tm_mine_opts_t *o = ctx;
     switch (id) {
-    case M_BY_CLASS: o->mine.by_class = 1; return 0;
-    case M_SUSPECTS: return parse_i64("eval", name, val, 0, TM_MAX_COUNT, &o->mine.suspects, err);
+    case M_BY_CLASS: o->eval.by_class = 1; return 0;
+    case M_SUSPECTS: return parse_i64("eval", name, val, 0, TM_MAX_COUNT, &o->eval.suspects, err);
     default: break;
     }
     int rc = mine_handle(ctx, id, name, val, err);
@@ -399,7 +400,6 @@ static int eval_handle(void *ctx, int id, const char *name, const char *val, tm_
 int tm_eval_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
 {
     tm_mine_opts_default(o);
-    o->mine.eval = 1;
     o->mine.strategy = "eval";
     int rc = tm_optwalk("eval", argc, argv, eval_defs, sizeof eval_defs / sizeof eval_defs[0],
                         eval_handle, NULL, o, err);

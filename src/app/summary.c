@@ -59,8 +59,8 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
 static const char *const EVAL_NAMES[4] = {"precision_at_1", "r_precision",
                                           "mean_average_precision_at_r", "mean_reciprocal_rank"};
 
-static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
-                      const tm_eval_summary_t *s, FILE *f)
+static void eval_json(const tm_mine_params_t *m, const tm_eval_params_t *e,
+                      const tm_run_params_t *r, const tm_eval_summary_t *s, FILE *f)
 {
     const double v[4] = {s->p_at_1, s->r_prec, s->map_at_r, s->mrr};
     fputs("{\"command\": \"eval\", \"version\": ", f);
@@ -80,7 +80,7 @@ static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
         fprintf(f, ", \"%s\": ", EVAL_NAMES[k]);
         tm_json_num(f, v[k]);
     }
-    if (m->by_class) {
+    if (e->by_class) {
         fprintf(f, ", \"classes\": %" PRId64 ", \"avg_of_avgs\": {", s->classes);
         for (int k = 0; k < 4; k++) {
             fprintf(f, "%s\"%s\": ", k ? ", " : "", EVAL_NAMES[k]);
@@ -105,11 +105,12 @@ static void eval_json(const tm_mine_params_t *m, const tm_run_params_t *r,
     fputs("}\n", f);
 }
 
-static void eval_print_summary_in(const tm_mine_params_t *m, const tm_run_params_t *r,
-                           const tm_talk_params_t *t, const tm_eval_summary_t *s, FILE *f)
+static void eval_print_summary_in(const tm_mine_params_t *m, const tm_eval_params_t *e,
+                                  const tm_run_params_t *r, const tm_talk_params_t *t,
+                                  const tm_eval_summary_t *s, FILE *f)
 {
     if (t->json) {
-        eval_json(m, r, s, f);
+        eval_json(m, e, r, s, f);
         fflush(f);
         return;
     }
@@ -120,7 +121,7 @@ static void eval_print_summary_in(const tm_mine_params_t *m, const tm_run_params
             m->reference != NULL ? " of " : "", m->reference != NULL ? m->reference : "");
     for (int k = 0; k < 4; k++) {
         fprintf(f, "  %-28s %.6f", EVAL_NAMES[k], v[k]);
-        if (m->by_class)
+        if (e->by_class)
             fprintf(f, "   (avg of %" PRId64 " classes %.6f)", s->classes, s->avg[k]);
         fputc('\n', f);
     }
@@ -149,11 +150,12 @@ static void eval_print_summary_in(const tm_mine_params_t *m, const tm_run_params
 }
 
 /* The public entry point, in the default floating-point environment. */
-void tm_eval_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
-                           const tm_talk_params_t *t, const tm_eval_summary_t *s, FILE *f)
+void tm_eval_print_summary(const tm_mine_params_t *m, const tm_eval_params_t *e,
+                           const tm_run_params_t *r, const tm_talk_params_t *t,
+                           const tm_eval_summary_t *s, FILE *f)
 {
     tm_fpenv_t fp;
     tm_fpenv_enter(&fp);
-    eval_print_summary_in(m, r, t, s, f);
+    eval_print_summary_in(m, e, r, t, s, f);
     tm_fpenv_leave(&fp);
 }

@@ -22,7 +22,12 @@ void tm_mine_params_default(tm_mine_params_t *p)
     p->negatives = 1;
     p->pos = TM_POS_HARDEST;
     p->neg_pool = -1;
-    p->suspects = 100;
+}
+
+void tm_eval_params_default(tm_eval_params_t *e)
+{
+    memset(e, 0, sizeof *e);
+    e->suspects = 100;
 }
 
 

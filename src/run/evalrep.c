@@ -144,7 +144,7 @@ static void rec_values(const tm_eval_rec_t *r, double v[4])
 }
 
 /* Rank 0: every value of the report from the records in query order. */
-static int compute(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *mine,
+static int compute(const tm_eval_rec_t *rec, int64_t n, const tm_eval_params_t *eval,
                    report_t *rp)
 {
     memset(rp, 0, sizeof *rp);
@@ -166,7 +166,7 @@ static int compute(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *
         rp->v[k] = used > 0 ? sum[k] / (double)used : 0.0;
 
     /* Per label: the queries of each label in query order. */
-    if (mine->by_class) {
+    if (eval->by_class) {
         int64_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
         int64_t *labs = malloc((size_t)(n > 0 ? n : 1) * sizeof *labs);
         rp->cls = malloc((size_t)(n > 0 ? n : 1) * sizeof *rp->cls);
@@ -223,8 +223,8 @@ static int compute(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *
                                               r->pos_val, r->neg_val, r->pos_val - r->neg_val};
     }
     qsort(rp->sus, (size_t)rp->nsus, sizeof *rp->sus, by_gap);
-    if (rp->nsus > mine->suspects)
-        rp->nsus = mine->suspects;
+    if (rp->nsus > eval->suspects)
+        rp->nsus = eval->suspects;
 
     /* Confusions: (label, the nearest candidate's label) where they differ. */
     int64_t m = 0;
@@ -295,7 +295,7 @@ static const char *const NAMES[4] = {"precision_at_1", "r_precision",
                                      "mean_average_precision_at_r", "mean_reciprocal_rank"};
 
 static int write_file(hid_t f, const report_t *rp, const tm_mine_params_t *mine,
-                      int64_t candidates)
+                      const tm_eval_params_t *eval, int64_t candidates)
 {
     int bad = 0;
     bad |= tm_h5_attr_str(f, "version", TM_VERSION);
@@ -309,8 +309,8 @@ static int write_file(hid_t f, const report_t *rp, const tm_mine_params_t *mine,
     bad |= tm_h5_attr_i64(f, "queries_without_positive", rp->without);
     for (int k = 0; k < 4; k++)
         bad |= tm_h5_attr_f64(f, NAMES[k], rp->v[k]);
-    bad |= tm_h5_attr_i64(f, "suspects", mine->suspects);
-    if (mine->by_class) {
+    bad |= tm_h5_attr_i64(f, "suspects", eval->suspects);
+    if (eval->by_class) {
         char name[64];
         for (int k = 0; k < 4; k++) {
             snprintf(name, sizeof name, "avg_of_avgs_%s", NAMES[k]);
@@ -350,7 +350,8 @@ static int write_file(hid_t f, const report_t *rp, const tm_mine_params_t *mine,
 
 /* Rank 0: REPORT.h5 through a temporary name. */
 static int write_report(const report_t *rp, const tm_mine_params_t *mine,
-                        const tm_run_params_t *run, int64_t candidates, tm_err_t *err)
+                        const tm_eval_params_t *eval, const tm_run_params_t *run,
+                        int64_t candidates, tm_err_t *err)
 {
     char tmp[4096];
     if (tm_publish_tmpname(run->output, tmp, sizeof tmp) != 0)
@@ -361,7 +362,7 @@ static int write_report(const report_t *rp, const tm_mine_params_t *mine,
     tm_h5_close(fcpl);
     if (f < 0)
         return tm_err_set(err, TM_EIO, "cannot create the report %s", tmp);
-    int bad = write_file(f, rp, mine, candidates);
+    int bad = write_file(f, rp, mine, eval, candidates);
     bad |= H5Fclose(f) < 0;
     if (bad) {
         unlink(tmp);
@@ -374,8 +375,8 @@ static int write_report(const report_t *rp, const tm_mine_params_t *mine,
 }
 
 int tm_eval_report(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *mine,
-                   const tm_run_params_t *run, int64_t candidates, MPI_Comm comm,
-                   tm_eval_summary_t *sum, tm_err_t *err)
+                   const tm_eval_params_t *eval, const tm_run_params_t *run, int64_t candidates,
+                   MPI_Comm comm, tm_eval_summary_t *sum, tm_err_t *err)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -387,12 +388,12 @@ int tm_eval_report(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *
     report_t rp;
     memset(&rp, 0, sizeof rp);
     if (rank == 0) {
-        rc = compute(all, nall, mine, &rp);
+        rc = compute(all, nall, eval, &rp);
         if (rc != 0)
             tm_err_set(err, rc, "cannot allocate the report of %lld queries on rank 0",
                        (long long)nall);
         if (rc == 0 && run->output != NULL)
-            rc = write_report(&rp, mine, run, candidates, err);
+            rc = write_report(&rp, mine, eval, run, candidates, err);
         if (rc == 0) {
             sum->num_queries = rp.nq;
             sum->num_candidates = candidates;

@@ -17,7 +17,7 @@
  * and fill sum (rank 0). Collective: every rank returns the same code.
  */
 int tm_eval_report(const tm_eval_rec_t *rec, int64_t n, const tm_mine_params_t *mine,
-                   const tm_run_params_t *run, int64_t candidates, MPI_Comm comm,
-                   tm_eval_summary_t *sum, tm_err_t *err);
+                   const tm_eval_params_t *eval, const tm_run_params_t *run, int64_t candidates,
+                   MPI_Comm comm, tm_eval_summary_t *sum, tm_err_t *err);
 
 #endif

@@ -45,6 +45,7 @@
 /* Everything one mining job holds, phase after phase. */
 typedef struct job {
     const tm_mine_params_t *mine;
+    const tm_eval_params_t *eval; /* tripminer eval; NULL: mining */
     const tm_run_params_t *run;
     const tm_talk_params_t *talk;
     MPI_Comm comm;
@@ -113,7 +114,7 @@ static int prepare(job_t *j, tm_err_t *err)
     int rc = choose_kernel(j, err);
     if (rc != 0)
         return rc;
-    if (j->run->output != NULL || !j->mine->eval)
+    if (j->run->output != NULL || j->eval == NULL)
         rc = tm_outfile_check(j->run->output, j->run->force, j->comm, err);
     if (rc != 0)
         return rc;
@@ -568,7 +569,7 @@ static int eval_output(job_t *j, tm_eval_summary_t *esum, tm_err_t *err)
         tm_err_set(err, rc, "cannot allocate the records of rank %d", j->rank);
     rc = tm_err_agree(rc, err, j->comm);
     if (rc == 0)
-        rc = tm_eval_report(rec, n, j->mine, j->run, tm_inputs_candidates(&j->in)->n_global -
+        rc = tm_eval_report(rec, n, j->mine, j->eval, j->run, tm_inputs_candidates(&j->in)->n_global -
                             (j->mine->reference == NULL ? 1 : 0), j->comm, esum, err);
     free(rec);
     esum->ranks = j->nranks;
@@ -585,18 +586,18 @@ static int eval_output(job_t *j, tm_eval_summary_t *esum, tm_err_t *err)
     return rc;
 }
 
-static int run_job(const tm_mine_params_t *mine, const tm_run_params_t *run,
-                   const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
-                   tm_eval_summary_t *esum, tm_err_t *err)
+static int run_job(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
+                   const tm_run_params_t *run, const tm_talk_params_t *talk, MPI_Comm comm,
+                   tm_mine_summary_t *sum, tm_eval_summary_t *esum, tm_err_t *err)
 {
     job_t j;
     memset(&j, 0, sizeof j);
     memset(sum, 0, sizeof *sum);
-    j.mine = mine, j.run = run, j.talk = talk, j.comm = comm, j.sum = sum;
+    j.mine = mine, j.eval = eval, j.run = run, j.talk = talk, j.comm = comm, j.sum = sum;
     j.t0 = MPI_Wtime();
     MPI_Comm_rank(comm, &j.rank);
     MPI_Comm_size(comm, &j.nranks);
-    j.rule = mine->eval ? &tm_rule_eval : tm_rule_find(mine->strategy);
+    j.rule = eval != NULL ? &tm_rule_eval : tm_rule_find(mine->strategy);
     if (j.rule == NULL)
         return tm_err_set(err, TM_EUSAGE, "unknown strategy '%s' (mine --strategy)",
                           mine->strategy);
@@ -619,7 +620,7 @@ static int run_job(const tm_mine_params_t *mine, const tm_run_params_t *run,
     if (rc == 0)
         rc = mine_passes(&j, err);
     double t_mine = MPI_Wtime();
-    if (mine->eval) {
+    if (eval != NULL) {
         if (rc == 0)
             rc = eval_output(&j, esum, err);
         job_free(&j);
@@ -637,27 +638,24 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
                 const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
                 tm_err_t *err)
 {
-    if (mine->eval)
-        return tm_err_set(err, TM_EUSAGE, "tm_mine_run does not evaluate: call tm_eval_run");
     tm_fpenv_t fp;
     tm_fpenv_enter(&fp);
-    const int rc = run_job(mine, run, talk, comm, sum, NULL, err);
+    const int rc = run_job(mine, NULL, run, talk, comm, sum, NULL, err);
     tm_fpenv_leave(&fp);
     return rc;
 }
 
-int tm_eval_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
-                const tm_talk_params_t *talk, MPI_Comm comm, tm_eval_summary_t *sum,
-                tm_err_t *err)
+int tm_eval_run(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
+                const tm_run_params_t *run, const tm_talk_params_t *talk, MPI_Comm comm,
+                tm_eval_summary_t *sum, tm_err_t *err)
 {
     tm_mine_params_t p = *mine;
-    p.eval = 1;
     p.strategy = "eval";
     tm_mine_summary_t msum;
     memset(sum, 0, sizeof *sum);
     tm_fpenv_t fp;
     tm_fpenv_enter(&fp);
-    const int rc = run_job(&p, run, talk, comm, &msum, sum, err);
+    const int rc = run_job(&p, eval, run, talk, comm, &msum, sum, err);
     tm_fpenv_leave(&fp);
     return rc;
 }

@@ -312,7 +312,9 @@ START_TEST(library_calls_keep_to_the_default_fp_mode)
                         rc = tm_mine_run(&mp, &rp, &tp, MPI_COMM_WORLD, &sum, &err);
                     } else {
                         tm_eval_summary_t sum;
-                        rc = tm_eval_run(&mp, &rp, &tp, MPI_COMM_WORLD, &sum, &err);
+                        tm_eval_params_t ep;
+                        tm_eval_params_default(&ep);
+                        rc = tm_eval_run(&mp, &ep, &rp, &tp, MPI_COMM_WORLD, &sum, &err);
                     }
                     const unsigned after = _mm_getcsr() & FTZ_DAZ;
                     _mm_setcsr(csr0);
