@@ -100,7 +100,7 @@ typedef struct tm_mine_summary {
     double seconds;
     int64_t num_reference;    /* rows of the reference (--reference), else 0 */
     int64_t num_pairs;        /* anchor pairs (--pairs), else 0 */
-    /* What the choice of negatives did (with the options of tm_params_choosing). */
+    /* What the choice of negatives did (in a choosing run: docs/contract.md). */
     int64_t short_anchors;    /* got fewer than K triplets, but some */
     int64_t filtered_min_dist, filtered_margin, filtered_skip, filtered_pool;
     /*
@@ -113,13 +113,6 @@ typedef struct tm_mine_summary {
     int64_t pairs_fast, pairs_f32, rechecked;
     double rechecked_fraction;
 } tm_mine_summary_t;
-
-/*
- * Whether p uses an option of the choice of positives and negatives
- * (-s sample, --pos, --neg-margin, --neg-pool, --seed): then the run counts
- * what each filter removed and records those options. Local.
- */
-int tm_params_choosing(const tm_mine_params_t *p);
 
 /* The defaults of the contract (docs/contract.md). Local. */
 void tm_mine_params_default(tm_mine_params_t *p);

@@ -302,9 +302,9 @@ int tm_mine_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
     if (m->pairs != NULL && o->pos_given)
         return tm_err_set(err, TM_EUSAGE, "--pos does not apply with --pairs: each pair names "
                           "its one positive (mine)");
-    if (m->has_neg_margin && strcmp(m->strategy, "semihard") == 0)
-        return tm_err_set(err, TM_EUSAGE, "--neg-margin does not apply to semihard, whose "
-                          "negatives are chosen relative to each positive already (mine)");
+    rc = tm_rule_check(tm_rule_find(m->strategy), m, "mine", err);
+    if (rc != 0)
+        return rc;
     if (o->run.resume && o->run.checkpoint_dir == NULL)
         return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (mine)");
     return 0;

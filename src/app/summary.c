@@ -9,6 +9,7 @@
 #include "base/fpenv.h"
 #include "base/json.h"
 #include "io/format.h"
+#include "rules/rule.h"
 #include "tm_version.h"
 #include "tripminer/mine.h"
 
@@ -17,10 +18,7 @@ static void mine_print_summary_in(const tm_mine_params_t *m, const tm_run_params
 {
     if (t->json) {
         tm_run_record_t rec;
-        memset(&rec, 0, sizeof rec);
-        rec.mine = m;
-        rec.sum = s;
-        rec.version = TM_VERSION;
+        tm_run_record_init(&rec, m, s, tm_rule_choosing(tm_rule_find(m->strategy), m));
         tm_fields_json(f, &rec);
     } else {
         fprintf(f, "tripminer mine: %s triplets, %s distance, %s loss (margin %g)%s\n",

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "tm_version.h"
 
 #define A TM_FIELD_ATTR
 #define J TM_FIELD_JSON
@@ -124,13 +125,25 @@ int tm_field_index(const char *name)
     return -1;
 }
 
+void tm_run_record_init(tm_run_record_t *r, const tm_mine_params_t *mine,
+                        const tm_mine_summary_t *sum, int choosing)
+{
+    memset(r, 0, sizeof *r);
+    r->mine = mine;
+    r->sum = sum;
+    r->choosing = choosing;
+    r->version = TM_VERSION;
+    r->input_size = -1;
+    r->reference_size = -1;
+}
+
 int tm_field_present(const tm_field_t *f, const tm_run_record_t *r)
 {
     if ((f->flags & TM_FIELD_WITH_REFERENCE) && r->mine->reference == NULL)
         return 0;
     if ((f->flags & TM_FIELD_WITH_PAIRS) && r->mine->pairs == NULL)
         return 0;
-    if ((f->flags & TM_FIELD_WITH_CHOICE) && !tm_params_choosing(r->mine))
+    if ((f->flags & TM_FIELD_WITH_CHOICE) && !r->choosing)
         return 0;
     return 1;
 }

@@ -38,7 +38,7 @@ enum {
      */
     TM_FIELD_WITH_REFERENCE = 4,  /* --reference */
     TM_FIELD_WITH_PAIRS = 8,      /* --pairs */
-    TM_FIELD_WITH_CHOICE = 16,    /* an option of tm_params_choosing */
+    TM_FIELD_WITH_CHOICE = 16,    /* a choosing run (tm_run_record_t.choosing) */
 };
 #define TM_FIELD_OPTIONAL (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS | TM_FIELD_WITH_CHOICE)
 
@@ -51,7 +51,15 @@ typedef struct tm_run_record {
     char input_mtime[48];    /* seconds.nanoseconds */
     int64_t reference_size;  /* the same of --reference */
     char reference_mtime[48];
+    int choosing;            /* a choosing run (rules/rule.h, tm_rule_choosing) */
 } tm_run_record_t;
+
+/*
+ * A record of mine, sum and whether the run chooses (the rest unknown: sizes
+ * -1, no times), with this build's version. Local.
+ */
+void tm_run_record_init(tm_run_record_t *r, const tm_mine_params_t *mine,
+                        const tm_mine_summary_t *sum, int choosing);
 
 /* One value. Strings are borrowed. */
 typedef struct tm_value {

@@ -275,14 +275,16 @@ static int64_t filtered_cap(const tm_mine_params_t *p, const tm_rule_size_t *sz)
     return tm_rule_list_cap(p->neg_skip < INT64_MAX ? p->neg_skip + 1 : INT64_MAX, sz);
 }
 
+extern const tm_rule_t tm_rule_hard; /* below */
+
 static int hard_passes(const tm_mine_params_t *p)
 {
-    return tm_params_choosing(p) ? 2 : 1;
+    return tm_rule_choosing(&tm_rule_hard, p) ? 2 : 1;
 }
 
 static int64_t hard_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    if (tm_params_choosing(p))
+    if (tm_rule_choosing(&tm_rule_hard, p))
         return tm_pick_bytes(p, sz, 1, 0);
     if (is_filtered(p))
         return tm_nearest_bytes(sz->anchors, filtered_cap(p, sz));
@@ -306,7 +308,7 @@ static int hard_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
-    if (tm_params_choosing(p))
+    if (tm_rule_choosing(&tm_rule_hard, p))
         return tm_pick_create(&st->pick, p, sz, 1, 0);
     st->filtered = is_filtered(p);
     if (!st->filtered)

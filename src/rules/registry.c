@@ -59,6 +59,18 @@ void tm_rule_names(char *buf, size_t len)
     }
 }
 
+int tm_rule_choosing(const tm_rule_t *r, const tm_mine_params_t *p)
+{
+    return (r != NULL && r->choosing) || p->pos != TM_POS_HARDEST || p->has_neg_margin ||
+           p->neg_pool >= 0 || p->seed != 0;
+}
+
+int tm_rule_check(const tm_rule_t *r, const tm_mine_params_t *p, const char *cmd,
+                  tm_err_t *err)
+{
+    return r != NULL && r->check != NULL ? r->check(p, cmd, err) : 0;
+}
+
 int64_t tm_rule_bytes(int64_t n, int64_t per, int64_t extra)
 {
     if (n < 0 || per < 0 || extra < 0)

@@ -32,6 +32,14 @@ typedef struct tm_rule_size {
 typedef struct tm_rule {
     const char *name;  /* as --strategy and the output's strategy attribute spell it */
 
+    /*
+     * Option facts. choosing: every run of the rule is a choosing one
+     * (tm_rule_choosing). check (optional): 0, or TM_EUSAGE with err saying
+     * which option the rule cannot take, for the command cmd.
+     */
+    int choosing;
+    int (*check)(const tm_mine_params_t *p, const char *cmd, tm_err_t *err);
+
     /* Passes over every candidate with these parameters: 1 or 2. */
     int (*passes)(const tm_mine_params_t *p);
 
@@ -75,6 +83,18 @@ typedef struct tm_rule {
     void (*save)(const void *st, int pass, tm_buf_t *b);
     int (*load)(void *st, int pass, tm_buf_t *b);
 } tm_rule_t;
+
+/*
+ * Whether p makes a choosing run of rule r (r may be NULL: no rule's own
+ * facts): one of -s sample, --pos, --neg-margin, --neg-pool, --seed
+ * (docs/contract.md). Such a run counts what each filter removed and
+ * records those options. Local.
+ */
+int tm_rule_choosing(const tm_rule_t *r, const tm_mine_params_t *p);
+
+/* The rule's check of the options (0 when it has none). Local. */
+int tm_rule_check(const tm_rule_t *r, const tm_mine_params_t *p, const char *cmd,
+                  tm_err_t *err);
 
 /* The rule of that name, or NULL. Local. */
 const tm_rule_t *tm_rule_find(const char *name);

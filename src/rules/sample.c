@@ -73,6 +73,7 @@ static int sample_load(void *st, int pass, tm_buf_t *b)
 
 const tm_rule_t tm_rule_sample = {
     .name = "sample",
+    .choosing = 1,
     .passes = sample_passes,
     .state_bytes = sample_bytes,
     .create = sample_create,

@@ -456,7 +456,7 @@ static int64_t semi_kpos(const tm_mine_params_t *p)
 
 /*
  * The rule's state: the semi-hard lists, and with an option of the choice
- * (tm_params_choosing) the counts of what the filters removed and, with
+ * (tm_rule_choosing) the counts of what the filters removed and, with
  * --neg-pool M, the window of the skip + M nearest negatives, whose last
  * one is the farthest eligible.
  */
@@ -483,6 +483,8 @@ static int semi_passes(const tm_mine_params_t *p)
     return 2;
 }
 
+extern const tm_rule_t tm_rule_semihard; /* below */
+
 static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
     const int64_t n = sz->anchors, budget = sz->budget, kpos = semi_kpos(p);
@@ -494,7 +496,7 @@ static int64_t semi_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
                         ? INT64_MAX
                         : tm_rule_bytes(n, 2 * kpos * (int64_t)sizeof(tm_entry_t), 0);
     int64_t base = tm_rule_bytes(n, per, 0);
-    if (tm_params_choosing(p)) {
+    if (tm_rule_choosing(&tm_rule_semihard, p)) {
         int64_t win = 0;
         if (p->neg_pool >= 0)
             win = tm_nearest_bytes(n, semi_window(p, sz));
@@ -531,7 +533,7 @@ static int semi_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     const int64_t kpos = semi_kpos(p);
     int rc = tm_semi_init(&st->semi, n, kpos, tm_rule_negfilter(p),
                           kpos > 0 ? budget : budget / 2);
-    st->choosing = tm_params_choosing(p);
+    st->choosing = tm_rule_choosing(&tm_rule_semihard, p);
     if (rc != 0 || !st->choosing)
         return rc;
     st->skip = p->neg_skip;
@@ -665,8 +667,18 @@ static int semi_load(void *vst, int pass, tm_buf_t *b)
     return 0;
 }
 
+/* Option facts: the negatives are chosen relative to each positive already. */
+static int semi_check(const tm_mine_params_t *p, const char *cmd, tm_err_t *err)
+{
+    if (p->has_neg_margin)
+        return tm_err_set(err, TM_EUSAGE, "--neg-margin does not apply to semihard, whose "
+                          "negatives are chosen relative to each positive already (%s)", cmd);
+    return 0;
+}
+
 const tm_rule_t tm_rule_semihard = {
     .name = "semihard",
+    .check = semi_check,
     .passes = semi_passes,
     .state_bytes = semi_bytes,
     .create = semi_create,

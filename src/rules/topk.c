@@ -22,14 +22,16 @@ static int64_t topk_cap(const tm_mine_params_t *p, const tm_rule_size_t *sz)
     return tm_rule_list_cap(want, sz);
 }
 
+extern const tm_rule_t tm_rule_topk; /* below */
+
 static int topk_passes(const tm_mine_params_t *p)
 {
-    return tm_params_choosing(p) ? 2 : 1;
+    return tm_rule_choosing(&tm_rule_topk, p) ? 2 : 1;
 }
 
 static int64_t topk_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz)
 {
-    if (tm_params_choosing(p))
+    if (tm_rule_choosing(&tm_rule_topk, p))
         return tm_pick_bytes(p, sz, p->negatives, 0);
     return tm_nearest_bytes(sz->anchors, topk_cap(p, sz));
 }
@@ -40,7 +42,7 @@ static int topk_create(void **out, const tm_mine_params_t *p, const tm_rule_size
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
-    if (tm_params_choosing(p))
+    if (tm_rule_choosing(&tm_rule_topk, p))
         return tm_pick_create(&st->pick, p, sz, p->negatives, 0);
     return tm_nearest_init(&st->near, sz->anchors, topk_cap(p, sz) - p->neg_skip,
                            tm_rule_negfilter(p));

@@ -165,12 +165,7 @@ static void file_facts(const char *path, int64_t *size, char *mtime, size_t len)
 /* The job as the field table sees it (rank 0 looks at the input files). */
 static void record_of(const job_t *j, tm_run_record_t *r)
 {
-    memset(r, 0, sizeof *r);
-    r->mine = j->mine;
-    r->sum = j->sum;
-    r->version = TM_VERSION;
-    r->input_size = -1;
-    r->reference_size = -1;
+    tm_run_record_init(r, j->mine, j->sum, tm_rule_choosing(j->rule, j->mine));
     if (j->rank != 0)
         return;
     file_facts(j->mine->input, &r->input_size, r->input_mtime, sizeof r->input_mtime);
@@ -522,10 +517,7 @@ static int finish(job_t *j, tm_err_t *err)
 static int write_output(job_t *j, double t_mine, tm_err_t *err)
 {
     tm_run_record_t rec;
-    memset(&rec, 0, sizeof rec);
-    rec.mine = j->mine;
-    rec.sum = j->sum;
-    rec.version = TM_VERSION;
+    tm_run_record_init(&rec, j->mine, j->sum, tm_rule_choosing(j->rule, j->mine));
     int rc = tm_h5out_write_triplets(j->run->output, j->run->force, j->trip.m, j->trip.idx,
                                      j->d_ap, j->d_an, j->loss, &rec, j->comm, err);
     double t_end = MPI_Wtime();

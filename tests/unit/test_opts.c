@@ -389,7 +389,8 @@ END_TEST
 static char *deps_of(const tm_mine_params_t *p)
 {
     static const tm_mine_summary_t sum;
-    tm_run_record_t r = {p, &sum, "test", -1, "-1.000000000", -1, "-1.000000000"};
+    tm_run_record_t r = {p, &sum, "test", -1, "-1.000000000", -1, "-1.000000000",
+                         tm_rule_choosing(tm_rule_find(p->strategy), p)};
     char *d = tm_fields_deps(&r);
     ck_assert_ptr_nonnull(d);
     return d;

@@ -150,7 +150,7 @@ START_TEST(output_offsets_and_attributes)
     mp.normalize = 1;
     tm_mine_summary_t sum = {10, 3, 4, 2, 6, size, 0, 0, 1, 1.5, 0.5, 0.75, 0.0, 0, 0, 0, 0, 0, 0, 0,
                              "f32", 0, 0, 0, 0.0};
-    tm_run_record_t meta = {&mp, &sum, "test", -1, "", -1, ""};
+    tm_run_record_t meta = {&mp, &sum, "test", -1, "", -1, "", 0};
     tm_err_t err;
     tm_err_clear(&err);
     int rc = tm_h5out_write_triplets(path, 0, m, trip, dap, dan, loss, &meta, MPI_COMM_WORLD, &err);

@@ -333,7 +333,7 @@ static tm_entry_t brute_positive(const tm_entry_t *P, int np, const tm_mine_para
 static void brute_one(int64_t a, int64_t key, tm_entry_t *P, int np, tm_entry_t *N, int nn,
                       brute_rule_t s, const tm_mine_params_t *p, tm_triplets_t *out)
 {
-    const int choose = tm_params_choosing(p);
+    const int choose = tm_rule_choosing(tm_rule_find(p->strategy), p);
     if (np == 0) {
         out->skipped++;
         return;
