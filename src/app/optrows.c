@@ -21,6 +21,9 @@
 /* Largest count accepted for --chunk and the K options: 2^40 rows. */
 #define TM_MAX_COUNT ((int64_t)1 << 40)
 
+/* The default --help shows: the field's own, as the *_default functions set it. */
+#define FROM_FIELD NULL
+
 /* Where a row's field is, in the struct each command fills. */
 #define MINE(f) offsetof(tm_mine_cmdline_t, opts.f)
 #define GIVEN(f) (offsetof(tm_mine_cmdline_t, f) + 1)
@@ -118,8 +121,8 @@ enum { EG_IO = 1, EG_EVAL, EG_RUN };
 static const char *const mine_groups[] = {
     "Input/output:",
     "Mining:",
-    "Choosing positives and negatives (in this order: --neg-min-dist, --neg-margin,\n"
-    "--neg-skip, --neg-pool, then the strategy):",
+    ("Choosing positives and negatives (in this order: --neg-min-dist, --neg-margin,\n"
+     "--neg-skip, --neg-pool, then the strategy):"),
     "Queries against a reference set, and given pairs:",
     "Loss:",
     "Performance:",
@@ -136,10 +139,10 @@ static const tm_optrow_t mine_rows[] = {
      .help = {"FILE", "input HDF5 file", "required"}},
     {.lng = "embeddings", .kind = TM_OPT_STR, .at = MINE(mine.emb_name),
      .in = {[TM_CMD_MINE] = MG_IO, [TM_CMD_EVAL] = EG_IO},
-     .help = {"NAME", "N x D floating-point dataset"}},
+     .help = {"NAME", "N x D floating-point dataset", FROM_FIELD}},
     {.lng = "labels", .kind = TM_OPT_STR, .at = MINE(mine.lab_name),
      .in = {[TM_CMD_MINE] = MG_IO, [TM_CMD_EVAL] = EG_IO},
-     .help = {"NAME", "N or N x 1 integer dataset"}},
+     .help = {"NAME", "N or N x 1 integer dataset", FROM_FIELD}},
     {.lng = "reference", .kind = TM_OPT_STR, .at = MINE(mine.reference),
      .in = {[TM_CMD_MINE] = MG_QUERIES, [TM_CMD_EVAL] = EG_IO},
      .help = {"FILE", "anchors are the rows of -i, positives and negatives\n"
@@ -149,11 +152,11 @@ static const tm_optrow_t mine_rows[] = {
     {.lng = "ref-embeddings", .kind = TM_OPT_STR, .at = MINE(mine.ref_emb_name),
      .given = GIVEN(ref_names_given),
      .in = {[TM_CMD_MINE] = MG_QUERIES, [TM_CMD_EVAL] = EG_IO},
-     .help = {"NAME", "its embeddings dataset"}, .eval = {.text = "its embeddings"}},
+     .help = {"NAME", "its embeddings dataset", FROM_FIELD}, .eval = {.text = "its embeddings"}},
     {.lng = "ref-labels", .kind = TM_OPT_STR, .at = MINE(mine.ref_lab_name),
      .given = GIVEN(ref_names_given),
      .in = {[TM_CMD_MINE] = MG_QUERIES, [TM_CMD_EVAL] = EG_IO},
-     .help = {"NAME", "its labels dataset"}, .eval = {.text = "its labels"}},
+     .help = {"NAME", "its labels dataset", FROM_FIELD}, .eval = {.text = "its labels"}},
     {.lng = "output", .shrt = 'o', .kind = TM_OPT_STR, .at = MINE(run.output),
      .in = {[TM_CMD_MINE] = MG_IO, [TM_CMD_EVAL] = EG_IO},
      .help = {"FILE", "output HDF5 file, refused if it exists", "required"},
@@ -164,10 +167,10 @@ static const tm_optrow_t mine_rows[] = {
      .eval = {.text = "overwrite an existing report"}},
     {.lng = "strategy", .shrt = 's', .kind = TM_OPT_NAME, .at = MINE(mine.strategy),
      .names = &strategies, .in = {[TM_CMD_MINE] = MG_MINING},
-     .help = {"S", "{names}"}},
+     .help = {"S", "{names}", FROM_FIELD}},
     {.lng = "metric", .shrt = 'm', .kind = TM_OPT_CHOICE, .at = MINE(mine.metric),
      .names = &metrics, .in = {[TM_CMD_MINE] = MG_MINING, [TM_CMD_EVAL] = EG_EVAL},
-     .help = {"M", "{names}"}, .eval = {"NAME", "{names or}"}},
+     .help = {"M", "{names}", FROM_FIELD}, .eval = {.arg = "NAME", .text = "{names or}"}},
     {.lng = "normalize", .kind = TM_OPT_FLAG, .at = MINE(mine.normalize),
      .in = {[TM_CMD_MINE] = MG_MINING, [TM_CMD_EVAL] = EG_EVAL},
      .help = {NULL, "L2-normalise every embedding on read", "off"},
@@ -178,25 +181,27 @@ static const tm_optrow_t mine_rows[] = {
     {.lng = "suspects", .kind = TM_OPT_I64, .at = MINE(eval.suspects), .lo = 0,
      .hi = TM_MAX_COUNT, .in = {[TM_CMD_EVAL] = EG_EVAL},
      .help = {"N", "the N queries whose nearest positive is farthest\n"
-                   "behind their nearest negative"}},
+                   "behind their nearest negative", FROM_FIELD}},
     {.lng = "positives", .kind = TM_OPT_I64, .at = MINE(mine.positives),
      .given = GIVEN(positives_given), .lo = 0, .hi = TM_MAX_COUNT,
      .in = {[TM_CMD_MINE] = MG_MINING},
-     .help = {"K", "semihard: the K hardest positives per anchor,\n0 for all of them"}},
+     .help = {"K", "semihard: the K hardest positives per anchor,\n"
+                   "0 for all of them", FROM_FIELD}},
     {.lng = "negatives", .kind = TM_OPT_I64, .at = MINE(mine.negatives), .lo = 1,
      .hi = TM_MAX_COUNT, .in = {[TM_CMD_MINE] = MG_MINING},
      .help = {"K", "topk: the K nearest negatives per anchor; sample:\n"
-                   "K drawn at random from the eligible ones"}},
+                   "K drawn at random from the eligible ones", FROM_FIELD}},
     {.lng = "neg-min-dist", .kind = TM_OPT_DBL, .at = MINE(mine.neg_min_dist),
      .given = GIVEN(opts.mine.has_neg_min_dist), .min = 0.0,
      .in = {[TM_CMD_MINE] = MG_MINING},
      .help = {"X", "ignore negatives closer than X", "none"}},
     {.lng = "neg-skip", .kind = TM_OPT_I64, .at = MINE(mine.neg_skip), .lo = 0,
      .hi = TM_MAX_COUNT, .in = {[TM_CMD_MINE] = MG_MINING},
-     .help = {"R", "then ignore the R nearest negatives"}},
+     .help = {"R", "then ignore the R nearest negatives", FROM_FIELD}},
     {.lng = "pos", .kind = TM_OPT_CHOICE, .at = MINE(mine.pos), .given = GIVEN(pos_given),
      .names = &positives, .in = {[TM_CMD_MINE] = MG_CHOOSE},
-     .help = {"P", "{names}: the one positive of\neach anchor with hard, topk and sample"}},
+     .help = {"P", "{names}: the one positive of\n"
+                   "each anchor with hard, topk and sample", FROM_FIELD}},
     {.lng = "neg-margin", .kind = TM_OPT_DBL, .at = MINE(mine.neg_margin),
      .given = GIVEN(opts.mine.has_neg_margin), .min = -DBL_MAX,
      .in = {[TM_CMD_MINE] = MG_CHOOSE},
@@ -213,7 +218,7 @@ static const tm_optrow_t mine_rows[] = {
     {.lng = "seed", .kind = TM_OPT_U64, .at = MINE(mine.seed),
      .in = {[TM_CMD_MINE] = MG_CHOOSE},
      .help = {"S", "seed of -s sample and --pos random, 0 to 2^64 - 1;\n"
-                   "the draws depend only on it and the anchor"}},
+                   "the draws depend only on it and the anchor", FROM_FIELD}},
     {.lng = "pairs", .kind = TM_OPT_STR, .at = MINE(mine.pairs),
      .in = {[TM_CMD_MINE] = MG_QUERIES},
      .help = {"NAME", "M x 2 integer dataset of -i: (query row, positive\n"
@@ -221,9 +226,10 @@ static const tm_optrow_t mine_rows[] = {
                       "negatives are the rows that are no positive of\n"
                       "the query in any pair (nor the query itself)\n", "none: labels decide"}},
     {.lng = "loss", .kind = TM_OPT_CHOICE, .at = MINE(mine.loss), .names = &losses,
-     .in = {[TM_CMD_MINE] = MG_LOSS}, .help = {"L", "{names}"}},
+     .in = {[TM_CMD_MINE] = MG_LOSS}, .help = {"L", "{names}", FROM_FIELD}},
     {.lng = "margin", .kind = TM_OPT_DBL, .at = MINE(mine.margin), .min = 0.0,
-     .in = {[TM_CMD_MINE] = MG_LOSS}, .help = {"A", "margin alpha of the loss, >= 0"}},
+     .in = {[TM_CMD_MINE] = MG_LOSS},
+     .help = {"A", "margin alpha of the loss, >= 0", FROM_FIELD}},
     {.lng = "chunk", .kind = TM_OPT_I64, .at = MINE(run.chunk), .lo = 1, .hi = TM_MAX_COUNT,
      .in = {[TM_CMD_MINE] = MG_PERF, [TM_CMD_EVAL] = EG_RUN},
      .help = {"ROWS", "rows per rank in one exchange round", "auto"}},
@@ -248,7 +254,7 @@ static const tm_optrow_t mine_rows[] = {
     {.lng = "stall-timeout", .kind = TM_OPT_DBL, .at = MINE(run.stall_timeout), .min = 0.0,
      .in = {[TM_CMD_MINE] = MG_CKPT, [TM_CMD_EVAL] = EG_RUN},
      .help = {"S", "end the job (exit 1) when a round makes no progress\n"
-                   "for S seconds, e.g. a lost node; 0: never"},
+                   "for S seconds, e.g. a lost node; 0: never", FROM_FIELD},
      .eval = {.text = "end the job (exit 1) when a round makes no progress\n"
                       "for S seconds; 0: never"}},
     {.lng = "kernel", .kind = TM_OPT_CUSTOM, .at = MINE(run.kernel), .parse = parse_kernel,
@@ -270,7 +276,7 @@ static const tm_optrow_t mine_rows[] = {
      .help = {NULL, "also sizes, rounds and a time breakdown per rank\non stderr", "off"},
      .eval = {.text = "also progress and a time breakdown per rank"}},
     {.lng = "help", .shrt = 'h', .kind = TM_OPT_FLAG, .at = MINE(help),
-     .in = {[TM_CMD_MINE] = MG_TALK, [TM_CMD_EVAL] = EG_RUN}, .help = {NULL, "this text"}},
+     .in = {[TM_CMD_MINE] = MG_TALK, [TM_CMD_EVAL] = EG_RUN}, .help = {NULL, "this text", NULL}},
 };
 
 /* ---- synth ---------------------------------------------------------------- */
@@ -298,10 +304,10 @@ static const tm_optrow_t synth_rows[] = {
      .hi = TM_MAX_COUNT, .in = {[TM_CMD_SYNTH] = SG_DATA},
      .help = {"C", "number of classes", "required"}},
     {.lng = "seed", .kind = TM_OPT_U64, .at = SYNTH(seed), .in = {[TM_CMD_SYNTH] = SG_DATA},
-     .help = {"S", "random seed, 0 to 2^64 - 1"}},
+     .help = {"S", "random seed, 0 to 2^64 - 1", FROM_FIELD}},
     {.lng = "spread", .kind = TM_OPT_DBL, .at = SYNTH(spread), .min = 0.0,
      .in = {[TM_CMD_SYNTH] = SG_DATA},
-     .help = {"X", "noise norm relative to the unit centres"}},
+     .help = {"X", "noise norm relative to the unit centres", FROM_FIELD}},
     {.lng = "queries", .kind = TM_OPT_I64, .at = SYNTH(queries), .lo = 1, .hi = TM_MAX_COUNT,
      .in = {[TM_CMD_SYNTH] = SG_QUERIES},
      .help = {"Q", "also write Q queries: 'queries' (Q x D), their\n"
@@ -310,7 +316,7 @@ static const tm_optrow_t synth_rows[] = {
     {.lng = "query-positives", .kind = TM_OPT_I64, .at = SYNTH(query_positives), .lo = 1,
      .hi = 1024, .in = {[TM_CMD_SYNTH] = SG_QUERIES},
      .help = {"P", "corpus rows paired with each query: drawn\n"
-                   "uniformly, the first one giving the label"}},
+                   "uniformly, the first one giving the label", FROM_FIELD}},
     {.lng = "quiet", .shrt = 'q', .kind = TM_OPT_CONST, .at = SYNTH(verbosity),
      .set = TM_LOG_QUIET, .in = {[TM_CMD_SYNTH] = SG_LOG},
      .help = {NULL, "only errors on stderr", "off"}},
@@ -318,7 +324,7 @@ static const tm_optrow_t synth_rows[] = {
      .set = TM_LOG_DEBUG, .in = {[TM_CMD_SYNTH] = SG_LOG},
      .help = {NULL, "more on stderr", "off"}},
     {.lng = "help", .shrt = 'h', .kind = TM_OPT_FLAG, .at = SYNTH(help),
-     .in = {[TM_CMD_SYNTH] = SG_LOG}, .help = {NULL, "this text"}},
+     .in = {[TM_CMD_SYNTH] = SG_LOG}, .help = {NULL, "this text", NULL}},
 };
 
 /* ---- inspect -------------------------------------------------------------- */
@@ -330,13 +336,13 @@ static const tm_optrow_t inspect_rows[] = {
     {.lng = "svg", .kind = TM_OPT_CUSTOM, .at = INSPECT(svg), .parse = parse_svg,
      .in = {[TM_CMD_INSPECT] = 1},
      .help = {"FILE", "also draw the distributions as an SVG picture [none];\n"
-                      "refused if FILE exists"}},
+                      "refused if FILE exists", NULL}},
     {.lng = "force", .kind = TM_OPT_FLAG, .at = INSPECT(force), .in = {[TM_CMD_INSPECT] = 1},
      .help = {NULL, "overwrite an existing --svg FILE", "off"}},
     {.lng = "bins", .kind = TM_OPT_INT, .at = INSPECT(bins), .lo = 1, .hi = 1000,
      .in = {[TM_CMD_INSPECT] = 1},
      .help = {"N", "histogram bins aimed at, 1 to 1000; bins have a round\n"
-                   "width and an edge at the margin"}},
+                   "width and an edge at the margin", FROM_FIELD}},
     {.lng = "json", .kind = TM_OPT_FLAG, .at = INSPECT(json), .in = {[TM_CMD_INSPECT] = 1},
      .help = {NULL, "print the numbers as one JSON object on stdout", "off"}},
     {.lng = "quiet", .shrt = 'q', .kind = TM_OPT_CONST, .at = INSPECT(verbosity),
@@ -346,7 +352,7 @@ static const tm_optrow_t inspect_rows[] = {
      .set = TM_LOG_DEBUG, .in = {[TM_CMD_INSPECT] = 1},
      .help = {NULL, "more on stderr", "off"}},
     {.lng = "help", .shrt = 'h', .kind = TM_OPT_FLAG, .at = INSPECT(help),
-     .in = {[TM_CMD_INSPECT] = 1}, .help = {NULL, "this text"}},
+     .in = {[TM_CMD_INSPECT] = 1}, .help = {NULL, "this text", NULL}},
 };
 
 /* ---- the commands --------------------------------------------------------- */
