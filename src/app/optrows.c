@@ -5,9 +5,9 @@
  *
  * Mine and eval fill the same options struct and share their rows: a row
  * says which of the two take it, and carries eval's help where eval words
- * it differently. Synth and inspect have rows of their own. Defaults
- * shown without a def are the fields' own defaults (run/defaults.c and
- * the *_opts_default functions of opts.c).
+ * it differently. Synth and inspect have rows of their own. A default
+ * shown FROM_FIELD is the field's own (run/defaults.c and the
+ * *_opts_default functions of opts.c), so --help cannot drift from it.
  */
 #include <float.h>
 #include <stddef.h>
@@ -24,7 +24,8 @@
 /* The default --help shows: the field's own, as the *_default functions set it. */
 #define FROM_FIELD NULL
 
-/* Where a row's field is, in the struct each command fills. */
+/* Where a row's field is, in the struct each command fills; GIVEN is
+ * where a row's given flag is (plus one: 0 is none). */
 #define MINE(f) offsetof(tm_mine_cmdline_t, opts.f)
 #define GIVEN(f) (offsetof(tm_mine_cmdline_t, f) + 1)
 #define SYNTH(f) offsetof(tm_synth_opts_t, f)

@@ -55,6 +55,7 @@ static int walk_mine(const char *cmd, int argc, char **argv, tm_mine_cmdline_t *
                      tm_mine_opts_t *o, tm_err_t *err)
 {
     int rc = tm_optwalk(tm_opts_table(cmd), argc, argv, c, NULL, err);
+    /* Padding bytes too, zero as the defaults left them: callers memcmp options. */
     memcpy(o, &c->opts, sizeof *o);
     return rc;
 }
