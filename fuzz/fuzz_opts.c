@@ -1,10 +1,10 @@
 /*
  * fuzz_opts.c - libFuzzer target over the command-line parsers:
- * tm_mine_opts_parse, tm_synth_opts_parse, tm_inspect_opts_parse and
- * tm_opts_parse_bytes.
+ * tm_mine_opts_parse, tm_synth_opts_parse, tm_inspect_opts_parse,
+ * tm_eval_opts_parse and tm_opts_parse_bytes.
  *
- * Input: the first byte picks the command (its value modulo 3: mine,
- * synth, inspect); the rest is the argument list, words separated by NUL
+ * Input: the first byte picks the command (its value modulo 4: mine,
+ * synth, inspect, eval); the rest is the argument list, words separated by NUL
  * bytes, as the kernel hands them to main. Each word is copied into an
  * allocation of its own exact size and the argv array has exactly argc
  * entries, so that a read one byte past a word or one entry past argv is
@@ -110,6 +110,12 @@ static void check_err(int rc, const tm_err_t *err)
     }
 }
 
+/* The message names its command ("(mine"), unless cut short by a long word. */
+static int names_cmd(const tm_err_t *err, const char *cmd)
+{
+    return strstr(err->msg, cmd) != NULL || strlen(err->msg) + 1 == sizeof err->msg;
+}
+
 static void fuzz_mine(const words_t *w)
 {
     tm_mine_opts_t a, b;
@@ -118,6 +124,7 @@ static void fuzz_mine(const words_t *w)
     tm_err_clear(&eb);
     int rc = tm_mine_opts_parse(w->argc, w->argv, &a, &ea);
     check_err(rc, &ea);
+    REQUIRE(rc == 0 || names_cmd(&ea, "(mine"));
     int rc2 = tm_mine_opts_parse(w->argc, w->argv, &b, &eb);
     REQUIRE(rc2 == rc && strcmp(ea.msg, eb.msg) == 0);
     if (rc != 0)
@@ -152,6 +159,40 @@ static void fuzz_mine(const words_t *w)
     /* The names the output file records exist for every accepted value. */
     REQUIRE(strcmp(tm_metric_name(a.mine.metric), "?") != 0);
     REQUIRE(strcmp(tm_loss_name(a.mine.loss), "?") != 0);
+}
+
+/* eval: the options of mine that apply, its own, and its checks. */
+static void fuzz_eval(const words_t *w)
+{
+    tm_mine_opts_t a, b;
+    tm_err_t ea, eb;
+    tm_err_clear(&ea);
+    tm_err_clear(&eb);
+    int rc = tm_eval_opts_parse(w->argc, w->argv, &a, &ea);
+    check_err(rc, &ea);
+    REQUIRE(rc == 0 || names_cmd(&ea, "(eval"));
+    int rc2 = tm_eval_opts_parse(w->argc, w->argv, &b, &eb);
+    REQUIRE(rc2 == rc && strcmp(ea.msg, eb.msg) == 0);
+    if (rc != 0)
+        return;
+    REQUIRE(memcmp(&a, &b, sizeof a) == 0);
+    REQUIRE(in_argv(w, a.mine.input) && in_argv(w, a.run.output));
+    REQUIRE(in_argv(w, a.run.checkpoint_dir) && in_argv(w, a.mine.reference));
+    if (a.help)
+        return;
+    REQUIRE(a.mine.input != NULL && a.mine.input[0] != '\0');
+    REQUIRE(a.run.output == NULL || a.run.output[0] != '\0');
+    REQUIRE(!a.run.force || a.run.output != NULL);
+    /* The options of mine alone keep their defaults. */
+    REQUIRE(strcmp(a.mine.strategy, "eval") == 0 && a.mine.pairs == NULL);
+    REQUIRE(a.eval.by_class == 0 || a.eval.by_class == 1);
+    REQUIRE(a.eval.suspects >= 0 && a.eval.suspects <= MAX_COUNT);
+    REQUIRE(a.mine.metric == TM_METRIC_SQEUCLIDEAN || a.mine.metric == TM_METRIC_EUCLIDEAN ||
+            a.mine.metric == TM_METRIC_COSINE);
+    REQUIRE(a.run.chunk >= 0 && a.run.chunk <= MAX_COUNT);
+    REQUIRE(a.run.threads >= 0 && a.run.threads <= 4096);
+    REQUIRE(isfinite(a.run.checkpoint_every) && a.run.checkpoint_every > 0.0);
+    REQUIRE(!a.run.resume || a.run.checkpoint_dir != NULL);
 }
 
 static void fuzz_synth(const words_t *w)
@@ -215,12 +256,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    int cmd = data[0] % 3;
+    int cmd = data[0] % 4;
     words_t w = split_words(data + 1, size - 1);
     switch (cmd) {
     case 0: fuzz_mine(&w); break;
     case 1: fuzz_synth(&w); break;
-    default: fuzz_inspect(&w); break;
+    case 2: fuzz_inspect(&w); break;
+    default: fuzz_eval(&w); break;
     }
     fuzz_bytes(&w);
     free_words(&w);

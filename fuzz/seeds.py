@@ -10,7 +10,7 @@ import sys
 
 TOP = os.path.dirname(os.path.abspath(__file__))
 
-# ---- fuzz_opts: command byte (0 mine, 1 synth, 2 inspect), NUL-separated words
+# ---- fuzz_opts: command byte (0 mine, 1 synth, 2 inspect, 3 eval), NUL-separated words
 OPTS = {
     "mine-minimal": (0, ["-i", "in.h5", "-o", "out.h5"]),
     "mine-all": (0, ["--input=in.h5", "-o", "out.h5", "--embeddings", "emb",
@@ -32,6 +32,10 @@ OPTS = {
     "inspect": (2, ["triplets.h5", "--svg", "t.svg", "--bins", "30", "--json",
                     "--force", "-v"]),
     "inspect-dashdash": (2, ["--bins=5", "--", "-file-with-dash.h5"]),
+    "eval": (3, ["-i", "val.h5", "-o", "r.h5", "--by-class", "--suspects=7", "-m", "cosine",
+                 "--reference", "ref.h5", "--ref-labels", "y", "--kernel", "auto",
+                 "--threads=auto", "--stall-timeout", "0", "--json", "-q", "--force"]),
+    "eval-mine-option": (3, ["-i", "val.h5", "-s", "hard", "--pairs", "p"]),
 }
 
 # ---- fuzz_h5in: the description from the front, the values from the back.

@@ -1,6 +1,6 @@
 /*
- * opts.h - command-line options of every command, their parsing,
- * validation and --help texts.
+ * opts.h - the command-line options of mine, eval and synth, their
+ * parsing, validation and --help texts (those of inspect: inspect.h).
  *
  * Every rank parses the same argv, so parsing is local and every rank
  * reaches the same verdict without communicating.
@@ -14,16 +14,13 @@
 #include "tripminer/err.h"
 #include "tripminer/params.h"
 
-/* Options of "tripminer mine": the job's parameters and --help. */
+/* Options of "tripminer mine" and "tripminer eval": the job's parameters. */
 typedef struct tm_mine_opts {
     tm_mine_params_t mine;
     tm_run_params_t run;
     tm_talk_params_t talk;
     tm_eval_params_t eval; /* tripminer eval only */
     int help;             /* --help was given: print usage, do nothing else */
-    int positives_given;  /* --positives was given (refused with --pairs) */
-    int pos_given;        /* --pos was given (refused with --pairs) */
-    int ref_names_given;  /* --ref-embeddings or --ref-labels (refused without --reference) */
 } tm_mine_opts_t;
 
 /* Options of "tripminer synth". */

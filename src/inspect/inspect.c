@@ -1,7 +1,7 @@
 /*
- * inspect.c - "tripminer inspect": options, the text and JSON reports,
- * and the command itself. Reading the file is read.c's work, the
- * statistics stats.c's and the picture svg.c's.
+ * inspect.c - "tripminer inspect": the text and JSON reports, and the
+ * command itself. Its options are app/opts.c's, reading the file is
+ * read.c's work, the statistics stats.c's and the picture svg.c's.
  *
  * Rank 0 does everything; the other ranks of an mpirun only wait for its
  * verdict, so that all of them leave with the same exit status.
@@ -19,129 +19,7 @@
 #include "base/fpenv.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "base/optwalk.h"
 #include "base/utf8.h"
-
-/* ---- options --------------------------------------------------------------- */
-
-void tm_inspect_opts_default(tm_inspect_opts_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->bins = TM_INSPECT_BINS_DEFAULT;
-    o->verbosity = TM_LOG_INFO;
-}
-
-enum { I_SVG, I_BINS, I_JSON, I_FORCE, I_QUIET, I_VERBOSE, I_HELP };
-
-static const tm_optdef_t inspect_defs[] = {
-    {"svg", 0, 1, I_SVG},
-    {"bins", 0, 1, I_BINS},
-    {"json", 0, 0, I_JSON},
-    {"force", 0, 0, I_FORCE},
-    {"quiet", 'q', 0, I_QUIET},
-    {"verbose", 'v', 0, I_VERBOSE},
-    {"help", 'h', 0, I_HELP},
-};
-#define N_INSPECT_DEFS (sizeof inspect_defs / sizeof inspect_defs[0])
-
-static int set_value(void *ctx, int id, const char *name, const char *val, tm_err_t *err)
-{
-    tm_inspect_opts_t *o = ctx;
-    switch (id) {
-    case I_SVG:
-        if (val[0] == '\0')
-            return tm_err_set(err, TM_EUSAGE, "empty file name (inspect --svg)");
-        o->svg = val;
-        return 0;
-    case I_BINS: {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(val, &end, 10);
-        if (val[0] == '\0' || *end != '\0' || errno == ERANGE)
-            return tm_err_set(err, TM_EUSAGE, "--bins expects a whole number, got '%s' (inspect)",
-                              val);
-        if (v < 1 || v > 1000)
-            return tm_err_set(err, TM_EUSAGE,
-                              "--bins must be between 1 and 1000, got %ld (inspect)", v);
-        o->bins = (int)v;
-        return 0;
-    }
-    case I_JSON: o->json = 1; return 0;
-    case I_FORCE: o->force = 1; return 0;
-    case I_QUIET: o->verbosity = TM_LOG_QUIET; return 0;
-    case I_VERBOSE: o->verbosity = TM_LOG_DEBUG; return 0;
-    case I_HELP: o->help = 1; return 0;
-    }
-    return tm_err_set(err, TM_EINTERNAL, "unhandled option %s (inspect)", name);
-}
-
-static int set_file(void *ctx, const char *arg, tm_err_t *err)
-{
-    tm_inspect_opts_t *o = ctx;
-    if (o->file != NULL)
-        return tm_err_set(err, TM_EUSAGE,
-                          "unexpected argument '%s': inspect takes one file (inspect; see "
-                          "'tripminer inspect --help')", arg);
-    if (arg[0] == '\0')
-        return tm_err_set(err, TM_EUSAGE, "empty file name (inspect)");
-    o->file = arg;
-    return 0;
-}
-
-int tm_inspect_opts_parse(int argc, char **argv, tm_inspect_opts_t *o, tm_err_t *err)
-{
-    tm_inspect_opts_default(o);
-    int rc = tm_optwalk("inspect", argc, argv, inspect_defs, N_INSPECT_DEFS, set_value, set_file,
-                        o, err);
-    if (rc != 0)
-        return rc;
-    if (o->help)
-        return 0;
-    if (o->file == NULL)
-        return tm_err_set(err, TM_EUSAGE,
-                          "missing file: give the mining output, e.g. 'tripminer inspect "
-                          "triplets.h5' (inspect)");
-    return 0;
-}
-
-void tm_usage_inspect(FILE *f)
-{
-    fputs(
-"usage: tripminer inspect OUT.h5 [options]\n"
-"\n"
-"Summarise a mining output: the run (every root attribute), counts, loss\n"
-"statistics, quantiles (min, 1%, 50%, 99%, max) of d_ap, d_an and\n"
-"d_an - d_ap, and a text histogram of d_an - d_ap with the margin marked\n"
-"(the hinge loss is active where d_an - d_ap < margin). Reads only d_ap,\n"
-"d_an and loss, never the triplets. Runs on one process; under mpirun,\n"
-"rank 0 does the work.\n"
-"\n"
-"A report of 'tripminer eval' (REPORT.h5) is recognised too: its four\n"
-"metrics, avg_of_avgs, the first suspects and most confused label pairs;\n"
-"--svg draws the per-class R-precision (with --by-class), the most\n"
-"confused pairs and the suspects' gaps.\n"
-"\n"
-"Quantile q(p) of the n sorted values x[0..n-1]: linear interpolation,\n"
-"h = (n-1) p, j = floor(h), q = x[j] + (h-j) (x[j+1] - x[j]), in double\n"
-"(numpy's default); q(0) is the minimum, q(1) the maximum. Rows with a\n"
-"non-finite distance are counted and left out.\n"
-"\n"
-"options:\n"
-"      --svg FILE    also draw the distributions as an SVG picture [none];\n"
-"                    refused if FILE exists\n"
-"      --force       overwrite an existing --svg FILE [off]\n"
-"      --bins N      histogram bins aimed at, 1 to 1000; bins have a round\n"
-"                    width and an edge at the margin [20]\n"
-"      --json        print the numbers as one JSON object on stdout [off]\n"
-"  -q, --quiet       less on stderr [off]\n"
-"  -v, --verbose     more on stderr [off]\n"
-"  -h, --help        this text\n"
-"\n"
-"exit status: 0 success, 1 not a tripminer output or unreadable, 2 usage\n"
-"\n"
-"example:\n"
-"  tripminer inspect triplets.h5 --svg triplets.svg\n", f);
-}
 
 /* ---- text report ----------------------------------------------------------- */
 
