@@ -3,7 +3,7 @@
 
 src/ is cut into layers, lowest first (src/README.md says what each owns):
 
-    base < core < rules < comm < io < run < inspect < app
+    base < core < engines < rules < comm < io < run < inspect < app
 
 A file may include headers of its own layer and of the layers below it,
 never above. The installed headers (include/tripminer/) belong to the
@@ -14,7 +14,7 @@ import os
 import re
 import sys
 
-LAYERS = ["base", "core", "rules", "comm", "io", "run", "inspect", "app"]
+LAYERS = ["base", "core", "engines", "rules", "comm", "io", "run", "inspect", "app"]
 # The installed headers and the layer each one fronts.
 PUBLIC = {
     "tripminer/err.h": "base",
