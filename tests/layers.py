@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""The include graph of the library flows one way.
+"""The include graph of the library flows one way, and only rules/ knows the
+strategies by name.
 
 src/ is cut into layers, lowest first (src/README.md says what each owns):
 
-    base < core < rules < comm < io < run < inspect < app
+    base < core < engines < rules < comm < io < run < inspect < app
 
 A file may include headers of its own layer and of the layers below it,
 never above. The installed headers (include/tripminer/) belong to the
 layer of the code behind them and include only other installed headers.
+
+Outside src/rules/, no file compares a string literal that spells a mining
+strategy (a RULE(NAME) line of src/rules/registry.c) with strcmp or its
+kin: code that must tell rules apart asks the rule (rules/rule.h), not its
+name. (eval's rule is left out: "eval" is also a command's name, which
+app/ compares as such.)
+
 Prints every violation and the edges between layers; exits 1 on any.
 """
 import os
 import re
 import sys
 
-LAYERS = ["base", "core", "rules", "comm", "io", "run", "inspect", "app"]
+LAYERS = ["base", "core", "engines", "rules", "comm", "io", "run", "inspect", "app"]
 # The installed headers and the layer each one fronts.
 PUBLIC = {
     "tripminer/err.h": "base",
@@ -27,6 +35,26 @@ PUBLIC = {
     "tripminer/cli.h": "app",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# A strategy of the registry: a line RULE(NAME), as tests/CMakeLists.txt reads them.
+STRATEGY = re.compile(r"^\s+RULE\(([a-z0-9_]+)\)", re.M)
+# A call of strcmp, strncmp, strcasecmp or strncasecmp, up to the end of its statement.
+COMPARE = re.compile(r"\bstr(?:n)?(?:case)?cmp\s*\(([^;{}]*)")
+LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def strategies(src):
+    with open(os.path.join(src, "rules", "registry.c"), encoding="utf-8") as f:
+        return set(STRATEGY.findall(f.read()))
+
+
+def compared_names(text, names):
+    """The strategy names text compares as string literals, with their lines."""
+    found = []
+    for call in COMPARE.finditer(text):
+        for lit in LITERAL.findall(call.group(1)):
+            if lit in names:
+                found.append((text.count("\n", 0, call.start()) + 1, lit))
+    return found
 
 
 def layer_of(inc):
@@ -41,6 +69,9 @@ def main():
     bad = []
     edges = {}
     src = os.path.join(top, "src")
+    names = strategies(src)
+    if not names:
+        bad.append("src/rules/registry.c: no RULE(NAME) line found")
     for root, _, files in os.walk(src):
         for name in sorted(files):
             if not name.endswith((".c", ".h")):
@@ -52,16 +83,21 @@ def main():
                 bad.append(f"{rel}: not in a layer folder ({', '.join(LAYERS)})")
                 continue
             with open(path, encoding="utf-8") as f:
-                for inc in INCLUDE.findall(f.read()):
-                    theirs = layer_of(inc)
-                    if inc.startswith("tripminer/") and inc not in PUBLIC:
-                        bad.append(f"src/{rel}: includes {inc}, which is not installed")
-                    if theirs is None:
-                        continue
-                    if theirs != mine:
-                        edges[(mine, theirs)] = edges.get((mine, theirs), 0) + 1
-                    if LAYERS.index(theirs) > LAYERS.index(mine):
-                        bad.append(f"src/{rel} ({mine}) includes {inc} ({theirs}, a layer above)")
+                text = f.read()
+            if mine != "rules":
+                for line, lit in compared_names(text, names):
+                    bad.append(f"src/{rel}:{line}: compares the strategy name \"{lit}\" "
+                               "(ask the rule, rules/rule.h)")
+            for inc in INCLUDE.findall(text):
+                theirs = layer_of(inc)
+                if inc.startswith("tripminer/") and inc not in PUBLIC:
+                    bad.append(f"src/{rel}: includes {inc}, which is not installed")
+                if theirs is None:
+                    continue
+                if theirs != mine:
+                    edges[(mine, theirs)] = edges.get((mine, theirs), 0) + 1
+                if LAYERS.index(theirs) > LAYERS.index(mine):
+                    bad.append(f"src/{rel} ({mine}) includes {inc} ({theirs}, a layer above)")
     pub = os.path.join(top, "include", "tripminer")
     for name in sorted(os.listdir(pub)):
         key = "tripminer/" + name

@@ -23,7 +23,7 @@ typedef struct tm_rows {
     const double *norm;    /* n norms (square roots of sqnorm) */
     /*
      * Candidates only, optional: float32 keys (see tm_rows_keys in
-     * rules/select.h). When set, the rows are ordered by (label,
+     * engines/select.h). When set, the rows are ordered by (label,
      * global index) and the selection filters with the keys; when NULL
      * it uses double intervals.
      */

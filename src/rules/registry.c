@@ -1,5 +1,5 @@
 /*
- * registry.c - the mining rules the program knows (rule.h).
+ * registry.c - the rules the program knows (rule.h).
  */
 #include "rules/rule.h"
 
@@ -7,41 +7,62 @@
 #include <string.h>
 
 /*
- * The rules, one line each, in the order --help and error messages list
- * them; the first is the default strategy. RULE(NAME) stands for the
- * tm_rule_t tm_rule_NAME of rules/NAME.c, whose name is "NAME". The tests
- * (tests/CMakeLists.txt) read the names from these lines.
+ * The mining strategies, one line each, in the order --help and error
+ * messages list them; the first is the default strategy. RULE(NAME) stands
+ * for the tm_rule_t tm_rule_NAME of rules/NAME.c, whose name is "NAME".
+ * The tests (tests/CMakeLists.txt, tests/layers.py) read the names from
+ * these lines.
  */
-#define TM_RULES(RULE) \
-    RULE(hard)         \
-    RULE(semihard)     \
-    RULE(topk)         \
-    RULE(sample)       \
+#define TM_STRATEGIES(RULE) \
+    RULE(hard)              \
+    RULE(semihard)          \
+    RULE(topk)              \
+    RULE(sample)            \
+    /* end of the list */
+
+/*
+ * The rules that are no mining strategy: each runs under its own command,
+ * which finds it by name (tm_rule_lookup); --strategy does not take them.
+ */
+#define TM_OTHER_RULES(OTHER) \
+    OTHER(eval)               \
     /* end of the list */
 
 #define DECLARE(name) extern const tm_rule_t tm_rule_##name;
 #define ENTRY(name) &tm_rule_##name,
-TM_RULES(DECLARE)
-static const tm_rule_t *const registry[] = {TM_RULES(ENTRY)};
+TM_STRATEGIES(DECLARE)
+TM_OTHER_RULES(DECLARE)
+static const tm_rule_t *const strategies[] = {TM_STRATEGIES(ENTRY)};
+static const tm_rule_t *const others[] = {TM_OTHER_RULES(ENTRY)};
 
-#define NRULES (sizeof registry / sizeof registry[0])
+#define NSTRATEGIES (sizeof strategies / sizeof strategies[0])
+#define NOTHERS (sizeof others / sizeof others[0])
 
 const tm_rule_t *tm_rule_find(const char *name)
 {
-    for (size_t k = 0; k < NRULES; k++)
-        if (strcmp(registry[k]->name, name) == 0)
-            return registry[k];
+    for (size_t k = 0; k < NSTRATEGIES; k++)
+        if (strcmp(strategies[k]->name, name) == 0)
+            return strategies[k];
     return NULL;
+}
+
+const tm_rule_t *tm_rule_lookup(const char *name)
+{
+    const tm_rule_t *r = tm_rule_find(name);
+    for (size_t k = 0; r == NULL && k < NOTHERS; k++)
+        if (strcmp(others[k]->name, name) == 0)
+            r = others[k];
+    return r;
 }
 
 size_t tm_rule_count(void)
 {
-    return NRULES;
+    return NSTRATEGIES;
 }
 
 const tm_rule_t *tm_rule_at(size_t k)
 {
-    return k < NRULES ? registry[k] : NULL;
+    return k < NSTRATEGIES ? strategies[k] : NULL;
 }
 
 void tm_rule_names(char *buf, size_t len)
@@ -50,9 +71,9 @@ void tm_rule_names(char *buf, size_t len)
     if (len == 0)
         return;
     buf[0] = '\0';
-    for (size_t k = 0; k < NRULES && used < len; k++) {
-        const char *sep = k == 0 ? "" : k + 1 == NRULES ? " or " : ", ";
-        int w = snprintf(buf + used, len - used, "%s%s", sep, registry[k]->name);
+    for (size_t k = 0; k < NSTRATEGIES && used < len; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == NSTRATEGIES ? " or " : ", ";
+        int w = snprintf(buf + used, len - used, "%s%s", sep, strategies[k]->name);
         if (w < 0)
             return;
         used += (size_t)w;
@@ -71,11 +92,9 @@ int tm_rule_check(const tm_rule_t *r, const tm_mine_params_t *p, const char *cmd
     return r != NULL && r->check != NULL ? r->check(p, cmd, err) : 0;
 }
 
-int64_t tm_rule_bytes(int64_t n, int64_t per, int64_t extra)
+int64_t tm_rule_state_bytes(const tm_rule_t *r, const tm_mine_params_t *p,
+                            const tm_engine_size_t *sz)
 {
-    if (n < 0 || per < 0 || extra < 0)
-        return INT64_MAX;
-    if (n > 0 && per > (INT64_MAX - extra) / n)
-        return INT64_MAX;
-    return n * per + extra;
+    const tm_plan_t plan = r->plan(p);
+    return plan.engine->state_bytes(&plan.args, sz);
 }

@@ -34,12 +34,12 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
 {
     /* The anchors: rows, labels, norms, indices and their roots. */
     const int64_t apack = tm_sweep_pack_bytes(need->kernel, need->anchors, 0, need->dim);
-    const int64_t shard = tm_rule_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8,
-                                        need->held + apack);
+    const int64_t shard = tm_state_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8,
+                                         need->held + apack);
     /* A fast kernel packs each round's rows: bytes per 1024 rows of a round. */
     const int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
-    const tm_rule_size_t sz = {need->anchors, need->candidates, budget};
-    const int64_t state = rule->state_bytes(mine, &sz);
+    const tm_engine_size_t sz = {need->anchors, need->candidates, budget};
+    const int64_t state = tm_rule_state_bytes(rule, mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
     /* A pool of M per anchor is what usually does not fit: say so. */
     char pool[160] = "";

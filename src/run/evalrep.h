@@ -9,7 +9,7 @@
 
 #include <mpi.h>
 
-#include "rules/eval.h"
+#include "engines/results.h"
 #include "tripminer/mine.h"
 
 /*

@@ -1,14 +1,19 @@
 /*
- * mine.c - the mining driver, as named phases over one job:
+ * mine.c - the driver of `tripminer mine` and `tripminer eval`, as named
+ * phases over one job:
  *
  *   prepare (output check, budget, saved checkpoint) -> read the inputs
- *   -> set up (chunk, dependencies, rule state, exchange; resume)
- *   -> mine (each pass of the rule: rounds of candidate blocks, boundaries
- *      that save checkpoints) -> finish (triplets, losses, reduction)
- *   -> write (the output file; the checkpoint is done with)
+ *   -> set up (chunk, dependencies, engine state, exchange; resume)
+ *   -> mine (each pass of the engine: rounds of candidate blocks,
+ *      boundaries that save checkpoints) -> finish (the engine's results,
+ *      made ready by the rule's output kind: triplets and losses, or eval's
+ *      records) -> write (the output file or the report; the checkpoint is
+ *      done with)
  *
- * The driver never names a rule: it asks the registry for the one the
- * parameters name and calls its hooks (rules/rule.h).
+ * The driver never names a rule: it finds one in the registry by name, asks
+ * it once for its plan (rules/rule.h), calls that engine's hooks
+ * (engines/engine.h), and hands the results to the row of output.h that
+ * the rule's output kind selects.
  */
 #define _POSIX_C_SOURCE 200809L /* st_mtim */
 
@@ -25,61 +30,16 @@
 #include "base/fpenv.h"
 #include "base/log.h"
 #include "base/watchdog.h"
-#include "core/kern.h"
-#include "core/loss.h"
-#include "comm/exchange.h"
-#include "comm/heard.h"
 #include "io/format.h"
 #include "io/h5out.h"
-#include "rules/rule.h"
 #include "run/budget.h"
-#include "run/ckpt.h"
-#include "run/inputs.h"
+#include "run/job.h"
+#include "run/output.h"
 #include "run/placement.h"
-#include "run/progress.h"
-#include "run/sweep.h"
-#include "run/evalrep.h"
 #include "tm_version.h"
 
-
-/* Everything one mining job holds, phase after phase. */
-typedef struct job {
-    const tm_mine_params_t *mine;
-    const tm_eval_params_t *eval; /* tripminer eval; NULL: mining */
-    const tm_run_params_t *run;
-    const tm_talk_params_t *talk;
-    MPI_Comm comm;
-    int rank, nranks;
-    tm_mine_summary_t *sum;
-    double t0;
-    int64_t budget;
-
-    const tm_rule_t *rule;
-    void *state;          /* the rule's */
-    int pass;             /* the pass under way */
-    int threads;          /* compute threads of this rank */
-    tm_kern_bound_t bound;
-    tm_kernel_t kernel;   /* this rank's tile kernel (--kernel, resolved) */
-
-    tm_inputs_t in;       /* the anchors and the candidates */
-    tm_rows_t anch;       /* the anchors as the rules see them */
-    tm_exchange_t *x;
-    tm_heard_t heard;     /* who reached a round boundary (checkpoints) */
-    tm_sweep_t sweep;
-    float *kadd, *kmul;   /* the candidate keys of a round */
-
-    /* Checkpoints (dir NULL: none), progress and times. */
-    const char *dir;
-    double last_save;
-    tm_ckpt_info_t info;  /* generation, position, dependencies */
-    tm_buf_t saved;       /* the state read back on --resume */
-    int64_t rounds_done;  /* over all passes (the fault hooks count them) */
-    tm_progress_t prog;
-    tm_phase_times_t times;
-
-    tm_triplets_t trip;
-    float *d_ap, *d_an, *loss;
-} job_t;
+/* The job (run/job.h), as this file's phases call it. */
+typedef tm_job_t job_t;
 
 /* Abort the job on an error inside the round loop, where ranks may diverge. */
 static void fatal_in_rounds(const tm_err_t *err, MPI_Comm comm)
@@ -114,7 +74,7 @@ static int prepare(job_t *j, tm_err_t *err)
     int rc = choose_kernel(j, err);
     if (rc != 0)
         return rc;
-    if (j->run->output != NULL || j->eval == NULL)
+    if (j->run->output != NULL || j->out->needs_file)
         rc = tm_outfile_check(j->run->output, j->run->force, j->comm, err);
     if (rc != 0)
         return rc;
@@ -235,21 +195,22 @@ static int setup_rounds(job_t *j, tm_err_t *err)
     return rc;
 }
 
-/* The rule's state, the anchors, the scratch, the exchange; then the saved state. */
+/* The engine's state, the anchors, the scratch, the exchange; then the saved state. */
 static int setup_state(job_t *j, tm_err_t *err)
 {
     int rc = 0;
+    const tm_engine_t *engine = j->plan.engine;
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
-    const tm_rule_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
+    const tm_engine_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
     tm_inputs_anchors(&j->in, &j->anch);
-    int rc0 = j->rule->create(&j->state, j->mine, &sz);
+    int rc0 = engine->create(&j->state, &j->plan.args, &sz);
     if (rc0 != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
                         "(rank %d)", (long long)j->in.anch.n, j->rank);
     if (rc == 0)
         rc = tm_exchange_create(j->comm, cand, j->sum->chunk, &j->x, err);
     if (rc == 0) {
-        const size_t block = j->rule->block_bytes != NULL ? j->rule->block_bytes(j->state) : 0;
+        const size_t block = engine->block_bytes != NULL ? engine->block_bytes(j->state) : 0;
         if (tm_sweep_init(&j->sweep, j->threads, block, j->kernel, &j->anch,
                           tm_exchange_capacity(j->x)) != 0)
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the tiles' scratch and packed "
@@ -271,7 +232,7 @@ static int setup_state(job_t *j, tm_err_t *err)
         rc = tm_fault_at("alloc", j->rank, err);
     if (rc == 0 && j->run->resume) {
         j->pass = j->info.pos.pass;
-        int lr = j->rule->load(j->state, j->pass, &j->saved);
+        int lr = engine->load(j->state, j->pass, &j->saved);
         if (lr == 0 && tm_buf_left(&j->saved) != 0)
             lr = TM_EINPUT; /* trailing bytes: not this state */
         if (lr != 0)
@@ -320,10 +281,10 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
                       (long long)rounds, j->pass);
     tm_heard_wait(&j->heard, 1, &req);
     tm_watchdog_leave();
-    if (want == 0 || (next == rounds && j->pass == j->rule->passes(j->mine)))
+    if (want == 0 || (next == rounds && j->pass == j->plan.engine->passes))
         return 0; /* nothing to do, or nothing left to save for */
     tm_buf_t state = {0, 0, 0, 0, 0};
-    j->rule->save(j->state, j->pass, &state);
+    j->plan.engine->save(j->state, j->pass, &state);
     j->info.pos = (tm_ckpt_pos_t){j->pass, next};
     tm_watchdog_enter("the checkpoint after round %lld of %lld (pass %d)", (long long)next,
                       (long long)rounds, j->pass);
@@ -370,7 +331,7 @@ static int run_pass(job_t *j, int64_t first, tm_err_t *err)
         tm_rows_keys(j->mine->metric, &cand, j->kadd, j->kmul);
         cand.kadd = j->kadd;
         cand.kmul = j->kmul;
-        tm_sweep(j->rule, j->state, j->pass, j->mine->metric, j->bound, &j->anch, &cand,
+        tm_sweep(j->plan.engine, j->state, j->pass, j->mine->metric, j->bound, &j->anch, &cand,
                  &j->sweep, j->x);
         j->times.wait += t1 - t0;
         j->times.compute += MPI_Wtime() - t1;
@@ -421,7 +382,7 @@ static void kernel_counts(job_t *j)
 
 static int mine_passes(job_t *j, tm_err_t *err)
 {
-    const int passes = j->rule->passes(j->mine);
+    const int passes = j->plan.engine->passes;
     const int first_pass = j->run->resume ? j->info.pos.pass : 1;
     const int64_t rounds = tm_exchange_rounds(j->x);
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
@@ -438,7 +399,7 @@ static int mine_passes(job_t *j, tm_err_t *err)
     for (j->pass = first_pass; j->pass <= passes; j->pass++) {
         const int resumed = j->run->resume && j->pass == first_pass;
         if (j->pass > 1 && !resumed) {
-            int rc = j->rule->begin_pass(j->state, j->pass, j->rank, err);
+            int rc = j->plan.engine->begin_pass(j->state, j->pass, j->rank, err);
             tm_watchdog_enter("the start of pass %d", j->pass);
             rc = tm_err_agree(rc, err, j->comm);
             tm_watchdog_leave();
@@ -454,75 +415,15 @@ static int mine_passes(job_t *j, tm_err_t *err)
     return 0;
 }
 
-/* ---- finish: triplets, their float32 columns, the loss statistics -------- */
+/* ---- finish and write: what the results become (output.c) ---------------- */
 
-static int make_columns(job_t *j, tm_loss_stats_t *stats)
+static int finish_and_write(job_t *j, tm_err_t *err)
 {
-    const tm_triplets_t *t = &j->trip;
-    size_t cap = (size_t)(t->m > 0 ? t->m : 1);
-    j->d_ap = malloc(cap * sizeof(float));
-    j->d_an = malloc(cap * sizeof(float));
-    j->loss = malloc(cap * sizeof(float));
-    if (!j->d_ap || !j->d_an || !j->loss)
-        return TM_ENOMEM;
-    for (int64_t k = 0; k < t->m; k++) {
-        j->d_ap[k] = (float)t->dap[k];
-        j->d_an[k] = (float)t->dan[k];
-        j->loss[k] = (float)tm_loss_value(j->mine->loss, j->mine->margin, t->dap[k], t->dan[k]);
-        tm_loss_stats_add(stats, j->loss[k]);
-    }
-    stats->skipped_anchors += t->skipped;
-    return 0;
-}
-
-static int finish(job_t *j, tm_err_t *err)
-{
-    tm_loss_stats_t local, total;
-    tm_loss_stats_init(&local);
-    tm_loss_stats_init(&total);
-    int rc = j->rule->finish(j->state, j->in.out, &j->trip);
-    if (rc == 0)
-        rc = make_columns(j, &local);
-    if (rc != 0)
-        tm_err_set(err, rc, "cannot allocate the triplets of rank %d", j->rank);
-    rc = tm_err_agree(rc, err, j->comm);
+    int rc = j->out->finish(j, err);
     if (rc != 0)
         return rc;
-    if (tm_loss_stats_reduce(&local, &total, j->comm) != 0)
-        return tm_err_set(err, TM_EMPI, "MPI_Reduce of the loss statistics failed");
-    const tm_filtered_t *f = &j->trip.filtered;
-    int64_t mine[5] = {f->short_anchors, f->min_dist, f->margin, f->skip, f->pool}, sums[5];
-    if (MPI_Reduce(mine, sums, 5, MPI_INT64_T, MPI_SUM, 0, j->comm) != MPI_SUCCESS)
-        return tm_err_set(err, TM_EMPI, "MPI_Reduce of the filter counts failed");
-    if (j->rank == 0) {
-        tm_mine_summary_t *s = j->sum;
-        s->num_triplets = total.num_triplets;
-        s->active_triplets = total.active_triplets;
-        s->skipped_anchors = total.skipped_anchors;
-        s->loss_sum = tm_loss_stats_sum(&total);
-        s->loss_mean = total.num_triplets > 0 ? s->loss_sum / (double)total.num_triplets : 0.0;
-        s->loss_mean_active =
-            total.active_triplets > 0 ? s->loss_sum / (double)total.active_triplets : 0.0;
-        s->short_anchors = sums[0];
-        s->filtered_min_dist = sums[1];
-        s->filtered_margin = sums[2];
-        s->filtered_skip = sums[3];
-        s->filtered_pool = sums[4];
-    }
-    return 0;
-}
-
-/* ---- write: the output, then the checkpoint is done with ----------------- */
-
-static int write_output(job_t *j, double t_mine, tm_err_t *err)
-{
-    tm_run_record_t rec;
-    tm_run_record_init(&rec, j->mine, j->sum, tm_rule_choosing(j->rule, j->mine));
-    int rc = tm_h5out_write_triplets(j->run->output, j->run->force, j->trip.m, j->trip.idx,
-                                     j->d_ap, j->d_an, j->loss, &rec, j->comm, err);
-    double t_end = MPI_Wtime();
-    j->sum->seconds = t_end - j->t0;
-    j->times.write = t_end - t_mine;
+    rc = j->out->write(j, err);
+    j->out->summary(j);
     if (j->talk->verbosity >= TM_LOG_DEBUG)
         tm_phase_times_report(&j->times, j->comm);
     /* The output is in place: the checkpoint has served its purpose. */
@@ -542,57 +443,35 @@ static void job_free(job_t *j)
     free(j->d_ap);
     free(j->d_an);
     free(j->loss);
-    tm_triplets_free(&j->trip);
+    tm_results_free(&j->res);
     tm_exchange_free(j->x);
     tm_heard_free(&j->heard);
     tm_sweep_free(&j->sweep);
-    if (j->rule != NULL)
-        j->rule->destroy(j->state);
+    if (j->plan.engine != NULL)
+        j->plan.engine->destroy(j->state);
     tm_inputs_free(&j->in);
 }
 
-/* eval: the records of every query, then the report (evalrep.c), instead of triplets. */
-static int eval_output(job_t *j, tm_eval_summary_t *esum, tm_err_t *err)
-{
-    tm_eval_rec_t *rec = NULL;
-    int64_t n = 0;
-    int rc = tm_eval_records(j->state, j->in.out, &rec, &n);
-    if (rc != 0)
-        tm_err_set(err, rc, "cannot allocate the records of rank %d", j->rank);
-    rc = tm_err_agree(rc, err, j->comm);
-    if (rc == 0)
-        rc = tm_eval_report(rec, n, j->mine, j->eval, j->run, tm_inputs_candidates(&j->in)->n_global -
-                            (j->mine->reference == NULL ? 1 : 0), j->comm, esum, err);
-    free(rec);
-    esum->ranks = j->nranks;
-    esum->threads = j->threads;
-    esum->kernel = j->sum->kernel;
-    esum->pairs_fast = j->sum->pairs_fast;
-    esum->pairs_f32 = j->sum->pairs_f32;
-    esum->rechecked_fraction = j->sum->rechecked_fraction;
-    esum->seconds = MPI_Wtime() - j->t0;
-    if (j->talk->verbosity >= TM_LOG_DEBUG)
-        tm_phase_times_report(&j->times, j->comm);
-    if (rc == 0 && j->dir != NULL && j->info.generation > 0)
-        tm_ckpt_remove(j->dir, &j->info, j->comm);
-    return rc;
-}
-
-static int run_job(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
-                   const tm_run_params_t *run, const tm_talk_params_t *talk, MPI_Comm comm,
-                   tm_mine_summary_t *sum, tm_eval_summary_t *esum, tm_err_t *err)
+/*
+ * One job of rule: eval and esum for tripminer eval (else NULL). Collective
+ * over comm.
+ */
+static int run_job(const tm_rule_t *rule, const tm_mine_params_t *mine,
+                   const tm_eval_params_t *eval, const tm_run_params_t *run,
+                   const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
+                   tm_eval_summary_t *esum, tm_err_t *err)
 {
     job_t j;
     memset(&j, 0, sizeof j);
     memset(sum, 0, sizeof *sum);
     j.mine = mine, j.eval = eval, j.run = run, j.talk = talk, j.comm = comm, j.sum = sum;
+    j.esum = esum;
     j.t0 = MPI_Wtime();
     MPI_Comm_rank(comm, &j.rank);
     MPI_Comm_size(comm, &j.nranks);
-    j.rule = eval != NULL ? &tm_rule_eval : tm_rule_find(mine->strategy);
-    if (j.rule == NULL)
-        return tm_err_set(err, TM_EUSAGE, "unknown strategy '%s' (mine --strategy)",
-                          mine->strategy);
+    j.rule = rule;
+    j.plan = rule->plan(mine);
+    j.out = tm_output_of(rule->output);
 
     int rc = prepare(&j, err);
     if (rc != 0) {
@@ -611,17 +490,9 @@ static int run_job(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
     rc = setup(&j, err);
     if (rc == 0)
         rc = mine_passes(&j, err);
-    double t_mine = MPI_Wtime();
-    if (eval != NULL) {
-        if (rc == 0)
-            rc = eval_output(&j, esum, err);
-        job_free(&j);
-        return rc;
-    }
+    j.t_mine = MPI_Wtime();
     if (rc == 0)
-        rc = finish(&j, err);
-    if (rc == 0)
-        rc = write_output(&j, t_mine, err);
+        rc = finish_and_write(&j, err);
     job_free(&j);
     return rc;
 }
@@ -630,9 +501,13 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
                 const tm_talk_params_t *talk, MPI_Comm comm, tm_mine_summary_t *sum,
                 tm_err_t *err)
 {
+    const tm_rule_t *rule = tm_rule_find(mine->strategy);
+    if (rule == NULL)
+        return tm_err_set(err, TM_EUSAGE, "unknown strategy '%s' (mine --strategy)",
+                          mine->strategy);
     tm_fpenv_t fp;
     tm_fpenv_enter(&fp);
-    const int rc = run_job(mine, NULL, run, talk, comm, sum, NULL, err);
+    const int rc = run_job(rule, mine, NULL, run, talk, comm, sum, NULL, err);
     tm_fpenv_leave(&fp);
     return rc;
 }
@@ -641,13 +516,17 @@ int tm_eval_run(const tm_mine_params_t *mine, const tm_eval_params_t *eval,
                 const tm_run_params_t *run, const tm_talk_params_t *talk, MPI_Comm comm,
                 tm_eval_summary_t *sum, tm_err_t *err)
 {
+    /* eval's rule is registered but no mining strategy: found by its name. */
+    const tm_rule_t *rule = tm_rule_lookup("eval");
+    if (rule == NULL)
+        return tm_err_set(err, TM_EUSAGE, "no rule 'eval' in the registry (eval)");
     tm_mine_params_t p = *mine;
-    p.strategy = "eval";
+    p.strategy = rule->name;
     tm_mine_summary_t msum;
     memset(sum, 0, sizeof *sum);
     tm_fpenv_t fp;
     tm_fpenv_enter(&fp);
-    const int rc = run_job(&p, eval, run, talk, comm, &msum, sum, err);
+    const int rc = run_job(rule, &p, eval, run, talk, comm, &msum, sum, err);
     tm_fpenv_leave(&fp);
     return rc;
 }

@@ -171,13 +171,13 @@ static int next_use(int use, int by_fast, double rate, float *probe, int64_t *fa
     }
 }
 
-void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
+void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
               tm_kern_bound_t bound, const tm_rows_t *anch, const tm_rows_t *cand,
               tm_sweep_t *s, tm_exchange_t *x)
 {
     const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
     const int64_t dim = anch->dim;
-    const int tiles = rule->needs_tiles(st, pass);
+    const int tiles = engine->needs_tiles(st, pass);
     const int fast = tiles && s->kernel != TM_KERNEL_F32;
     if (fast)
         pack(&s->cand, cand, s->nthreads);
@@ -209,7 +209,7 @@ void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
                 const int64_t before = tm_exact_count();
                 const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
                                         tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};
-                rule->update(st, pass, &tile);
+                engine->update(st, pass, &tile);
                 const int64_t exact = tm_exact_count() - before;
                 if (tiles) {
                     if (by_fast) {

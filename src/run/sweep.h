@@ -12,7 +12,7 @@
 #include "core/kfast.h"
 #include "core/rows.h"
 #include "comm/exchange.h"
-#include "rules/rule.h"
+#include "engines/engine.h"
 
 /* What the tiles of one thread did (a cache line each). */
 typedef struct tm_sweep_count {
@@ -63,7 +63,7 @@ tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s);
  * progresses the exchange x between tiles.
  * Local (MPI from the main thread only).
  */
-void tm_sweep(const tm_rule_t *rule, void *st, int pass, tm_metric_t metric,
+void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
               tm_kern_bound_t bound, const tm_rows_t *anch, const tm_rows_t *cand,
               tm_sweep_t *s, tm_exchange_t *x);
 

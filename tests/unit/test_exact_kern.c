@@ -4,7 +4,7 @@
  * against the double reference and against the error bound that every
  * mining decision relies on: the exact fast-space value must lie in
  * [f - e, f + e] for f, e given by tm_kern_approx, and within the bounds
- * the float32 keys of the selection give (rules/prefilter.h).
+ * the float32 keys of the selection give (engines/prefilter.h).
  *
  * This file is compiled with -ffp-contract=off, so the sequential double
  * loops below round exactly as the contract in exact.h says.
@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rules/prefilter.h"
+#include "engines/prefilter.h"
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"

@@ -7,7 +7,7 @@
  *
  * on adversarial data, partial tiles and packs filled in pieces, and what
  * the rules build on it (the intervals of kern.h, the double intervals and
- * float32 keys of rules/prefilter.h) must hold the exact distances of
+ * float32 keys of engines/prefilter.h) must hold the exact distances of
  * core/exact.h. Rows a kernel cannot take are marked and their tiles
  * refused; the values of a tile do not depend on how the packs were
  * filled or where the tile lies.
@@ -29,7 +29,7 @@
 #include "core/exact.h"
 #include "core/kern.h"
 #include "core/kfast.h"
-#include "rules/prefilter.h"
+#include "engines/prefilter.h"
 #include "tm_unit.h"
 
 /*

@@ -3,7 +3,9 @@
  * the negative filters (--neg-min-dist, --neg-skip) and semi-hard, first
  * on hand-worked cases through the exact "offer" entry points, then on
  * random data through the float32 tiles, against a brute force written
- * here, with candidates split into blocks of random sizes in random order.
+ * here, with candidates split into blocks of random sizes in random order;
+ * then every registered rule through its plan and its engine's hooks, and
+ * the plans themselves.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,9 +14,9 @@
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
-#include "rules/pick.h"
+#include "engines/draw.h"
+#include "engines/select.h"
 #include "rules/rule.h"
-#include "rules/select.h"
 
 /* ---- hand-worked cases ---------------------------------------------- */
 
@@ -524,7 +526,7 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
     }
 }
 
-/* The block scratch of the sweeping thread (the rule's block_bytes), or NULL. */
+/* The block scratch of the sweeping thread (the engine's block_bytes), or NULL. */
 static void *test_block(size_t bytes)
 {
     static _Alignas(64) unsigned char block[4 << 20];
@@ -706,7 +708,7 @@ START_TEST(semihard_budget_overflow)
 }
 END_TEST
 
-/* ---- every registered rule through the rule interface ------------------ */
+/* ---- every registered rule through its plan and its engine --------------- */
 
 /*
  * One row per registered rule: the brute force that defines it. A rule
@@ -723,52 +725,162 @@ static const struct {
 };
 #define NRULE_ROWS (sizeof rule_rows / sizeof rule_rows[0])
 
+/* Every hook the driver calls is there (begin_pass where there is a pass 2). */
+static void check_engine(const tm_engine_t *e, const char *rule)
+{
+    ck_assert_msg(e != NULL, "rule '%s' plans no engine", rule);
+    ck_assert_msg(e->passes == 1 || e->passes == 2, "engine '%s': %d passes", e->name,
+                  e->passes);
+    ck_assert_msg(e->state_bytes && e->create && e->destroy && e->needs_tiles && e->update &&
+                      e->finish && e->save && e->load && (e->passes == 1 || e->begin_pass),
+                  "engine '%s' lacks a hook", e->name);
+}
+
 START_TEST(registry_has_rows)
 {
     ck_assert_uint_eq(tm_rule_count(), NRULE_ROWS);
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
         ck_assert_msg(rule != NULL, "no rule '%s' in the registry", rule_rows[k].name);
-        ck_assert_msg(rule->passes != NULL && rule->create && rule->destroy && rule->needs_tiles &&
-                          rule->update && rule->finish && rule->save && rule->load &&
-                          rule->begin_pass,
-                      "rule '%s' lacks a hook", rule->name);
+        ck_assert_ptr_eq(tm_rule_at(k), rule);
+        ck_assert_ptr_eq(tm_rule_lookup(rule->name), rule);
+        ck_assert_msg(rule->plan != NULL, "rule '%s' has no plan", rule->name);
+        ck_assert_int_eq(rule->output, TM_OUTPUT_TRIPLETS);
+        tm_mine_params_t p;
+        tm_mine_params_default(&p);
+        p.strategy = rule->name;
+        check_engine(rule->plan(&p).engine, rule->name);
     }
 }
 END_TEST
 
-static const tm_rule_t *cur_rule;
+/*
+ * eval's rule is registered but is no mining strategy: --strategy and its
+ * messages do not know it, tripminer eval finds it by name.
+ */
+START_TEST(eval_is_no_strategy)
+{
+    ck_assert_ptr_null(tm_rule_find("eval"));
+    const tm_rule_t *eval = tm_rule_lookup("eval");
+    ck_assert_ptr_nonnull(eval);
+    ck_assert_str_eq(eval->name, "eval");
+    ck_assert_int_eq(eval->output, TM_OUTPUT_RECORDS);
+    tm_mine_params_t p;
+    tm_mine_params_default(&p);
+    const tm_plan_t plan = eval->plan(&p);
+    ck_assert_ptr_eq(plan.engine, &tm_engine_retrieval);
+    check_engine(plan.engine, "eval");
+    for (size_t k = 0; k < tm_rule_count(); k++)
+        ck_assert_ptr_ne(tm_rule_at(k), eval);
+    char names[128];
+    tm_rule_names(names, sizeof names);
+    ck_assert_str_eq(names, "hard, semihard, topk or sample");
+    ck_assert_ptr_null(tm_rule_lookup("hardest"));
+}
+END_TEST
 
-static void upd_rule(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const tm_rows_t *anch,
-                     int64_t a0, int64_t a1, const tm_rows_t *cand, int64_t c0, int64_t c1,
-                     const float *G)
+/*
+ * The plans, one row per case: the rule, a change to the default
+ * parameters, and the engine with the arguments it must get.
+ */
+typedef enum { P_NONE, P_MIN_DIST, P_SKIP, P_PAIRS, P_POS, P_SEED, P_POOL, P_MARGIN } tweak_t;
+
+static const struct {
+    const char *rule;
+    tweak_t tweak;
+    const tm_engine_t *engine;
+    int64_t k, positives;  /* -1: the parameter's own (--negatives, --positives) */
+    int sample, choosing;
+} plan_rows[] = {
+    {"hard", P_NONE, &tm_engine_batchhard, 0, 0, 0, 0},
+    {"hard", P_MIN_DIST, &tm_engine_nearest, 1, 0, 0, 0},
+    {"hard", P_SKIP, &tm_engine_nearest, 1, 0, 0, 0},
+    {"hard", P_PAIRS, &tm_engine_nearest, 1, 0, 0, 0},
+    {"hard", P_POS, &tm_engine_pick, 1, 0, 0, 0},
+    {"hard", P_MARGIN, &tm_engine_pick, 1, 0, 0, 0},
+    {"topk", P_NONE, &tm_engine_nearest, -1, 0, 0, 0},
+    {"topk", P_SKIP, &tm_engine_nearest, -1, 0, 0, 0},
+    {"topk", P_SEED, &tm_engine_pick, -1, 0, 0, 0},
+    {"topk", P_POOL, &tm_engine_pick, -1, 0, 0, 0},
+    {"sample", P_NONE, &tm_engine_pick, -1, 0, 1, 0},
+    {"semihard", P_NONE, &tm_engine_gaps, 0, -1, 0, 0},
+    {"semihard", P_PAIRS, &tm_engine_gaps, 0, 1, 0, 0},
+    {"semihard", P_POOL, &tm_engine_gaps, 0, -1, 0, 1},
+    {"semihard", P_SEED, &tm_engine_gaps, 0, -1, 0, 1},
+};
+
+START_TEST(plans)
+{
+    for (size_t k = 0; k < sizeof plan_rows / sizeof plan_rows[0]; k++) {
+        tm_mine_params_t p;
+        tm_mine_params_default(&p);
+        p.strategy = plan_rows[k].rule;
+        p.negatives = 7;
+        p.positives = 3;
+        switch (plan_rows[k].tweak) {
+        case P_NONE: break;
+        case P_MIN_DIST: p.has_neg_min_dist = 1, p.neg_min_dist = 0.5; break;
+        case P_SKIP: p.neg_skip = 2; break;
+        case P_PAIRS: p.pairs = "pairs"; break;
+        case P_POS: p.pos = TM_POS_EASIEST; break;
+        case P_SEED: p.seed = 9; break;
+        case P_POOL: p.neg_pool = 4; break;
+        case P_MARGIN: p.has_neg_margin = 1, p.neg_margin = 0.1; break;
+        }
+        const tm_plan_t plan = tm_rule_find(p.strategy)->plan(&p);
+        const int64_t k_want = plan_rows[k].k < 0 ? p.negatives : plan_rows[k].k;
+        const int64_t pos_want = plan_rows[k].positives < 0 ? p.positives
+                                                            : plan_rows[k].positives;
+        ck_assert_msg(plan.engine == plan_rows[k].engine, "row %zu (%s): engine '%s'", k,
+                      p.strategy, plan.engine->name);
+        ck_assert_ptr_eq(plan.args.p, &p);
+        ck_assert_msg(plan.args.k == k_want && plan.args.positives == pos_want &&
+                          plan.args.sample == plan_rows[k].sample &&
+                          plan.args.choosing == plan_rows[k].choosing,
+                      "row %zu (%s): arguments k %lld, positives %lld, sample %d, choosing %d",
+                      k, p.strategy, (long long)plan.args.k, (long long)plan.args.positives,
+                      plan.args.sample, plan.args.choosing);
+        ck_assert_int_eq(tm_rule_state_bytes(tm_rule_find(p.strategy), &p,
+                                             &(tm_engine_size_t){10, 100, 1 << 20}),
+                         plan.engine->state_bytes(&plan.args,
+                                                  &(tm_engine_size_t){10, 100, 1 << 20}));
+    }
+}
+END_TEST
+
+static const tm_engine_t *cur_engine;
+
+static void upd_engine(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
+                       const tm_rows_t *anch, int64_t a0, int64_t a1, const tm_rows_t *cand,
+                       int64_t c0, int64_t c1, const float *G)
 {
     static double scratch[3 * RN];
-    const size_t bytes = cur_rule->block_bytes != NULL ? cur_rule->block_bytes(st) : 0;
+    const size_t bytes = cur_engine->block_bytes != NULL ? cur_engine->block_bytes(st) : 0;
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         cur_rule->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
-    cur_rule->update(st, pass, &t);
+                         cur_engine->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
+    cur_engine->update(st, pass, &t);
 }
 
 /* Save the state and load it into a fresh one: what a resumed run does. */
-static void *reload(const tm_rule_t *rule, void *st, int pass, const tm_mine_params_t *p)
+static void *reload(const tm_plan_t *plan, void *st, int pass, const tm_engine_size_t *sz)
 {
+    const tm_engine_t *e = plan->engine;
     tm_buf_t b = {0};
-    rule->save(st, pass, &b);
+    e->save(st, pass, &b);
     ck_assert_int_eq(b.bad, 0);
-    rule->destroy(st);
+    e->destroy(st);
     void *fresh = NULL;
-    const tm_rule_size_t sz = {RN, RN, (int64_t)1 << 30};
-    ck_assert_int_eq(rule->create(&fresh, p, &sz), 0);
-    ck_assert_int_eq(rule->load(fresh, pass, &b), 0);
+    ck_assert_int_eq(e->create(&fresh, &plan->args, sz), 0);
+    ck_assert_int_eq(e->load(fresh, pass, &b), 0);
     ck_assert_uint_eq(tm_buf_left(&b), 0);
     tm_buf_free(&b);
     return fresh;
 }
 
 /*
- * Each rule of the registry, by its hooks alone, as the driver runs it
- * (with a save and load after every pass), against its brute force.
+ * Each rule of the registry, by its plan's engine's hooks alone, as the
+ * driver runs it (with a save and load after every pass), against its
+ * brute force.
  */
 START_TEST(every_rule_through_its_hooks)
 {
@@ -778,12 +890,12 @@ START_TEST(every_rule_through_its_hooks)
     const tm_metric_t m = metrics[_i % 3];
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
-        cur_rule = tm_rule_find(rule_rows[k].name);
+        const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
         for (int fi = 0; fi < 14; fi++) {
             tm_negfilter_t f = filters[fi % 3];
             tm_mine_params_t p;
             tm_mine_params_default(&p);
-            p.strategy = cur_rule->name;
+            p.strategy = rule->name;
             p.metric = m;
             /* 6: more negatives wanted than there are rows; 7: all skipped. */
             p.negatives = fi == 6 ? RN + 7 : 1 + fi % 3;
@@ -804,27 +916,30 @@ START_TEST(every_rule_through_its_hooks)
                     p.neg_margin = fi == 10 ? -0.3 : 0.25;
                 }
             }
-            const tm_rule_size_t sz = {RN, RN, (int64_t)1 << 30};
-            ck_assert_int_lt(cur_rule->state_bytes(&p, &sz), INT64_MAX);
-            tm_triplets_t want = {0}, got = {0};
+            const tm_plan_t plan = rule->plan(&p);
+            const tm_engine_t *e = cur_engine = plan.engine;
+            const tm_engine_size_t sz = {RN, RN, (int64_t)1 << 30};
+            ck_assert_int_lt(e->state_bytes(&plan.args, &sz), INT64_MAX);
+            tm_triplets_t want = {0};
+            tm_results_t got = {0};
             brute(&d, rule_rows[k].brute, &p, &want);
             void *st = NULL;
-            ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
-            for (int pass = 1; pass <= cur_rule->passes(&p); pass++) {
+            ck_assert_int_eq(e->create(&st, &plan.args, &sz), 0);
+            for (int pass = 1; pass <= e->passes; pass++) {
                 tm_err_t err;
                 tm_err_clear(&err);
                 if (pass > 1)
-                    ck_assert_int_eq(cur_rule->begin_pass(st, pass, 0, &err), 0);
-                stream(&d, m, &r, st, pass, upd_rule, fi >= 3);
-                st = reload(cur_rule, st, pass, &p);
+                    ck_assert_int_eq(e->begin_pass(st, pass, 0, &err), 0);
+                stream(&d, m, &r, st, pass, upd_engine, fi >= 3);
+                st = reload(&plan, st, pass, &sz);
             }
-            ck_assert_int_eq(cur_rule->finish(st, d.gid, &got), 0);
+            ck_assert_int_eq(e->finish(st, d.gid, &got), 0);
             char what[64];
-            snprintf(what, sizeof what, "%s, case %d", cur_rule->name, fi);
-            compare(&want, &got, what);
-            cur_rule->destroy(st);
+            snprintf(what, sizeof what, "%s, case %d", rule->name, fi);
+            compare(&want, &got.trip, what);
+            e->destroy(st);
             tm_triplets_free(&want);
-            tm_triplets_free(&got);
+            tm_results_free(&got);
         }
     }
 }
@@ -888,12 +1003,12 @@ START_TEST(every_rule_with_pairs)
                             rowkey};
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
-        cur_rule = tm_rule_find(rule_rows[k].name);
+        const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
         for (int fi = 0; fi < 9; fi++) {
             tm_negfilter_t f = filters[fi % 3];
             tm_mine_params_t p;
             tm_mine_params_default(&p);
-            p.strategy = cur_rule->name;
+            p.strategy = rule->name;
             p.metric = m;
             p.pairs = "pairs";
             p.negatives = 1 + fi % 3;
@@ -908,27 +1023,30 @@ START_TEST(every_rule_with_pairs)
                     p.neg_margin = fi == 8 ? -0.2 : 0.1;
                 }
             }
-            const tm_rule_size_t sz = {NPAIRS, RN, (int64_t)1 << 30};
-            tm_triplets_t want = {0}, got = {0};
+            const tm_plan_t plan = rule->plan(&p);
+            const tm_engine_t *e = cur_engine = plan.engine;
+            const tm_engine_size_t sz = {NPAIRS, RN, (int64_t)1 << 30};
+            tm_triplets_t want = {0};
+            tm_results_t got = {0};
             brute_pairs(&d, pq, pp, rule_rows[k].brute, &p, &want);
             void *st = NULL;
-            ck_assert_int_eq(cur_rule->create(&st, &p, &sz), 0);
+            ck_assert_int_eq(e->create(&st, &plan.args, &sz), 0);
             stream_anch = &anch;
-            for (int pass = 1; pass <= cur_rule->passes(&p); pass++) {
+            for (int pass = 1; pass <= e->passes; pass++) {
                 tm_err_t err;
                 tm_err_clear(&err);
                 if (pass > 1)
-                    ck_assert_int_eq(cur_rule->begin_pass(st, pass, 0, &err), 0);
-                stream(&c, m, &r, st, pass, upd_rule, fi >= 3);
+                    ck_assert_int_eq(e->begin_pass(st, pass, 0, &err), 0);
+                stream(&c, m, &r, st, pass, upd_engine, fi >= 3);
             }
             stream_anch = NULL;
-            ck_assert_int_eq(cur_rule->finish(st, pq, &got), 0);
+            ck_assert_int_eq(e->finish(st, pq, &got), 0);
             char what[64];
-            snprintf(what, sizeof what, "%s with pairs, case %d", cur_rule->name, fi);
-            compare(&want, &got, what);
-            cur_rule->destroy(st);
+            snprintf(what, sizeof what, "%s with pairs, case %d", rule->name, fi);
+            compare(&want, &got.trip, what);
+            e->destroy(st);
             tm_triplets_free(&want);
-            tm_triplets_free(&got);
+            tm_results_free(&got);
         }
     }
 }
@@ -968,23 +1086,25 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
     p.neg_skip = 3;
     p.neg_pool = 10;
     p.seed = seed;
-    const tm_rule_t *rule = tm_rule_find("sample");
-    const tm_rule_size_t sz = {UA, UC, (int64_t)1 << 30};
+    const tm_plan_t plan = tm_rule_find("sample")->plan(&p);
+    const tm_engine_t *e = plan.engine;
+    const tm_engine_size_t sz = {UA, UC, (int64_t)1 << 30};
     void *st = NULL;
-    ck_assert_int_eq(rule->create(&st, &p, &sz), 0);
+    ck_assert_int_eq(e->create(&st, &plan.args, &sz), 0);
     tm_kern_gram(aemb, UA, cemb, UC, 1, G);
     tm_err_t err;
     tm_err_clear(&err);
     for (int pass = 1; pass <= 2; pass++) {
         if (pass == 2)
-            ck_assert_int_eq(rule->begin_pass(st, 2, 0, &err), 0);
-        const size_t bytes = rule->block_bytes != NULL ? rule->block_bytes(st) : 0;
+            ck_assert_int_eq(e->begin_pass(st, 2, 0, &err), 0);
+        const size_t bytes = e->block_bytes != NULL ? e->block_bytes(st) : 0;
         const tm_tile_t t = {TM_METRIC_SQEUCLIDEAN, tm_kern_bound(1), &anch, 0, UA, &cand, 0, UC,
-                             rule->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
-        rule->update(st, pass, &t);
+                             e->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
+        e->update(st, pass, &t);
     }
-    tm_triplets_t out = {0};
-    ck_assert_int_eq(rule->finish(st, agid, &out), 0);
+    tm_results_t res = {0};
+    ck_assert_int_eq(e->finish(st, agid, &res), 0);
+    const tm_triplets_t out = res.trip;
     ck_assert_int_eq(out.m, UA * k);
     for (int c = 0; c < UC; c++)
         counts[c] = 0;
@@ -996,8 +1116,8 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
     }
     ck_assert_int_eq(out.filtered.skip, 3 * UA);
     ck_assert_int_eq(out.filtered.pool, 7 * UA);
-    tm_triplets_free(&out);
-    rule->destroy(st);
+    tm_results_free(&res);
+    e->destroy(st);
 }
 
 START_TEST(sample_is_uniform_over_the_pool)
@@ -1043,6 +1163,8 @@ static Suite *rules_suite(void)
     tcase_add_test(hand, semihard_skipped_anchors);
     tcase_add_test(hand, semihard_budget_overflow);
     tcase_add_test(hand, registry_has_rows);
+    tcase_add_test(hand, eval_is_no_strategy);
+    tcase_add_test(hand, plans);
     suite_add_tcase(s, hand);
     TCase *rnd = tcase_create("random");
     tcase_set_timeout(rnd, 60);

@@ -15,7 +15,7 @@
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
-#include "rules/select.h"
+#include "engines/select.h"
 
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};

@@ -1,10 +1,11 @@
 /*
- * triplets.c - the growing list of triplets the rules finish into.
+ * triplets.c - the growing list of triplets the mining engines finish
+ * into, and the results that hold it (results.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/select.h"
+#include "engines/results.h"
 #include "tripminer/err.h"
 
 int tm_triplets_push(tm_triplets_t *t, int64_t a, int64_t p, int64_t n, double dap, double dan)
@@ -38,4 +39,12 @@ void tm_triplets_free(tm_triplets_t *t)
     free(t->dap);
     free(t->dan);
     memset(t, 0, sizeof *t);
+}
+
+void tm_results_free(tm_results_t *r)
+{
+    tm_triplets_free(&r->trip);
+    free(r->rec);
+    r->rec = NULL;
+    r->nrec = 0;
 }

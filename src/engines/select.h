@@ -1,8 +1,8 @@
 /*
- * select.h - the building blocks of the mining rules: per-anchor selection
- * states, their update from one tile, their bytes for checkpoints, and the
- * triplets they produce. The rules (rule.h) are made of these; the tests
- * reach them directly.
+ * select.h - the states behind the engines (engine.h): per-anchor
+ * selection states, their update from one tile, their bytes for
+ * checkpoints, and the triplets they produce. The engines are made of
+ * these; the tests reach them directly.
  *
  * The float32 tile only filters: a candidate whose approximate distance,
  * widened by its error bound, could still beat (or tie) the anchor's
@@ -11,8 +11,8 @@
  * and the values do not depend on how the work was split, neither does the
  * result.
  */
-#ifndef TM_RULES_SELECT_H
-#define TM_RULES_SELECT_H
+#ifndef TM_ENGINES_SELECT_H
+#define TM_ENGINES_SELECT_H
 
 #include <math.h>
 #include <stdint.h>
@@ -20,12 +20,13 @@
 #include "base/buf.h"
 #include "core/kern.h"
 #include "core/rows.h"
+#include "engines/results.h"
 #include "tripminer/metric.h"
 
 /*
- * A tile offered to a rule: anchors [a0, a1) of anch against candidates
+ * A tile offered to an engine: anchors [a0, a1) of anch against candidates
  * [c0, c1) of cand. G holds their float32 dot products ((a1-a0) x (c1-c0),
- * row-major), or NULL where the rule's pass needs none; scratch holds
+ * row-major), or NULL where the engine's pass needs none; scratch holds
  * 3 (c1-c0) doubles (c1-c0 at most 1024, the tile width). Different anchor
  * ranges may be updated by different threads at once.
  */
@@ -43,7 +44,7 @@ typedef struct tm_tile {
     const float *G;
     double *scratch;
     /*
-     * The thread's block scratch (the rule's block_bytes, NULL if none): it
+     * The thread's block scratch (the engine's block_bytes, NULL if none): it
      * lives while one thread offers one anchor block the tiles of a whole
      * candidate block, from c0 = 0 to c1 = cand->n, in that order.
      */
@@ -91,33 +92,11 @@ int tm_hard_load(tm_hard_t *st, tm_buf_t *b);
 void tm_hard_update(tm_hard_t *st, const tm_tile_t *t);
 
 /*
- * Offer one candidate by its exact distance (no filtering): the rule
+ * Offer one candidate by its exact distance (no filtering): the choice
  * itself, used by the update and by tests. Local.
  */
 void tm_hard_offer(tm_hard_t *st, int64_t anchor, int is_pos, double val, double fast,
                    int64_t idx);
-
-/* ---- triplets as the rules produce them ----------------------------- */
-
-/* What the filters removed over the anchors, and the anchors short of K. */
-typedef struct tm_filtered {
-    int64_t short_anchors, min_dist, margin, skip, pool;
-} tm_filtered_t;
-
-/* A growing list of triplets with exact (double) distances. */
-typedef struct tm_triplets {
-    int64_t m, cap;
-    int64_t *idx;      /* m x 3: anchor, positive, negative */
-    double *dap, *dan; /* m exact distances */
-    int64_t skipped;   /* anchors that yielded nothing */
-    tm_filtered_t filtered; /* what the filters removed (choosing runs only) */
-} tm_triplets_t;
-
-/* Append one triplet. Returns 0 or TM_ENOMEM. Local. */
-int tm_triplets_push(tm_triplets_t *t, int64_t a, int64_t p, int64_t n, double dap, double dan);
-
-/* Release the list. Local. */
-void tm_triplets_free(tm_triplets_t *t);
 
 /*
  * Batch-hard triplets of the finished state: one per anchor with both a
@@ -127,7 +106,7 @@ int tm_hard_finish(const tm_hard_t *st, const int64_t *gid, tm_triplets_t *out);
 
 /* ---- negative filters, top-k and filtered batch-hard ------------------ */
 
-/* One candidate kept by a rule: exact distance and global index. */
+/* One candidate kept by a state: exact distance and global index. */
 typedef struct tm_entry {
     double val;
     int64_t idx;
@@ -179,13 +158,13 @@ void tm_nearest_free(tm_nearest_t *st);
 void tm_nearest_save(const tm_nearest_t *st, tm_buf_t *b);
 int tm_nearest_load(tm_nearest_t *st, tm_buf_t *b);
 
-/* Offer one negative / positive by its exact distance (the rules). Local. */
+/* Offer one negative / positive by its exact distance (the choice itself). Local. */
 void tm_nearest_offer_neg(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 void tm_nearest_offer_pos(tm_nearest_t *st, int64_t a, double val, int64_t idx);
 
 /*
  * The block scratch tm_nearest_update can use to defer exact scores to the
- * end of a candidate block (0: it does without). A rule that keeps one
+ * end of a candidate block (0: it does without). An engine that keeps one
  * nearest list hands this on as its block_bytes. Local.
  */
 size_t tm_nearest_block_bytes(const tm_nearest_t *st);
@@ -241,7 +220,7 @@ int tm_semi_begin2(tm_semi_t *st);
 /* Pass 2 update from a tile (G needed). Local. */
 void tm_semi_update2(tm_semi_t *st, const tm_tile_t *t);
 
-/* Offer exact distances directly (the rules; used by tests). Local. */
+/* Offer exact distances directly (the choice itself; used by tests). Local. */
 void tm_semi_offer1(tm_semi_t *st, int64_t a, int is_pos, double val, int64_t idx);
 void tm_semi_offer2(tm_semi_t *st, int64_t a, double val, int64_t idx);
 

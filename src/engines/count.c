@@ -13,8 +13,7 @@
 #include <string.h>
 
 #include "core/exact.h"
-#include "rules/prefilter.h"
-#include "rules/rule.h"
+#include "engines/prefilter.h"
 #include "tripminer/err.h"
 
 int tm_count_init(tm_count_t *c, int64_t n, double t1)

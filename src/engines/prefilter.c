@@ -1,5 +1,5 @@
 /*
- * prefilter.c - what every rule filters with before its exact re-check:
+ * prefilter.c - what every engine filters with before its exact re-check:
  * the double intervals of a row of float32 dot products, the float32 keys
  * (below), and the per-anchor skeleton that picks one or the other for
  * each row of a tile.
@@ -28,13 +28,13 @@
  * enlarged by 2^-20 relative and 2^-140 absolute for the double arithmetic
  * that evaluates them. The keys are used only while every |c|^2 and
  * |a|^2 is at most 2^120 (then no key or dot product overflows) and, for
- * cosine, every non-zero |c| is at least 2^-60; otherwise the rules fall
+ * cosine, every non-zero |c| is at least 2^-60; otherwise the engines fall
  * back to double intervals.
  */
 #include <float.h>
 #include <math.h>
 
-#include "rules/prefilter.h"
+#include "engines/prefilter.h"
 
 void tm_rows_keys(tm_metric_t metric, const tm_rows_t *rows, float *kadd, float *kmul)
 {

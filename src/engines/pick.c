@@ -1,15 +1,27 @@
 /*
- * pick.c - one positive, the eligible negatives and what each filter
- * removed (pick.h).
+ * pick.c - the choice engine: one positive and the eligible negatives,
+ * step by step as docs/contract.md orders them, with what each step
+ * removed. The engine of hard and topk when an option of the choice is
+ * given (--pos, --neg-margin, --neg-pool, --seed) and of sample always.
+ *
+ * Pass 1 (no float32 tiles: positives are one label range) chooses each
+ * anchor's positive: the farthest, the nearest, or the one with the
+ * smallest draw (draw.h). Pass 2 knows each anchor's floor,
+ * max(--neg-min-dist, d(a,p) + --neg-margin), keeps the skip + W nearest
+ * negatives at or above it (W: 1 for hard, min(K, M) for topk, M for
+ * sample with --neg-pool), and counts exactly the negatives below
+ * --neg-min-dist and below the floor. sample without --neg-pool keeps
+ * instead the K + skip negatives with the smallest draws, and the skip
+ * nearest.
  */
-#include "rules/pick.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/exact.h"
-#include "rules/prefilter.h"
+#include "engines/draw.h"
+#include "engines/engine.h"
+#include "engines/prefilter.h"
 #include "tripminer/err.h"
 
 /* A negative kept for its draw (sample without --neg-pool). */
@@ -19,11 +31,11 @@ typedef struct drawn {
     int64_t idx;
 } drawn_t;
 
-struct tm_pick {
+typedef struct pick {
     int64_t n;
     int64_t k, skip, pool;   /* K, R, M (-1: all) */
     int sample;
-    tm_pos_t rule;
+    tm_pos_t pos_rule;       /* --pos */
     uint64_t seed;
     double t1;               /* --neg-min-dist, or -inf */
     int has_margin;
@@ -39,7 +51,7 @@ struct tm_pick {
     int64_t hcap;            /* sample without --neg-pool: K + skip by draw */
     drawn_t *hl;
     int64_t *hcount;
-};
+} pick_t;
 
 /* The negatives the nearest list holds past the skipped ones. */
 static int64_t window(const tm_mine_params_t *p, int64_t k, int sample)
@@ -51,31 +63,31 @@ static int64_t window(const tm_mine_params_t *p, int64_t k, int sample)
     return p->neg_pool >= 0 && p->neg_pool < k ? p->neg_pool : k;
 }
 
-static int64_t add_cap(int64_t a, int64_t b)
-{
-    return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 static int draws_all(const tm_mine_params_t *p, int sample)
 {
     return sample && p->neg_pool < 0;
 }
 
-int64_t tm_pick_bytes(const tm_mine_params_t *p, const tm_rule_size_t *sz, int64_t k, int sample)
+static int64_t pick_bytes(const tm_engine_args_t *a, const tm_engine_size_t *sz)
 {
-    const int64_t cap = tm_rule_list_cap(add_cap(p->neg_skip, window(p, k, sample)), sz);
+    const tm_mine_params_t *p = a->p;
+    const int64_t k = a->k;
+    const int sample = a->sample;
+    const int64_t cap = tm_list_cap(tm_sat_add(p->neg_skip, window(p, k, sample)), sz);
     int64_t total = tm_nearest_bytes(sz->anchors, cap);
     const int64_t per = (int64_t)sizeof(tm_entry_t) + 8 + 8 + 8 + 3 * 8;
-    total = add_cap(total, tm_rule_bytes(sz->anchors, per, 0));
+    total = tm_sat_add(total, tm_state_bytes(sz->anchors, per, 0));
     if (draws_all(p, sample)) {
-        const int64_t hcap = tm_rule_list_cap(add_cap(k, p->neg_skip), sz);
-        total = add_cap(total, tm_rule_bytes(sz->anchors, hcap * (int64_t)sizeof(drawn_t) + 8, 0));
+        const int64_t hcap = tm_list_cap(tm_sat_add(k, p->neg_skip), sz);
+        const int64_t per_draws = hcap * (int64_t)sizeof(drawn_t) + 8;
+        total = tm_sat_add(total, tm_state_bytes(sz->anchors, per_draws, 0));
     }
     return total;
 }
 
-void tm_pick_destroy(tm_pick_t *st)
+static void pick_destroy(void *vst)
 {
+    pick_t *st = vst;
     if (st == NULL)
         return;
     free(st->pos);
@@ -89,10 +101,12 @@ void tm_pick_destroy(tm_pick_t *st)
     free(st);
 }
 
-int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_size_t *sz,
-                   int64_t k, int sample)
+static int pick_create(void **out, const tm_engine_args_t *a, const tm_engine_size_t *sz)
 {
-    tm_pick_t *st = calloc(1, sizeof *st);
+    const tm_mine_params_t *p = a->p;
+    const int64_t k = a->k;
+    const int sample = a->sample;
+    pick_t *st = calloc(1, sizeof *st);
     *out = st;
     if (st == NULL)
         return TM_ENOMEM;
@@ -102,7 +116,7 @@ int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_siz
     st->skip = p->neg_skip;
     st->pool = p->neg_pool;
     st->sample = sample;
-    st->rule = p->pos;
+    st->pos_rule = p->pos;
     st->seed = p->seed;
     st->t1 = p->has_neg_min_dist ? p->neg_min_dist : -INFINITY;
     st->has_margin = p->has_neg_margin;
@@ -118,15 +132,15 @@ int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_siz
         st->pos[a] = (tm_entry_t){0.0, -1};
         st->floor[a] = INFINITY;
     }
-    const int64_t cap = tm_rule_list_cap(add_cap(p->neg_skip, window(p, k, sample)), sz);
-    if (tm_nearest_init(&st->near, n, cap - p->neg_skip, tm_rule_negfilter(p)) != 0 ||
+    const int64_t cap = tm_list_cap(tm_sat_add(p->neg_skip, window(p, k, sample)), sz);
+    if (tm_nearest_init(&st->near, n, cap - p->neg_skip, tm_negfilter_of(p)) != 0 ||
         tm_count_init(&st->cnt, n, st->t1) != 0)
         return TM_ENOMEM;
     st->near.floor = st->floor;
     st->near.negatives_only = 1; /* pass 1 chose the positive */
     st->cnt.t2 = st->floor;
     if (draws_all(p, sample)) {
-        st->hcap = tm_rule_list_cap(add_cap(k, p->neg_skip), sz);
+        st->hcap = tm_list_cap(tm_sat_add(k, p->neg_skip), sz);
         if (st->hcap > 0 && cnt > SIZE_MAX / sizeof(drawn_t) / (size_t)st->hcap)
             return TM_ENOMEM;
         st->hl = malloc(cnt * (size_t)(st->hcap > 0 ? st->hcap : 1) * sizeof *st->hl);
@@ -137,14 +151,15 @@ int tm_pick_create(tm_pick_t **out, const tm_mine_params_t *p, const tm_rule_siz
     return 0;
 }
 
-int tm_pick_needs_tiles(const tm_pick_t *st, int pass)
+static int pick_needs_tiles(const void *st, int pass)
 {
     (void)st;
     return pass == 2;
 }
 
-size_t tm_pick_block_bytes(const tm_pick_t *st)
+static size_t pick_block_bytes(const void *vst)
 {
+    const pick_t *st = vst;
     return tm_nearest_block_bytes(&st->near);
 }
 
@@ -157,16 +172,16 @@ static double exact(const tm_tile_t *t, int64_t a, int64_t c)
 }
 
 /* The farthest or the nearest positive so far (--pos hardest, easiest). */
-static void offer_distance(tm_pick_t *st, int64_t a, tm_entry_t e)
+static void offer_distance(pick_t *st, int64_t a, tm_entry_t e)
 {
     tm_entry_t *best = &st->pos[a];
-    if (best->idx < 0 || (st->rule == TM_POS_HARDEST ? tm_entry_farther(e, *best)
+    if (best->idx < 0 || (st->pos_rule == TM_POS_HARDEST ? tm_entry_farther(e, *best)
                                                      : tm_entry_nearer(e, *best)))
         *best = e;
 }
 
 /* The positive of smallest draw so far (--pos random). */
-static void offer_positive(tm_pick_t *st, const tm_tile_t *t, int64_t a, int64_t c,
+static void offer_positive(pick_t *st, const tm_tile_t *t, int64_t a, int64_t c,
                            uint64_t pkey)
 {
     tm_entry_t *best = &st->pos[a];
@@ -179,7 +194,7 @@ static void offer_positive(tm_pick_t *st, const tm_tile_t *t, int64_t a, int64_t
     st->pdraw[a] = h;
 }
 
-static void update1(tm_pick_t *st, const tm_tile_t *t)
+static void update1(pick_t *st, const tm_tile_t *t)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
@@ -190,7 +205,7 @@ static void update1(tm_pick_t *st, const tm_tile_t *t)
         int64_t j0 = t->c0, j1 = t->c1;
         if (cand->kadd != NULL) /* ordered by label: the positives are one range */
             tm_label_range(cand, t->c0, t->c1, lab, &j0, &j1);
-        if (st->rule == TM_POS_RANDOM) {
+        if (st->pos_rule == TM_POS_RANDOM) {
             for (int64_t c = j0; c < j1; c++)
                 if (cand->labels[c] == lab && cand->gid[c] != self)
                     offer_positive(st, t, a, c, pkey);
@@ -229,7 +244,7 @@ static int drawn_before(const drawn_t *x, const drawn_t *y)
 }
 
 /* Keep the hcap negatives of smallest draw at or above the floor. */
-static void update_draws(tm_pick_t *st, const tm_tile_t *t)
+static void update_draws(pick_t *st, const tm_tile_t *t)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
@@ -262,8 +277,9 @@ static void update_draws(tm_pick_t *st, const tm_tile_t *t)
     }
 }
 
-void tm_pick_update(tm_pick_t *st, int pass, const tm_tile_t *t)
+static void pick_update(void *vst, int pass, const tm_tile_t *t)
 {
+    pick_t *st = vst;
     if (pass == 1) {
         update1(st, t);
         return;
@@ -274,7 +290,8 @@ void tm_pick_update(tm_pick_t *st, int pass, const tm_tile_t *t)
         update_draws(st, t);
 }
 
-int tm_pick_begin2(tm_pick_t *st)
+/* The floors of pass 2, from the positives of pass 1. */
+static void set_floors(pick_t *st)
 {
     for (int64_t a = 0; a < st->n; a++) {
         double f = INFINITY;
@@ -287,6 +304,12 @@ int tm_pick_begin2(tm_pick_t *st)
         }
         st->floor[a] = f;
     }
+}
+
+static int pick_begin_pass(void *st, int pass, int rank, tm_err_t *err)
+{
+    (void)pass, (void)rank, (void)err;
+    set_floors(st);
     return 0;
 }
 
@@ -303,7 +326,7 @@ static int cmp_nearer(const void *x, const void *y)
  * sel; returns how many: the first take eligible ones, or take of them by
  * draw (sample).
  */
-static int64_t chosen(const tm_pick_t *st, int64_t a, int64_t eligible, tm_entry_t *sel,
+static int64_t chosen(const pick_t *st, int64_t a, int64_t eligible, tm_entry_t *sel,
                       drawn_t *tmp)
 {
     const tm_entry_t *list = st->near.neg + a * st->near.cap;
@@ -348,8 +371,10 @@ static int64_t chosen(const tm_pick_t *st, int64_t a, int64_t eligible, tm_entry
     return got;
 }
 
-int tm_pick_finish(const tm_pick_t *st, const int64_t *gid, tm_triplets_t *out)
+static int pick_finish(const void *vst, const int64_t *gid, tm_results_t *res)
 {
+    const pick_t *st = vst;
+    tm_triplets_t *out = &res->trip;
     const int64_t room = st->near.cap > st->hcap ? st->near.cap : st->hcap;
     tm_entry_t *sel = malloc((size_t)(room > 0 ? room : 1) * sizeof *sel);
     drawn_t *tmp = malloc((size_t)(room > 0 ? room : 1) * sizeof *tmp);
@@ -380,8 +405,9 @@ int tm_pick_finish(const tm_pick_t *st, const int64_t *gid, tm_triplets_t *out)
 
 /* ---- checkpoints ------------------------------------------------------------- */
 
-void tm_pick_save(const tm_pick_t *st, int pass, tm_buf_t *b)
+static void pick_save(const void *vst, int pass, tm_buf_t *b)
 {
+    const pick_t *st = vst;
     const size_t n = (size_t)st->n;
     tm_buf_put_i64(b, st->n);
     tm_buf_put(b, st->pos, n * sizeof *st->pos);
@@ -397,15 +423,16 @@ void tm_pick_save(const tm_pick_t *st, int pass, tm_buf_t *b)
     }
 }
 
-int tm_pick_load(tm_pick_t *st, int pass, tm_buf_t *b)
+static int pick_load(void *vst, int pass, tm_buf_t *b)
 {
+    pick_t *st = vst;
     if (tm_buf_get_i64(b) != st->n || tm_buf_get_array(b, st->pos, st->n, sizeof *st->pos) ||
         tm_buf_get_array(b, st->pdraw, st->n, sizeof *st->pdraw) ||
         tm_buf_get_array(b, st->nkey, st->n, sizeof *st->nkey))
         return TM_EINPUT;
     if (pass < 2)
         return 0;
-    tm_pick_begin2(st); /* the floors follow from the positives */
+    set_floors(st); /* the floors follow from the positives */
     if (tm_nearest_load(&st->near, b) != 0 || tm_count_load(&st->cnt, b) != 0)
         return TM_EINPUT;
     if (st->hl != NULL) {
@@ -418,3 +445,18 @@ int tm_pick_load(tm_pick_t *st, int pass, tm_buf_t *b)
     }
     return 0;
 }
+
+const tm_engine_t tm_engine_pick = {
+    .name = "choice",
+    .passes = 2,
+    .state_bytes = pick_bytes,
+    .create = pick_create,
+    .destroy = pick_destroy,
+    .needs_tiles = pick_needs_tiles,
+    .block_bytes = pick_block_bytes,
+    .update = pick_update,
+    .begin_pass = pick_begin_pass,
+    .finish = pick_finish,
+    .save = pick_save,
+    .load = pick_load,
+};

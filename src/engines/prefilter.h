@@ -1,17 +1,18 @@
 /*
- * prefilter.h - private to the rules: orders on (distance, index), bounded
- * sorted lists, the float32 prefilter (double intervals and float32 keys)
- * and the per-anchor skeleton of a tile that every rule runs on.
+ * prefilter.h - private to the engines: orders on (distance, index),
+ * bounded sorted lists, the float32 prefilter (double intervals and
+ * float32 keys) and the per-anchor skeleton of a tile that every engine
+ * runs on.
  */
-#ifndef TM_RULES_PREFILTER_H
-#define TM_RULES_PREFILTER_H
+#ifndef TM_ENGINES_PREFILTER_H
+#define TM_ENGINES_PREFILTER_H
 
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "rules/select.h"
+#include "engines/select.h"
 
 /*
  * Widen a threshold by a relative hair: for euclidean the decision is on
@@ -211,7 +212,7 @@ typedef int (*tm_row_skip_fn)(const void *st, int64_t a);
 /*
  * Every anchor of the tile in turn, less those skip (if given) says need
  * nothing: keys(st, row) where the tile's keys are usable for that anchor,
- * intervals(st, row) otherwise. Local; the rules' tile updates.
+ * intervals(st, row) otherwise. Local; the engines' tile updates.
  */
 void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn keys,
                   tm_row_fn intervals);

@@ -1,23 +1,24 @@
 /*
- * nearest.c - the K nearest negatives per anchor after the negative
- * filters, and the hardest positive: the state of the topk rule, and of
- * the hard rule when --neg-min-dist or --neg-skip is given.
+ * nearest.c - the nearest-list engine: the K nearest negatives per anchor
+ * after the negative filters, and the hardest positive (topk; hard with
+ * --neg-min-dist, --neg-skip or --pairs, with K = 1). The choice (pick.c)
+ * and semi-hard's --neg-pool window keep one too.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/prefilter.h"
-#include "rules/rule.h"
-#include "tripminer/err.h"
 #include "core/exact.h"
+#include "engines/engine.h"
+#include "engines/prefilter.h"
+#include "tripminer/err.h"
 
 int64_t tm_nearest_bytes(int64_t n, int64_t cap)
 {
     if (cap < 0 || cap > INT64_MAX / 2 / (int64_t)sizeof(tm_entry_t))
         return INT64_MAX;
-    return tm_rule_bytes(n, cap * (int64_t)sizeof(tm_entry_t) + (int64_t)sizeof(int64_t) +
-                                (int64_t)sizeof(tm_entry_t), 0);
+    return tm_state_bytes(n, cap * (int64_t)sizeof(tm_entry_t) + (int64_t)sizeof(int64_t) +
+                                 (int64_t)sizeof(tm_entry_t), 0);
 }
 
 int tm_nearest_init(tm_nearest_t *st, int64_t n, int64_t k, tm_negfilter_t filter)
@@ -677,3 +678,81 @@ int tm_nearest_finish(const tm_nearest_t *st, const int64_t *gid, tm_triplets_t 
     }
     return 0;
 }
+
+/* ---- the engine ------------------------------------------------------------ */
+
+/* The list keeps the skipped negatives and K more, at most every candidate. */
+static int64_t list_cap(const tm_engine_args_t *a, const tm_engine_size_t *sz)
+{
+    return tm_list_cap(tm_sat_add(a->p->neg_skip, a->k), sz);
+}
+
+static int64_t nearest_bytes(const tm_engine_args_t *a, const tm_engine_size_t *sz)
+{
+    return tm_nearest_bytes(sz->anchors, list_cap(a, sz));
+}
+
+static int nearest_create(void **out, const tm_engine_args_t *a, const tm_engine_size_t *sz)
+{
+    tm_nearest_t *st = calloc(1, sizeof *st);
+    *out = st;
+    if (st == NULL)
+        return TM_ENOMEM;
+    return tm_nearest_init(st, sz->anchors, list_cap(a, sz) - a->p->neg_skip,
+                           tm_negfilter_of(a->p));
+}
+
+static void nearest_destroy(void *st)
+{
+    if (st != NULL)
+        tm_nearest_free(st);
+    free(st);
+}
+
+static int nearest_needs_tiles(const void *st, int pass)
+{
+    (void)st, (void)pass;
+    return 1;
+}
+
+static size_t nearest_block_bytes(const void *st)
+{
+    return tm_nearest_block_bytes(st);
+}
+
+static void nearest_update(void *st, int pass, const tm_tile_t *t)
+{
+    (void)pass;
+    tm_nearest_update(st, t);
+}
+
+static int nearest_finish(const void *st, const int64_t *gid, tm_results_t *out)
+{
+    return tm_nearest_finish(st, gid, &out->trip);
+}
+
+static void nearest_save(const void *st, int pass, tm_buf_t *b)
+{
+    (void)pass;
+    tm_nearest_save(st, b);
+}
+
+static int nearest_load(void *st, int pass, tm_buf_t *b)
+{
+    (void)pass;
+    return tm_nearest_load(st, b);
+}
+
+const tm_engine_t tm_engine_nearest = {
+    .name = "nearest list",
+    .passes = 1,
+    .state_bytes = nearest_bytes,
+    .create = nearest_create,
+    .destroy = nearest_destroy,
+    .needs_tiles = nearest_needs_tiles,
+    .block_bytes = nearest_block_bytes,
+    .update = nearest_update,
+    .finish = nearest_finish,
+    .save = nearest_save,
+    .load = nearest_load,
+};
