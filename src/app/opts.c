@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/opts_table.h"
+#include "core/kernels.h"
 #include "rules/rule.h"
 #include "base/log.h"
 
@@ -253,16 +254,16 @@ static int mine_handle(void *ctx, int id, const char *name, const char *val,
     case M_RESUME: r->resume = 1; return 0;
     case M_STALL: return parse_dbl(cmd, name, val, 0.0, &r->stall_timeout, err);
     case M_KERNEL: {
-        static const char *const names[] = {"auto", "f32", "bf16", "int8"};
-        static const tm_kernel_t kinds[] = {TM_KERNEL_AUTO, TM_KERNEL_F32, TM_KERNEL_BF16,
-                                            TM_KERNEL_INT8};
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-            if (strcmp(val, names[k]) == 0) {
-                r->kernel = kinds[k];
-                return 0;
-            }
-        return tm_err_set(err, TM_EUSAGE, "unknown kernel '%s', expected auto, f32, bf16 or "
-                          "int8 (%s %s)", val, cmd, name);
+        /* auto, or a kernel of the table (core/kernels.h). */
+        const tm_kernel_t *k = tm_kernel_find(val);
+        if (k != NULL || strcmp(val, "auto") == 0) {
+            r->kernel = k != NULL ? k->name : "auto";
+            return 0;
+        }
+        char names[160];
+        tm_kernel_names(names, sizeof names);
+        return tm_err_set(err, TM_EUSAGE, "unknown kernel '%s', expected %s (%s %s)", val, names,
+                          cmd, name);
     }
     case M_JSON: o->talk.json = 1; return 0;
     case M_QUIET: o->talk.verbosity = TM_LOG_QUIET; return 0;
