@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The tile kernels (--kernel auto|f32|bf16|int8) never change an output byte:
 #   - every strategy, the choosing options and eval, on each metric, with
-#     every kernel this CPU runs, on 1 rank x 2 threads and on 2 ranks: the
+#     every kernel this CPU runs (the kernels are those the usage error of
+#     an unknown --kernel lists, so a new kernel's line in the table of
+#     src/core/kernels.c brings it here; test_kfast's table case fails if
+#     the CPU has a kernel's feature but the kernel does not run), on 1
+#     rank x 2 threads and on 2 ranks: the
 #     same bytes as --kernel f32, and --json names the kernel and counts its
 #     pairs and exact re-checks (-v says it in a line);
 #   - data whose common offset makes bf16's and int8's bounds useless while
@@ -29,15 +33,6 @@ passed=0 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; sed 's/^/    /' err 2>/dev/null | head -8; failed=$((failed + 1)); }
 
-# The fast kernels this CPU runs (f32 always).
-kernels=(f32)
-grep -qw avx512_bf16 /proc/cpuinfo && kernels+=(bf16)
-grep -qw avx512_vnni /proc/cpuinfo && kernels+=(int8)
-echo "kernels: ${kernels[*]}"
-if [ "${#kernels[@]}" = 1 ]; then
-  echo "note: this CPU runs no fast kernel; only f32 and the refusals are tested"
-fi
-
 # mine|eval NP THREADS OUT OPTIONS...: out.json, err; exit status of the run.
 job() {
   local cmd=$1 np=$2 th=$3 out=$4
@@ -49,8 +44,31 @@ job() {
 # A --json field of out.json.
 field() { "$PY" -c 'import json,sys; print(json.load(open("out.json"))[sys.argv[1]])' "$1"; }
 
-# ---- the same bytes with every kernel ----------------------------------------
 "$TRIPMINER" synth -o s.h5 -n 2500 -d 40 -c 25 --seed 3 -q || exit 1
+
+# The kernels of the table, as an unknown --kernel lists them ("auto, f32,
+# bf16 or int8"), and those this CPU runs: f32 always; another one unless
+# the run is the usage error of a kernel the CPU lacks.
+"$TRIPMINER" mine -i s.h5 -o u.h5 --kernel fp16 >out.txt 2>err
+names=$(sed -n "s/^tripminer: error: unknown kernel 'fp16', expected \(.*\) (mine --kernel)\$/\1/p" err)
+names=${names//,/}
+names=${names// or / }
+kernels=(f32)
+for k in $names; do
+  [[ $k == auto || $k == f32 ]] && continue
+  if "$TRIPMINER" mine -i s.h5 -o probe.h5 --force -q --threads 1 --kernel "$k" >out.txt 2>err; then
+    kernels+=("$k")
+  elif ! grep -q "^tripminer: error: --kernel $k: the CPU of rank 0 cannot run it" err; then
+    bad "--kernel $k on 1 rank: neither a run nor the CPU's refusal"
+  fi
+done
+echo "kernels this CPU runs: ${kernels[*]} (--kernel takes: ${names:-none found})"
+[ -n "$names" ] || bad "no kernel named by the usage error of --kernel fp16"
+if [ "${#kernels[@]}" = 1 ]; then
+  echo "note: this CPU runs no fast kernel; only f32 and the refusals are tested"
+fi
+
+# ---- the same bytes with every kernel ----------------------------------------
 "$TM_GEN" random r.h5 1800 33 12 5 >/dev/null || exit 1
 cases=(
   "s.h5|-s hard"

@@ -59,17 +59,6 @@ typedef struct tm_eval_params {
     int64_t suspects;         /* the queries listed as suspects, at most */
 } tm_eval_params_t;
 
-/*
- * The arithmetic of the fast filter (--kernel): auto picks the fastest this
- * CPU runs. Every kernel gives the same output bytes.
- */
-typedef enum tm_kernel {
-    TM_KERNEL_AUTO = 0,
-    TM_KERNEL_F32,   /* float32 sgemm */
-    TM_KERNEL_BF16,  /* AVX512-BF16 */
-    TM_KERNEL_INT8   /* AVX512-VNNI with per-row scales */
-} tm_kernel_t;
-
 /* How to run it: the output is the same bytes whatever these are. */
 typedef struct tm_run_params {
     const char *output;       /* the HDF5 output file */
@@ -81,7 +70,13 @@ typedef struct tm_run_params {
     double checkpoint_every;  /* seconds */
     int resume;
     double stall_timeout;     /* seconds without progress that end the job; 0 = never */
-    tm_kernel_t kernel;       /* the fast filter's arithmetic */
+    /*
+     * The fast filter's arithmetic (--kernel): a kernel's name as --kernel
+     * spells it ("f32" is float32 sgemm; --help lists the others), or NULL
+     * or "auto": the fastest this CPU runs. Every kernel gives the same
+     * output bytes.
+     */
+    const char *kernel;
 } tm_run_params_t;
 
 /* How to talk. */

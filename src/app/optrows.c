@@ -15,6 +15,7 @@
 
 #include "app/opts_table.h"
 #include "base/log.h"
+#include "core/kernels.h"
 #include "rules/rule.h"
 #include "tripminer/inspect.h"
 
@@ -54,7 +55,16 @@ static const char *pos_at(size_t k) { return known(tm_pos_name((tm_pos_t)k)); }
 _Static_assert(sizeof(tm_metric_t) == sizeof(int) && sizeof(tm_loss_kind_t) == sizeof(int) &&
                sizeof(tm_pos_t) == sizeof(int), "an enum of a choice is not an int");
 
+/* --kernel: auto, then the kernels of core/kernels.c from the end of its
+ * table (f32 first), as tm_kernel_names lists them. */
+static const char *kernel_at(size_t k)
+{
+    const size_t n = tm_kernel_count();
+    return k == 0 ? "auto" : k <= n ? tm_kernel_at(n - k)->name : NULL;
+}
+
 static const tm_optnames_t strategies = {"strategy", rule_at};
+static const tm_optnames_t kernels = {"kernel", kernel_at};
 static const tm_optnames_t metrics = {"metric", metric_at};
 static const tm_optnames_t losses = {"loss", loss_at};
 static const tm_optnames_t positives = {"positive", pos_at};
@@ -85,22 +95,6 @@ static int parse_every(void *field, const char *cmd, const char *name, const cha
     if (rc == 0 && *every <= 0.0)
         rc = tm_err_set(err, TM_EUSAGE, "%s must be positive, got %s (%s)", name, val, cmd);
     return rc;
-}
-
-/* --kernel: the arithmetic of the tiles. */
-static int parse_kernel(void *field, const char *cmd, const char *name, const char *val,
-                        tm_err_t *err)
-{
-    static const char *const names[] = {"auto", "f32", "bf16", "int8"};
-    static const tm_kernel_t kinds[] = {TM_KERNEL_AUTO, TM_KERNEL_F32, TM_KERNEL_BF16,
-                                        TM_KERNEL_INT8};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strcmp(val, names[k]) == 0) {
-            *(tm_kernel_t *)field = kinds[k];
-            return 0;
-        }
-    return tm_err_set(err, TM_EUSAGE, "unknown kernel '%s', expected auto, f32, bf16 or "
-                      "int8 (%s %s)", val, cmd, name);
 }
 
 /* inspect --svg: a file name, not empty. */
@@ -258,12 +252,12 @@ static const tm_optrow_t mine_rows[] = {
                    "for S seconds, e.g. a lost node; 0: never", FROM_FIELD},
      .eval = {.text = "end the job (exit 1) when a round makes no progress\n"
                       "for S seconds; 0: never"}},
-    {.lng = "kernel", .kind = TM_OPT_CUSTOM, .at = MINE(run.kernel), .parse = parse_kernel,
+    {.lng = "kernel", .kind = TM_OPT_NAME, .at = MINE(run.kernel), .names = &kernels,
      .in = {[TM_CMD_MINE] = MG_PERF, [TM_CMD_EVAL] = EG_RUN},
      .help = {"K", "the tiles' arithmetic, a filter that never changes\n"
-                   "the output: auto | f32 | bf16 | int8; auto takes the\n"
+                   "the output: {names}; auto takes the\n"
                    "fastest this CPU runs", "auto"},
-     .eval = {.text = "auto | f32 | bf16 | int8: the tiles' arithmetic,\n"
+     .eval = {.text = "{names}: the tiles' arithmetic,\n"
                       "never changes the report"}},
     {.lng = "json", .kind = TM_OPT_FLAG, .at = MINE(talk.json),
      .in = {[TM_CMD_MINE] = MG_TALK, [TM_CMD_EVAL] = EG_RUN},

@@ -1,6 +1,6 @@
 /*
  * kbf16.c - the bf16 tile: AVX512-BF16's vdpbf16ps on rows rounded to bf16,
- * accumulated in float32 (kfast.h).
+ * accumulated in float32 (core/kernel.h).
  *
  * The bound. Let u_b = 2^-8 (bf16 keeps 8 significant bits, rounded to
  * nearest even) and u = 2^-24.
@@ -40,7 +40,7 @@
  * components two loads of candidates, eight broadcasts of anchor pairs and
  * sixteen vdpbf16ps.
  */
-#include "core/kfast.h"
+#include "core/kernel.h"
 
 #include <string.h>
 
@@ -62,7 +62,7 @@ static int64_t round_up(int64_t x, int64_t m)
     return (x + m - 1) / m * m;
 }
 
-int tm_kbf16_supported(void)
+static int bf16_cpu(void)
 {
 #ifdef TM_HAVE_BF16_KERNEL
     __builtin_cpu_init();
@@ -72,7 +72,7 @@ int tm_kbf16_supported(void)
 #endif
 }
 
-tm_kern_bound_t tm_kbf16_bound(int64_t dim)
+static tm_kern_bound_t bf16_bound(int64_t dim)
 {
     const double ub = 0x1p-8, u = 0x1p-24;
     const double nu = 2.0 * (double)(dim + 2) * u;
@@ -83,7 +83,7 @@ tm_kern_bound_t tm_kbf16_bound(int64_t dim)
     return b;
 }
 
-int64_t tm_kbf16_bytes(tm_kside_t side, int64_t cap, int64_t dim)
+static int64_t bf16_bytes(tm_kside_t side, int64_t cap, int64_t dim)
 {
     const int64_t rows = side == TM_KSIDE_CANDS ? round_up(cap, NR) : cap;
     return rows * pairs_of(dim) * 4;
@@ -106,7 +106,7 @@ static inline uint16_t to_bf16(float x, int *bad)
     return (uint16_t)(r >> 16);
 }
 
-void tm_kbf16_pack(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1)
+static void bf16_pack(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1)
 {
     const int64_t dim = p->dim, np = pairs_of(dim);
     uint32_t *out = p->data;
@@ -174,8 +174,8 @@ micro(const int mr, const uint32_t *restrict a, int64_t np, const uint32_t *rest
 }
 
 /* The tile, for anchors [0, m) at a, panels from b, n candidates. */
-TM_BF16_TARGET static void tile(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n,
-                                int64_t np, float *G)
+TM_BF16_TARGET static void run_tile(const uint32_t *a, int64_t m, const uint32_t *b, int64_t n,
+                                    int64_t np, float *G)
 {
     const int64_t panel = np * 16; /* uint32 per panel */
     for (int64_t i = 0; i < m; i += MR) {
@@ -200,21 +200,35 @@ TM_BF16_TARGET static void tile(const uint32_t *a, int64_t m, const uint32_t *b,
     }
 }
 
-void tm_kbf16_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
-                   int64_t c1, float *G)
+/* The bound is the dimension's (bf16_bound), whatever the rows: *b stays. */
+static int bf16_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 {
-    const int64_t np = pairs_of(A->dim);
-    const uint32_t *a = (const uint32_t *)A->data + a0 * np;
-    const uint32_t *b = (const uint32_t *)C->data + (c0 / 16) * np * 16;
-    tile(a, a1 - a0, b, c1 - c0, np, G);
+    (void)b;
+    const int64_t np = pairs_of(t->apack->dim);
+    const uint32_t *a = (const uint32_t *)t->apack->data + t->a0 * np;
+    const uint32_t *pb = (const uint32_t *)t->cpack->data + (t->c0 / 16) * np * 16;
+    run_tile(a, t->a1 - t->a0, pb, t->c1 - t->c0, np, G);
+    return 1;
 }
 
 #else
 
-void tm_kbf16_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
-                   int64_t c1, float *G)
+static int bf16_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 {
-    (void)A, (void)a0, (void)a1, (void)C, (void)c0, (void)c1, (void)G;
+    (void)t, (void)G, (void)b;
+    return 0;
 }
 
 #endif
+
+const tm_kernel_t tm_kernel_bf16 = {
+    .name = "bf16",
+    .feature = "AVX512-BF16",
+    .cpu = bf16_cpu,
+    .max_dim = (1 << 22) - 3, /* the largest D with a finite bound: D + 2 < 2^22 */
+    .bound = bf16_bound,
+    .pack_bytes = bf16_bytes,
+    .aux = 0,
+    .pack = bf16_pack,
+    .tile = bf16_tile,
+};

@@ -1,7 +1,7 @@
 /*
  * kint8.c - the int8 tile: AVX512-VNNI's vpdpbusd on rows quantised to
  * 8-bit integers with one float32 scale per row, summed exactly in int32
- * and scaled back in float32 (kfast.h).
+ * and scaled back in float32 (core/kernel.h).
  *
  * Quantising. A row x of D float32 components with m = max |x_i| gets the
  * scale s = fl(m / 127) and q_i = x_i fl(1/s) rounded to the nearest
@@ -28,7 +28,7 @@
  * so they add nothing on either. All of this is arithmetic modulo 2^32
  * (vpdpbusd does not saturate), so intermediate wrap-arounds cancel and
  * the result is I = q_a.q_c exactly as long as |I| <= 127^2 D < 2^31,
- * that is D <= 133144 (larger D: every tile is refused).
+ * that is D <= 133144 (larger D: the kernel is of no use, max_dim).
  *
  * Back to float32: F = fl(I), S = fl(s_a s_c), g = fl(F S). With u = 2^-24
  * (round to nearest) and eta = 2^-150 (the largest error of a result that
@@ -74,7 +74,7 @@
  * of four components two loads of candidates, eight broadcasts of anchor
  * words and sixteen vpdpbusd.
  */
-#include "core/kfast.h"
+#include "core/kernel.h"
 
 #include <float.h>
 #include <math.h>
@@ -133,7 +133,7 @@ static int64_t anchor_rows_bytes(int64_t cap, int64_t dim)
     return round_up(round_up(cap, MR) * groups_of(dim) * 4, 64);
 }
 
-int tm_kint8_supported(void)
+static int int8_cpu(void)
 {
 #ifdef TM_HAVE_INT8_KERNEL
     __builtin_cpu_init();
@@ -144,22 +144,11 @@ int tm_kint8_supported(void)
 #endif
 }
 
-int64_t tm_kint8_bytes(tm_kside_t side, int64_t cap, int64_t dim)
+static int64_t int8_bytes(tm_kside_t side, int64_t cap, int64_t dim)
 {
     if (side == TM_KSIDE_CANDS)
         return round_up(cap, NR) * groups_of(dim) * 4;
     return anchor_rows_bytes(cap, dim) + cap * 4;
-}
-
-int64_t tm_kint8_max_dim(void)
-{
-    return DMAX;
-}
-
-int64_t tm_kint8_aux(int64_t dim)
-{
-    (void)dim;
-    return AX_N;
 }
 
 /* The smallest float at least v (v >= 0, finite). */
@@ -357,13 +346,13 @@ static int quantise(const float *x, int64_t dim, uint8_t *dst, int64_t gstride, 
     return 0;
 }
 
-void tm_kint8_pack(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1)
+static void int8_pack(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1)
 {
     const int64_t dim = p->dim, nq = groups_of(dim), dq = 4 * nq, cap = p->cap;
     const int cands = p->side == TM_KSIDE_CANDS;
     uint8_t *data = p->data;
     const int64_t gstride = cands ? 64 : 4 * MR, bias = cands ? 128 : 0;
-    const int vec = tm_kint8_supported();
+    const int vec = int8_cpu();
     const unsigned csr = csr_enter();
     /* The range that holds the last row also writes the padding rows. */
     const int64_t pend = r1 >= n ? round_up(n, cands ? NR : MR) : r1;
@@ -442,9 +431,9 @@ micro(const int mr, const uint32_t *restrict a, int64_t nq, const uint32_t *rest
 }
 
 /* The tile: anchors [0, m) (words a, starts, scales sa), panels from b, n candidates. */
-TM_INT8_TARGET static void tile(const uint32_t *a, const uint32_t *start, const float *sa,
-                                int64_t m, const uint32_t *b, const float *sc, int64_t n,
-                                int64_t nq, float *G)
+TM_INT8_TARGET static void run_tile(const uint32_t *a, const uint32_t *start, const float *sa,
+                                    int64_t m, const uint32_t *b, const float *sc, int64_t n,
+                                    int64_t nq, float *G)
 {
     const int64_t panel = nq * 16; /* words per panel */
     for (int64_t i = 0; i < m; i += MR) {
@@ -516,14 +505,15 @@ TM_INT8_TARGET static int survey(const tm_kpack_t *p, int64_t r0, int64_t r1,
     return 1;
 }
 
-int tm_kint8_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
-                  int64_t c1, const double *anorm, const double *cnorm, float *G,
-                  tm_kern_bound_t *b)
+/* *b comes as int8_bound(dim); the rows of the tile give its gamma and tiny. */
+static int int8_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 {
+    const tm_kpack_t *A = t->apack, *C = t->cpack;
+    const int64_t a0 = t->a0, a1 = t->a1, c0 = t->c0, c1 = t->c1;
     const int64_t dim = A->dim, nq = groups_of(dim);
     const unsigned csr = csr_enter();
     side_max_t ma, mc;
-    if (dim > DMAX || !survey(A, a0, a1, anorm, &ma) || !survey(C, c0, c1, cnorm, &mc)) {
+    if (!survey(A, a0, a1, t->anch->norm, &ma) || !survey(C, c0, c1, t->cand->norm, &mc)) {
         csr_leave(csr);
         return 0;
     }
@@ -542,9 +532,8 @@ int tm_kint8_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t 
     const uint32_t *start =
         (const uint32_t *)((const uint8_t *)A->data + anchor_rows_bytes(A->cap, dim));
     const uint32_t *bp = (const uint32_t *)C->data + (c0 / 16) * nq * 16;
-    tile(a, start + a0, sa + a0, a1 - a0, bp, sc + c0, c1 - c0, nq, G);
+    run_tile(a, start + a0, sa + a0, a1 - a0, bp, sc + c0, c1 - c0, nq, G);
     csr_leave(csr);
-    *b = tm_kern_bound(dim); /* the double arithmetic's slack is the same */
     b->gamma = gamma;
     b->tiny = eta * (1.0 + (under ? 16130.0 * (double)dim : 0.0));
     return 1;
@@ -552,13 +541,35 @@ int tm_kint8_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t 
 
 #else
 
-int tm_kint8_tile(const tm_kpack_t *A, int64_t a0, int64_t a1, const tm_kpack_t *C, int64_t c0,
-                  int64_t c1, const double *anorm, const double *cnorm, float *G,
-                  tm_kern_bound_t *b)
+static int int8_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 {
-    (void)A, (void)a0, (void)a1, (void)C, (void)c0, (void)c1, (void)anorm, (void)cnorm;
-    (void)G, (void)b;
+    (void)t, (void)G, (void)b;
     return 0;
 }
 
 #endif
+
+/*
+ * The loosest bound of a tile at dim: gamma at most GAMMA_MAX (a looser
+ * tile is refused), tiny with S's underflow; the double arithmetic's slack
+ * is float32's.
+ */
+static tm_kern_bound_t int8_bound(int64_t dim)
+{
+    tm_kern_bound_t b = tm_kern_bound(dim);
+    b.gamma = GAMMA_MAX;
+    b.tiny = 0x1p-150 * (1.0 + 16130.0 * (double)dim);
+    return b;
+}
+
+const tm_kernel_t tm_kernel_int8 = {
+    .name = "int8",
+    .feature = "AVX512-VNNI",
+    .cpu = int8_cpu,
+    .max_dim = DMAX,
+    .bound = int8_bound,
+    .pack_bytes = int8_bytes,
+    .aux = AX_N,
+    .pack = int8_pack,
+    .tile = int8_tile,
+};

@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "core/kernel.h"
 #include "rules/rule.h"
 #include "tripminer/err.h"
 #include "tripminer/params.h"
@@ -26,7 +27,7 @@ typedef struct tm_budget_need {
     int64_t dim;
     int64_t held;        /* other bytes held (exclusion lists, readers) */
     int streamed;        /* candidates are read a round at a time (a send buffer) */
-    tm_kernel_t kernel;  /* the tile kernel: a fast one holds packed rows (run/sweep.h) */
+    const tm_kernel_t *kernel; /* the tile kernel: a fast one holds packed rows (run/sweep.h) */
 } tm_budget_need_t;
 
 /*

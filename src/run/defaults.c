@@ -37,6 +37,7 @@ void tm_run_params_default(tm_run_params_t *r)
     r->threads = 0; /* auto */
     r->checkpoint_every = 600.0;
     r->stall_timeout = 300.0;
+    r->kernel = "auto"; /* the fastest this CPU runs (core/kernels.h) */
 }
 
 void tm_talk_params_default(tm_talk_params_t *t)

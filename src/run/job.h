@@ -13,7 +13,7 @@
 #include "comm/exchange.h"
 #include "comm/heard.h"
 #include "core/kern.h"
-#include "core/kfast.h"
+#include "core/kernels.h"
 #include "rules/rule.h"
 #include "run/ckpt.h"
 #include "run/inputs.h"
@@ -42,7 +42,7 @@ typedef struct tm_job {
     int pass;             /* the pass under way */
     int threads;          /* compute threads of this rank */
     tm_kern_bound_t bound;
-    tm_kernel_t kernel;   /* this rank's tile kernel (--kernel, resolved) */
+    const tm_kernel_t *kernel; /* this rank's tile kernel (--kernel, resolved) */
 
     tm_inputs_t in;       /* the anchors and the candidates */
     tm_rows_t anch;       /* the anchors as the engines see them */

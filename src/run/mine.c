@@ -30,6 +30,7 @@
 #include "base/fpenv.h"
 #include "base/log.h"
 #include "base/watchdog.h"
+#include "core/kernels.h"
 #include "io/format.h"
 #include "io/h5out.h"
 #include "run/budget.h"
@@ -51,21 +52,32 @@ static void fatal_in_rounds(const tm_err_t *err, MPI_Comm comm)
 /* ---- prepare: the output, the budget, a saved checkpoint ------------------ */
 
 /*
- * The tile kernel: auto is the fastest this rank's CPU runs (ranks may
- * differ: no output byte depends on it); a kernel named by --kernel must
- * run on every rank. Collective over comm.
+ * The tile kernel: auto is the first of the table (core/kernels.h) this
+ * rank's CPU runs (ranks may differ: no output byte depends on it); a
+ * kernel named by --kernel must run on every rank. Collective over comm.
  */
 static int choose_kernel(job_t *j, tm_err_t *err)
 {
     int rc = 0;
+    /* TRIPMINER_FAULT=nocpu: this rank's CPU lacks every feature a kernel needs. */
     const int nocpu = tm_fault_nocpu(j->rank);
-    j->kernel = nocpu && j->run->kernel == TM_KERNEL_AUTO ? TM_KERNEL_F32
-                                                          : tm_kernel_resolve(j->run->kernel);
-    if (!tm_kernel_supported(j->kernel) || (nocpu && j->kernel != TM_KERNEL_F32))
+    const char *name = j->run->kernel;
+    if (name == NULL || strcmp(name, "auto") == 0)
+        j->kernel = nocpu ? &tm_kernel_f32 : tm_kernel_auto();
+    else
+        j->kernel = tm_kernel_find(name);
+    if (j->kernel == NULL) {
+        char names[160];
+        tm_kernel_names(names, sizeof names);
+        rc = tm_err_set(err, TM_EUSAGE, "unknown kernel '%s', expected %s (mine --kernel)", name,
+                        names);
+        j->kernel = &tm_kernel_f32; /* a name for the summary; the job ends here */
+    } else if (!tm_kernel_runs(j->kernel) || (nocpu && j->kernel->feature != NULL)) {
         rc = tm_err_set(err, TM_EUSAGE, "--kernel %s: the CPU of rank %d cannot run it (it "
-                        "lacks %s); use --kernel auto or f32", tm_kernel_name(j->kernel),
-                        j->rank, j->kernel == TM_KERNEL_INT8 ? "AVX512-VNNI" : "AVX512-BF16");
-    j->sum->kernel = tm_kernel_name(j->kernel);
+                        "lacks %s); use --kernel auto or f32", j->kernel->name, j->rank,
+                        j->kernel->feature);
+    }
+    j->sum->kernel = j->kernel->name;
     return tm_err_agree(rc, err, j->comm);
 }
 
@@ -367,16 +379,16 @@ static void kernel_counts(job_t *j)
     s->rechecked_fraction = pairs > 0 ? (double)s->rechecked / (double)pairs : 0.0;
     if (pairs == 0)
         return;
-    if (j->kernel == TM_KERNEL_F32) {
+    if (j->kernel == &tm_kernel_f32) {
         tm_log(TM_LOG_DEBUG, "tiles: f32 kernel (sgemm) on %lld pairs; %.4g %% re-checked "
                "exactly", (long long)pairs, 100.0 * s->rechecked_fraction);
         return;
     }
     tm_log(TM_LOG_DEBUG, "tiles: %s kernel on %.4g %% of %lld pairs, f32 on the rest (%lld "
            "anchor blocks fell back); %.4g %% re-checked exactly (%s tiles %.4g %%, f32 tiles "
-           "%.4g %%)", tm_kernel_name(j->kernel), 100.0 * (double)v[0] / (double)pairs,
+           "%.4g %%)", j->kernel->name, 100.0 * (double)v[0] / (double)pairs,
            (long long)pairs, (long long)v[4], 100.0 * s->rechecked_fraction,
-           tm_kernel_name(j->kernel), v[0] > 0 ? 100.0 * (double)v[2] / (double)v[0] : 0.0,
+           j->kernel->name, v[0] > 0 ? 100.0 * (double)v[2] / (double)v[0] : 0.0,
            v[1] > 0 ? 100.0 * (double)v[3] / (double)v[1] : 0.0);
 }
 

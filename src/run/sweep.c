@@ -52,9 +52,11 @@ void tm_sweep_free(tm_sweep_t *s)
     memset(s, 0, sizeof *s);
 }
 
-int64_t tm_sweep_pack_bytes(tm_kernel_t kernel, int64_t anchors, int64_t cand_cap, int64_t dim)
+int64_t tm_sweep_pack_bytes(const tm_kernel_t *kernel, int64_t anchors, int64_t cand_cap,
+                            int64_t dim)
 {
-    if (kernel == TM_KERNEL_F32 || kernel == TM_KERNEL_AUTO || !tm_kernel_takes_dim(kernel, dim))
+    /* f32 packs nothing: tm_kpack_bytes says 0. */
+    if (!tm_kernel_takes_dim(kernel, dim))
         return 0;
     return tm_kpack_bytes(kernel, TM_KSIDE_ANCHORS, anchors, dim) +
            tm_kpack_bytes(kernel, TM_KSIDE_CANDS, cand_cap, dim);
@@ -81,13 +83,12 @@ static void pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads)
     tm_kpack_done(p);
 }
 
-int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t kernel,
+int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, const tm_kernel_t *kernel,
                   const tm_rows_t *anch, int64_t cand_cap)
 {
     memset(s, 0, sizeof *s);
     s->nthreads = nthreads;
-    s->kernel = kernel == TM_KERNEL_AUTO || !tm_kernel_takes_dim(kernel, anch->dim) ? TM_KERNEL_F32
-                                                                                    : kernel;
+    s->kernel = tm_kernel_takes_dim(kernel, anch->dim) ? kernel : &tm_kernel_f32;
     s->gram = calloc((size_t)nthreads, sizeof *s->gram);
     s->approx = calloc((size_t)nthreads, sizeof *s->approx);
     s->block = calloc((size_t)nthreads, sizeof *s->block);
@@ -113,7 +114,7 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t k
             return TM_ENOMEM;
         }
     }
-    if (s->kernel != TM_KERNEL_F32) {
+    if (s->kernel != &tm_kernel_f32) {
         if (tm_kpack_init(&s->anch, s->kernel, TM_KSIDE_ANCHORS, anch->n, anch->dim) != 0 ||
             tm_kpack_init(&s->cand, s->kernel, TM_KSIDE_CANDS, cand_cap, anch->dim) != 0) {
             tm_sweep_free(s);
@@ -176,9 +177,8 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
               tm_sweep_t *s, tm_exchange_t *x)
 {
     const int64_t nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
-    const int64_t dim = anch->dim;
     const int tiles = engine->needs_tiles(st, pass);
-    const int fast = tiles && s->kernel != TM_KERNEL_F32;
+    const int fast = tiles && s->kernel != &tm_kernel_f32;
     if (fast)
         pack(&s->cand, cand, s->nthreads);
 #pragma omp parallel num_threads(s->nthreads)
@@ -196,16 +196,14 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
             for (int64_t c0 = 0; c0 < cand->n; c0 += TM_TILE_CANDS) {
                 const int64_t c1 = c0 + TM_TILE_CANDS < cand->n ? c0 + TM_TILE_CANDS : cand->n;
                 const int64_t pairs = (a1 - a0) * (c1 - c0);
+                const tm_ktile_t kt = {anch, &s->anch, a0, a1, cand, &s->cand, c0, c1};
                 tm_kern_bound_t b = bound;
                 int by_fast = 0;
                 if (tiles && use != USE_F32 && use != USE_PROBE_F32)
-                    by_fast = tm_kfast_tile(&s->anch, a0, a1, &s->cand, c0, c1, anch->norm,
-                                            cand->norm, s->gram[t], &b);
-                if (tiles && !by_fast) {
-                    b = bound;
-                    tm_kern_gram(anch->emb + a0 * dim, a1 - a0, cand->emb + c0 * dim, c1 - c0, dim,
-                                 s->gram[t]);
-                }
+                    by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
+                /* The fast kernel's tile, else f32's (which takes every tile). */
+                if (tiles && !by_fast)
+                    tm_kernel_f32.tile(&kt, s->gram[t], &b);
                 const int64_t before = tm_exact_count();
                 const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
                                         tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};

@@ -1,15 +1,15 @@
 /*
  * sweep.h - one candidate block past every local anchor: the tiling, the
  * threads, and the dot products of each tile, handed to the rule with the
- * bound they meet: float32 sgemm, or a fast kernel (core/kfast.h) on rows
- * packed for it, tile by tile falling back to float32 where the fast
- * kernel cannot take a row or its looser bound costs more exact re-checks
+ * bound they meet: from the run's kernel (core/kernels.h), on rows packed
+ * for it, tile by tile falling back to f32 (float32 sgemm) where that
+ * kernel refuses the tile or its looser bound costs more exact re-checks
  * than it saves.
  */
 #ifndef TM_RUN_SWEEP_H
 #define TM_RUN_SWEEP_H
 
-#include "core/kfast.h"
+#include "core/kernels.h"
 #include "core/rows.h"
 #include "comm/exchange.h"
 #include "engines/engine.h"
@@ -25,7 +25,7 @@ typedef struct tm_sweep_count {
 /* The sweep's kernel, packs and per-thread scratch. */
 typedef struct tm_sweep {
     int nthreads;
-    tm_kernel_t kernel; /* TM_KERNEL_F32, or the fast kernel of the tiles */
+    const tm_kernel_t *kernel; /* &tm_kernel_f32, or the fast kernel of the tiles */
     tm_kpack_t anch;    /* the anchors, packed once (fast kernel) */
     tm_kpack_t cand;    /* each round's candidates (fast kernel) */
     float **gram;      /* TM_TILE_ANCHORS x TM_TILE_CANDS each */
@@ -40,15 +40,16 @@ typedef struct tm_sweep {
  * Bytes a sweep with kernel holds beyond its scratch: the packed anchors
  * and the packed candidates of a round of cand_cap rows. Local.
  */
-int64_t tm_sweep_pack_bytes(tm_kernel_t kernel, int64_t anchors, int64_t cand_cap, int64_t dim);
+int64_t tm_sweep_pack_bytes(const tm_kernel_t *kernel, int64_t anchors, int64_t cand_cap,
+                            int64_t dim);
 
 /*
  * Allocate the scratch of nthreads threads, with block_bytes of the rule's
- * block scratch each, and for a fast kernel (not f32) the packs: the
- * anchors anch packed at once, room for cand_cap candidates. 0 or
- * TM_ENOMEM. Local.
+ * block scratch each, and for a fast kernel (not f32; one that takes the
+ * anchors' dimension) the packs: the anchors anch packed at once, room for
+ * cand_cap candidates. 0 or TM_ENOMEM. Local.
  */
-int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, tm_kernel_t kernel,
+int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, const tm_kernel_t *kernel,
                   const tm_rows_t *anch, int64_t cand_cap);
 void tm_sweep_free(tm_sweep_t *s);
 

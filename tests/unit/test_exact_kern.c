@@ -18,7 +18,7 @@
 #include "tm_unit.h"
 #include "core/exact.h"
 #include "core/kern.h"
-#include "core/kfast.h"
+#include "core/kernels.h"
 
 static const tm_metric_t metrics[3] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN,
                                        TM_METRIC_COSINE};
@@ -737,14 +737,16 @@ START_TEST(test_bound_dimension_edges)
     ck_assert(tm_kern_bound(8388606).gamma == INFINITY);
     ck_assert(tm_kern_bound(16777215).gamma == INFINITY);
     ck_assert(tm_kern_bound(INT32_MAX).gamma == INFINITY);
-    ck_assert(tm_kern_bound_useful(tm_kbf16_bound(4194301)));
-    ck_assert(!tm_kern_bound_useful(tm_kbf16_bound(4194302)));
-    ck_assert(!tm_kern_bound_useful(tm_kbf16_bound(8388607)));
-    ck_assert(tm_kernel_takes_dim(TM_KERNEL_BF16, 4194301));
-    ck_assert(!tm_kernel_takes_dim(TM_KERNEL_BF16, 4194302));
-    ck_assert(tm_kernel_takes_dim(TM_KERNEL_INT8, 133144));
-    ck_assert(!tm_kernel_takes_dim(TM_KERNEL_INT8, 133145));
-    ck_assert(tm_kernel_takes_dim(TM_KERNEL_F32, INT32_MAX));
+    const tm_kernel_t *bf16 = tm_kernel_find("bf16"), *int8 = tm_kernel_find("int8");
+    ck_assert(bf16 != NULL && int8 != NULL);
+    ck_assert(tm_kern_bound_useful(bf16->bound(4194301)));
+    ck_assert(!tm_kern_bound_useful(bf16->bound(4194302)));
+    ck_assert(!tm_kern_bound_useful(bf16->bound(8388607)));
+    ck_assert(tm_kernel_takes_dim(bf16, 4194301));
+    ck_assert(!tm_kernel_takes_dim(bf16, 4194302));
+    ck_assert(tm_kernel_takes_dim(int8, 133144));
+    ck_assert(!tm_kernel_takes_dim(int8, 133145));
+    ck_assert(tm_kernel_takes_dim(&tm_kernel_f32, INT32_MAX));
 
     const tm_kern_bound_t b = tm_kern_bound(16777215);
     const tm_metric_t metrics[] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_EUCLIDEAN, TM_METRIC_COSINE};

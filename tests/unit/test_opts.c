@@ -116,7 +116,7 @@ static void expect_mine(const tm_mine_opts_t *got, const tm_mine_opts_t *want, c
     SAME_NUM(run.chunk);
     SAME_NUM(run.threads);
     SAME_NUM(run.stall_timeout);
-    SAME_NUM(run.kernel);
+    SAME_STR(run.kernel);
     SAME_NUM(run.mem_limit);
     SAME_STR(run.checkpoint_dir);
     SAME_NUM(run.checkpoint_every);
@@ -376,10 +376,10 @@ static void mine_patch(tm_mine_opts_t *w, int id)
     case C_NEG_POOL: w->mine.neg_pool = 100; break;
     case C_SEED: w->mine.seed = UINT64_MAX; break;
     case C_SAMPLE: w->mine.strategy = "sample"; break;
-    case C_KERNEL_F32: w->run.kernel = TM_KERNEL_F32; break;
-    case C_KERNEL_BF16: w->run.kernel = TM_KERNEL_BF16; break;
-    case C_KERNEL_INT8: w->run.kernel = TM_KERNEL_INT8; break;
-    case C_KERNEL_AUTO: w->run.kernel = TM_KERNEL_AUTO; break;
+    case C_KERNEL_F32: w->run.kernel = "f32"; break;
+    case C_KERNEL_BF16: w->run.kernel = "bf16"; break;
+    case C_KERNEL_INT8: w->run.kernel = "int8"; break;
+    case C_KERNEL_AUTO: w->run.kernel = "auto"; break;
     default: ck_abort_msg("no patch for case %d", id);
     }
 }
@@ -683,7 +683,7 @@ START_TEST(test_eval_options)
         want.mine.ref_lab_name = "y";
         want.run.chunk = 64;
         want.run.threads = 3;
-        want.run.kernel = TM_KERNEL_F32;
+        want.run.kernel = "f32";
         want.talk.json = 1;
         want.talk.verbosity = TM_LOG_QUIET;
         want.run.force = 1;

@@ -18,7 +18,7 @@
 #include "core/exact.h"
 #include "comm/exchange.h"
 #include "io/h5out.h"
-#include "core/kfast.h"
+#include "core/kernels.h"
 #include "base/log.h"
 #include "tripminer/mine.h"
 
@@ -280,12 +280,12 @@ START_TEST(library_calls_keep_to_the_default_fp_mode)
         free(lab);
     }
     MPI_Barrier(MPI_COMM_WORLD);
-    const tm_kernel_t kernels[] = {TM_KERNEL_F32, TM_KERNEL_BF16, TM_KERNEL_INT8};
     const tm_metric_t metrics[] = {TM_METRIC_SQEUCLIDEAN, TM_METRIC_COSINE};
     for (int e = 0; e < 2; e++) /* mine, eval */
-        for (size_t k = 0; k < sizeof kernels / sizeof *kernels; k++)
+        for (size_t k = 0; k < tm_kernel_count(); k++)
             for (size_t m = 0; m < sizeof metrics / sizeof *metrics; m++) {
-                if (!tm_kernel_supported(kernels[k]))
+                const tm_kernel_t *kernel = tm_kernel_at(k);
+                if (!tm_kernel_runs(kernel))
                     continue;
                 tm_mine_params_t mp;
                 tm_run_params_t rp;
@@ -295,7 +295,7 @@ START_TEST(library_calls_keep_to_the_default_fp_mode)
                 tm_talk_params_default(&tp);
                 mp.input = in;
                 mp.metric = metrics[m];
-                rp.kernel = kernels[k];
+                rp.kernel = kernel->name;
                 rp.threads = 2;
                 rp.force = 1;
                 tp.verbosity = TM_LOG_QUIET;
@@ -320,8 +320,8 @@ START_TEST(library_calls_keep_to_the_default_fp_mode)
                     _mm_setcsr(csr0);
                     TM_ALL_ASSERT(rc == 0, "%s: %s", e ? "eval" : "mine", err.msg);
                     TM_ALL_ASSERT(after == (ftz ? FTZ_DAZ : 0u),
-                                  "the caller's FTZ/DAZ were not restored (%s, kernel %d)",
-                                  e ? "eval" : "mine", (int)kernels[k]);
+                                  "the caller's FTZ/DAZ were not restored (%s, kernel %s)",
+                                  e ? "eval" : "mine", kernel->name);
                 }
                 int same = 1;
                 if (rank == 0) {
@@ -333,8 +333,8 @@ START_TEST(library_calls_keep_to_the_default_fp_mode)
                     unlink(out[0]);
                     unlink(out[1]);
                 }
-                TM_ALL_ASSERT(same, "%s under FTZ/DAZ differs from the default mode (kernel %d, "
-                              "metric %d)", e ? "eval" : "mine", (int)kernels[k], (int)metrics[m]);
+                TM_ALL_ASSERT(same, "%s under FTZ/DAZ differs from the default mode (kernel %s, "
+                              "metric %d)", e ? "eval" : "mine", kernel->name, (int)metrics[m]);
             }
     if (rank == 0) {
         unlink(in);
