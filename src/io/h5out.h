@@ -48,12 +48,13 @@ int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm co
 
 /*
  * Create dataset name of n_global rows (cols columns, or 1-D when cols is
- * 0) of file_type and write this rank's rows [lo, lo + n) from buf
- * (mem_type) with a collective write. Collective over comm.
+ * 0), int64 when is_int and float32 otherwise (little-endian, as
+ * tm_dataset_def_t says), and write this rank's rows [lo, lo + n) from buf
+ * (int64_t or float) with a collective write. Collective over comm.
  */
-int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
-                          int64_t mem_type, int64_t n_global, int64_t cols, int64_t lo,
-                          int64_t n, const void *buf, MPI_Comm comm, tm_err_t *err);
+int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int is_int, int64_t n_global,
+                          int64_t cols, int64_t lo, int64_t n, const void *buf, MPI_Comm comm,
+                          tm_err_t *err);
 
 /*
  * Close the file; then rank 0 reopens it alone and writes the root
