@@ -38,7 +38,7 @@
 #include "run/placement.h"
 #include "run/progress.h"
 #include "run/sweep.h"
-#include "run/evalrep.h"
+#include "run/evalcalc.h"
 #include "tm_version.h"
 
 
