@@ -243,7 +243,10 @@ static int read_first(const hid_t *d, const char *path, const tm_eval_group_t *g
     return rc;
 }
 
-/* by_class: the column of the metric spread over classes, its non-finite values counted and left out. */
+/*
+ * by_class: the column of the metric inspect spreads over classes, its
+ * non-finite values counted and left out.
+ */
 static int read_by_class(hid_t f, const char *path, tm_evalrep_t *e, tm_err_t *err)
 {
     const tm_eval_group_t *g = &tm_eval_groups[TM_EVAL_BY_CLASS];

@@ -166,9 +166,10 @@ static char *read_str(hid_t a, hid_t ft)
         /* Room for a terminating NUL that a full-length value does not hold. */
         size_t n = H5Tget_size(ft);
         out = calloc(n + 2, 1);
-        if (out != NULL && !(mt >= 0 && H5Tset_size(mt, n + 1) >= 0 &&
-                             H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
-                             H5Tset_strpad(mt, H5T_STR_NULLTERM) >= 0 && H5Aread(a, mt, out) >= 0)) {
+        int ok = out != NULL && mt >= 0 && H5Tset_size(mt, n + 1) >= 0 &&
+                 H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
+                 H5Tset_strpad(mt, H5T_STR_NULLTERM) >= 0 && H5Aread(a, mt, out) >= 0;
+        if (!ok) {
             free(out);
             out = NULL;
         }

@@ -461,9 +461,9 @@ START_TEST(test_eval_json)
     const char *rest = strchr(got + strlen(head), '"');
     ck_assert(rest != NULL);
     const char *want =
-        "\", \"metric\": \"cosine\", \"input\": \"q\\\"uery.h5\", \"reference\": \"ref.h5\", \"num_queries\": "
-        "10, \"num_candidates\": 9, \"queries_without_positive\": 1, \"precision_at_1\": 0.75, "
-        "\"r_precision\": 0.5, \"mean_average_precision_at_r\": 0.375, "
+        "\", \"metric\": \"cosine\", \"input\": \"q\\\"uery.h5\", \"reference\": \"ref.h5\", "
+        "\"num_queries\": 10, \"num_candidates\": 9, \"queries_without_positive\": 1, "
+        "\"precision_at_1\": 0.75, \"r_precision\": 0.5, \"mean_average_precision_at_r\": 0.375, "
         "\"mean_reciprocal_rank\": 0.875, \"classes\": 2, \"avg_of_avgs\": {\"precision_at_1\": "
         "0.125, \"r_precision\": 0.25, \"mean_average_precision_at_r\": 0.375, "
         "\"mean_reciprocal_rank\": 0.5}, \"num_suspects\": 1, \"num_confused_pairs\": 2, "
