@@ -43,6 +43,7 @@ enum {
      * metrics' names at it.
      */
     TM_EVAL_AVGS = 8,
+    /* Values of an option: absent from a run without it (inspect reads them if present). */
     TM_EVAL_WITH_REFERENCE = 16, /* only with --reference */
     TM_EVAL_WITH_BY_CLASS = 32,  /* only with --by-class */
     /* inspect's text shows it under the metrics, not in the list of the run. */
@@ -50,6 +51,7 @@ enum {
     /* The metric whose spread over the classes inspect shows (min, mean, max, picture). */
     TM_EVAL_PER_CLASS = 128,
 };
+#define TM_EVAL_OPTIONAL (TM_EVAL_WITH_REFERENCE | TM_EVAL_WITH_BY_CLASS)
 
 /* A row of by_class: one label. */
 typedef struct tm_eval_class {

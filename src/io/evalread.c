@@ -92,7 +92,7 @@ static int read_attr(hid_t f, const tm_h5_reader_t *rd, const char *name, tm_fty
     return 0;
 }
 
-/* Every attribute row of the table, in its order; avg_of_avgs_* may be absent. */
+/* Every attribute row of the table, in its order; those of an option may be absent. */
 static int read_attrs(hid_t f, const tm_h5_reader_t *rd, tm_evalrep_t *e, tm_err_t *err)
 {
     int rc = 0, present = 0, k = 0;
@@ -106,8 +106,8 @@ static int read_attrs(hid_t f, const tm_h5_reader_t *rd, tm_evalrep_t *e, tm_err
                 char name[64];
                 tm_eval_avg_name(fd, m, name, sizeof name);
                 e->avg[m] = NAN;
-                rc = read_attr(f, rd, name, TM_FT_F64, 1, e, fd->at + (size_t)m * sizeof(double),
-                               &present, err);
+                rc = read_attr(f, rd, name, TM_FT_F64, (fd->flags & TM_EVAL_OPTIONAL) != 0, e,
+                               fd->at + (size_t)m * sizeof(double), &present, err);
                 navg += present;
             }
             e->has_avg = navg == TM_EVAL_NMETRICS;
@@ -116,8 +116,8 @@ static int read_attrs(hid_t f, const tm_h5_reader_t *rd, tm_evalrep_t *e, tm_err
         size_t at = fd->at;
         if (fd->flags & TM_EVAL_METRIC)
             at += (size_t)k++ * sizeof(double);
-        rc = read_attr(f, rd, fd->name, fd->type, (fd->flags & TM_EVAL_WITH_REFERENCE) != 0, e,
-                       at, &present, err);
+        rc = read_attr(f, rd, fd->name, fd->type, (fd->flags & TM_EVAL_OPTIONAL) != 0, e, at,
+                       &present, err);
     }
     if (rc == 0 && (e->num_queries < 0 || e->without_positive < 0 ||
                     e->without_positive > e->num_queries))
@@ -252,7 +252,7 @@ static int read_by_class(hid_t f, const char *path, tm_evalrep_t *e, tm_err_t *e
     const tm_eval_group_t *g = &tm_eval_groups[TM_EVAL_BY_CLASS];
     hid_t d[MAX_COLS];
     int64_t rows = -1;
-    int rc = open_table(f, path, g, 1, d, &rows, err);
+    int rc = open_table(f, path, g, (g->flags & TM_EVAL_OPTIONAL) != 0, d, &rows, err);
     e->class_r_min = e->class_r_max = e->class_r_mean = NAN;
     for (int k = 0; k < TM_EVAL_NMETRICS; k++)
         if (tm_eval_metric(k)->flags & TM_EVAL_PER_CLASS)
@@ -294,7 +294,7 @@ static int read_suspects(hid_t f, const char *path, tm_evalrep_t *e, tm_err_t *e
     const tm_eval_group_t *g = &tm_eval_groups[TM_EVAL_SUSPECTS];
     hid_t d[MAX_COLS];
     int64_t rows = 0;
-    int rc = open_table(f, path, g, 0, d, &rows, err);
+    int rc = open_table(f, path, g, (g->flags & TM_EVAL_OPTIONAL) != 0, d, &rows, err);
     if (rc == 0) {
         e->nsuspects = rows;
         e->gap = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *e->gap);
@@ -319,7 +319,7 @@ static int read_confusions(hid_t f, const char *path, tm_evalrep_t *e, tm_err_t 
     const int count = tm_eval_col_at(g, offsetof(tm_eval_pair_t, count));
     hid_t d[MAX_COLS];
     int64_t rows = 0;
-    int rc = open_table(f, path, g, 0, d, &rows, err);
+    int rc = open_table(f, path, g, (g->flags & TM_EVAL_OPTIONAL) != 0, d, &rows, err);
     if (rc == 0)
         e->npairs = rows;
     int64_t n = rows < TM_EVALREP_TOP ? rows : TM_EVALREP_TOP;
@@ -392,7 +392,7 @@ int tm_evalrep_load(const char *path, tm_evalrep_t *e, tm_err_t *err)
         return tm_err_set(err, TM_EINPUT, NOT_REPORT ": not a readable HDF5 file%s%s (%s)",
                           why[0] ? ": " : "", why, path);
     }
-    const tm_h5_reader_t rd = {path, NOT_REPORT, 0};
+    const tm_h5_reader_t rd = {.path = path, .complaint = NOT_REPORT, .names_compound = 0};
     int rc = read_attrs(f, &rd, e, err);
     if (rc == 0)
         rc = read_by_class(f, path, e, err);

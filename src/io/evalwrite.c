@@ -94,7 +94,7 @@ int tm_eval_write(const tm_eval_sources_t *s, const tm_eval_tables_t *t, tm_err_
     for (int g = 0; g < TM_EVAL_NGROUPS; g++) {
         const tm_eval_group_t *gr = &tm_eval_groups[g];
         if ((gr->flags & TM_EVAL_WITH_BY_CLASS) && !s->eval->by_class)
-            continue;
+            continue; /* the group of an option the run did not use */
         bad |= group(f, gr, t->rows[g], t->n[g]);
     }
     bad |= H5Fclose(f) < 0;

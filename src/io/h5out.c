@@ -84,12 +84,12 @@ int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm co
     return rc;
 }
 
-int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int is_int, int64_t n_global,
-                          int64_t cols, int64_t lo, int64_t n, const void *buf, MPI_Comm comm,
-                          tm_err_t *err)
+int tm_outfile_write_rows(tm_outfile_t *of, const char *name, tm_outtype_t type,
+                          int64_t n_global, int64_t cols, int64_t lo, int64_t n, const void *buf,
+                          MPI_Comm comm, tm_err_t *err)
 {
-    const hid_t file_type = is_int ? H5T_STD_I64LE : H5T_IEEE_F32LE;
-    const hid_t mem_type = is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;
+    const hid_t file_type = type == TM_OUT_I64 ? H5T_STD_I64LE : H5T_IEEE_F32LE;
+    const hid_t mem_type = type == TM_OUT_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;
     int rank_dims = cols > 0 ? 2 : 1;
     hsize_t dims[2] = {(hsize_t)n_global, (hsize_t)(cols > 0 ? cols : 1)};
     hid_t fsp = H5Screate_simple(rank_dims, dims, NULL);
@@ -222,8 +222,8 @@ int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_
     const void *cols[TM_OUT_NDATASETS] = {triplets, d_ap, d_an, loss};
     for (int k = 0; k < TM_OUT_NDATASETS && rc == 0; k++) {
         const tm_dataset_def_t *d = &tm_out_datasets[k];
-        rc = tm_outfile_write_rows(&of, d->name, d->is_int, total, d->cols, lo, m, cols[k], comm,
-                                   err);
+        rc = tm_outfile_write_rows(&of, d->name, d->is_int ? TM_OUT_I64 : TM_OUT_F32, total,
+                                   d->cols, lo, m, cols[k], comm, err);
     }
     if (rc != 0) {
         tm_outfile_abort(&of, comm);

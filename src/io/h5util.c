@@ -134,12 +134,12 @@ static hid_t open_attr(hid_t obj, const char *name, H5T_class_t want, const tm_h
     if (t < 0)
         tm_err_set(err, TM_EINPUT, "cannot read root attribute '%s' (%s)", name, rd->path);
     else if (c != want)
-        tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is %s, expected %s (%s)", rd->not_one,
-                   name, class_phrase(c, rd->names_compound),
+        tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is %s, expected %s (%s)",
+                   rd->complaint, name, class_phrase(c, rd->names_compound),
                    class_phrase(want, rd->names_compound), rd->path);
     else if (npts != 1)
         tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' holds %lld values, expected one (%s)",
-                   rd->not_one, name, (long long)npts, rd->path);
+                   rd->complaint, name, (long long)npts, rd->path);
     else {
         *type = t;
         return a;
@@ -187,8 +187,8 @@ int tm_h5_attr_read(hid_t obj, const char *name, int optional, const tm_h5_reade
         v->none = 1;
         if (optional)
             return 0; /* an option the run did not use */
-        return tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is missing (%s)", rd->not_one,
-                          name, rd->path);
+        return tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is missing (%s)",
+                          rd->complaint, name, rd->path);
     }
     const H5T_class_t want = v->type == TM_FT_STR   ? H5T_STRING
                              : v->type == TM_FT_F64 ? H5T_FLOAT

@@ -45,7 +45,7 @@ int tm_h5_attr_write(hid_t obj, const char *name, const tm_value_t *v);
  */
 typedef struct tm_h5_reader {
     const char *path;
-    const char *not_one;
+    const char *complaint;
     int names_compound;
 } tm_h5_reader_t;
 

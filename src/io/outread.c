@@ -137,7 +137,7 @@ static int open_column(hid_t file, const char *path, const char *name, H5T_class
 /* Every attribute row of the field table, in its order. */
 static int read_attrs(hid_t f, const char *path, tm_value_t *attr, tm_err_t *err)
 {
-    const tm_h5_reader_t rd = {path, NOT_OUTPUT, 1};
+    const tm_h5_reader_t rd = {.path = path, .complaint = NOT_OUTPUT, .names_compound = 1};
     int rc = 0;
     for (size_t k = 0; k < tm_nfields && rc == 0; k++) {
         const tm_field_t *fd = &tm_fields[k];
