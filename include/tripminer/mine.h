@@ -24,28 +24,6 @@ int tm_mine_run(const tm_mine_params_t *mine, const tm_run_params_t *run,
 void tm_mine_print_summary(const tm_mine_params_t *mine, const tm_run_params_t *run,
                            const tm_talk_params_t *talk, const tm_mine_summary_t *sum, FILE *f);
 
-/* Of the report of tripminer eval, what the summary shows (rank 0). */
-enum { TM_EVAL_SHOWN = 5 };
-typedef struct tm_eval_summary {
-    int64_t num_queries, num_candidates, without_positive;
-    double p_at_1, r_prec, map_at_r, mrr;
-    int64_t classes;          /* labels with a query that has a positive (--by-class) */
-    double avg[4];            /* their unweighted means, in the order above (--by-class) */
-    int64_t num_suspects, num_confusions;
-    struct {
-        int64_t query, label, pos, neg, neg_label;
-        double pos_val, neg_val, gap;
-    } suspect[TM_EVAL_SHOWN];
-    struct {
-        int64_t label, nearest_label, count;
-    } confusion[TM_EVAL_SHOWN];
-    int64_t ranks, threads;
-    double seconds;
-    const char *kernel;       /* the tile kernel, as in tm_mine_summary_t */
-    int64_t pairs_fast, pairs_f32;
-    double rechecked_fraction;
-} tm_eval_summary_t;
-
 /*
  * Run tripminer eval over comm: the same reading, sharding and rounds as
  * tm_mine_run over the data mine names (its strategy and the options of

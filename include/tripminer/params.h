@@ -109,6 +109,33 @@ typedef struct tm_mine_summary {
     double rechecked_fraction;
 } tm_mine_summary_t;
 
+/*
+ * Of the report of tripminer eval, what the summary shows (rank 0). It
+ * stands beside tm_mine_summary_t for the same reason: the table of the
+ * report's values (io/evalfmt.c) takes values from it.
+ */
+enum { TM_EVAL_SHOWN = 5 };
+typedef struct tm_eval_summary {
+    int64_t num_queries, num_candidates, without_positive;
+    double p_at_1, r_prec, map_at_r, mrr;
+    int64_t classes;          /* labels with a query that has a positive (--by-class) */
+    double avg[4];            /* their unweighted means, in the order above (--by-class);
+                                 io/evalfmt.c checks that it has a place per metric */
+    int64_t num_suspects, num_confusions;
+    struct {
+        int64_t query, label, pos, neg, neg_label;
+        double pos_val, neg_val, gap;
+    } suspect[TM_EVAL_SHOWN];
+    struct {
+        int64_t label, nearest_label, count;
+    } confusion[TM_EVAL_SHOWN];
+    int64_t ranks, threads;
+    double seconds;
+    const char *kernel;       /* the tile kernel, as in tm_mine_summary_t */
+    int64_t pairs_fast, pairs_f32;
+    double rechecked_fraction;
+} tm_eval_summary_t;
+
 /* The defaults of the contract (docs/contract.md). Local. */
 void tm_mine_params_default(tm_mine_params_t *p);
 void tm_run_params_default(tm_run_params_t *r);

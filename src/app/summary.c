@@ -1,5 +1,7 @@
 /*
- * summary.c - the run's summary on rank 0: text or JSON.
+ * summary.c - the run's summary on rank 0: text or JSON. The JSON and the
+ * named values come from the tables of io/format.c (mine) and
+ * io/evalfmt.c (eval).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,10 +9,9 @@
 #include <string.h>
 
 #include "base/fpenv.h"
-#include "base/json.h"
+#include "io/evalfmt.h"
 #include "io/format.h"
 #include "rules/rule.h"
-#include "tm_version.h"
 #include "tripminer/mine.h"
 
 static void mine_print_summary_in(const tm_mine_params_t *m, const tm_run_params_t *r,
@@ -54,71 +55,32 @@ void tm_mine_print_summary(const tm_mine_params_t *m, const tm_run_params_t *r,
     tm_fpenv_leave(&fp);
 }
 
-static const char *const EVAL_NAMES[4] = {"precision_at_1", "r_precision",
-                                          "mean_average_precision_at_r", "mean_reciprocal_rank"};
-
-static void eval_json(const tm_mine_params_t *m, const tm_eval_params_t *e,
-                      const tm_run_params_t *r, const tm_eval_summary_t *s, FILE *f)
-{
-    const double v[4] = {s->p_at_1, s->r_prec, s->map_at_r, s->mrr};
-    fputs("{\"command\": \"eval\", \"version\": ", f);
-    tm_json_str(f, TM_VERSION);
-    fputs(", \"metric\": ", f);
-    tm_json_str(f, tm_metric_name(m->metric));
-    fputs(", \"input\": ", f);
-    tm_json_str(f, m->input);
-    if (m->reference != NULL) {
-        fputs(", \"reference\": ", f);
-        tm_json_str(f, m->reference);
-    }
-    fprintf(f, ", \"num_queries\": %" PRId64 ", \"num_candidates\": %" PRId64
-            ", \"queries_without_positive\": %" PRId64, s->num_queries, s->num_candidates,
-            s->without_positive);
-    for (int k = 0; k < 4; k++) {
-        fprintf(f, ", \"%s\": ", EVAL_NAMES[k]);
-        tm_json_num(f, v[k]);
-    }
-    if (e->by_class) {
-        fprintf(f, ", \"classes\": %" PRId64 ", \"avg_of_avgs\": {", s->classes);
-        for (int k = 0; k < 4; k++) {
-            fprintf(f, "%s\"%s\": ", k ? ", " : "", EVAL_NAMES[k]);
-            tm_json_num(f, s->avg[k]);
-        }
-        fputs("}", f);
-    }
-    fprintf(f, ", \"num_suspects\": %" PRId64 ", \"num_confused_pairs\": %" PRId64
-            ", \"ranks\": %" PRId64 ", \"threads\": %" PRId64 ", \"output\": ",
-            s->num_suspects, s->num_confusions, s->ranks, s->threads);
-    if (r->output != NULL)
-        tm_json_str(f, r->output);
-    else
-        fputs("null", f);
-    fputs(", \"seconds\": ", f);
-    tm_json_num(f, s->seconds);
-    fputs(", \"kernel\": ", f);
-    tm_json_str(f, s->kernel != NULL ? s->kernel : "f32");
-    fprintf(f, ", \"pairs_fast\": %" PRId64 ", \"pairs_f32\": %" PRId64 ", \"rechecked\": ",
-            s->pairs_fast, s->pairs_f32);
-    tm_json_num(f, s->rechecked_fraction);
-    fputs("}\n", f);
-}
-
 static void eval_print_summary_in(const tm_mine_params_t *m, const tm_eval_params_t *e,
                                   const tm_run_params_t *r, const tm_talk_params_t *t,
                                   const tm_eval_summary_t *s, FILE *f)
 {
     if (t->json) {
-        eval_json(m, e, r, s, f);
+        /* A summary a program filled itself may leave the kernel out: float32 sgemm's. */
+        tm_eval_summary_t known = *s;
+        if (known.kernel == NULL)
+            known.kernel = "f32";
+        tm_eval_sources_t src;
+        tm_eval_sources_init(&src, m, e, r, &known);
+        tm_eval_json(f, &src);
         fflush(f);
         return;
     }
-    const double v[4] = {s->p_at_1, s->r_prec, s->map_at_r, s->mrr};
+    tm_eval_sources_t src;
+    tm_eval_sources_init(&src, m, e, r, s);
     fprintf(f, "tripminer eval: %s distance%s, %" PRId64 " queries against %" PRId64
             " candidates each%s%s\n", tm_metric_name(m->metric),
             m->normalize ? ", normalized" : "", s->num_queries, s->num_candidates,
             m->reference != NULL ? " of " : "", m->reference != NULL ? m->reference : "");
-    for (int k = 0; k < 4; k++) {
-        fprintf(f, "  %-28s %.6f", EVAL_NAMES[k], v[k]);
+    for (int k = 0; k < TM_EVAL_NMETRICS; k++) {
+        const tm_eval_field_t *fd = tm_eval_metric(k);
+        tm_value_t v;
+        tm_eval_field_get(fd, 0, &src, &v);
+        fprintf(f, "  %-28s %.6f", fd->name, v.f);
         if (e->by_class)
             fprintf(f, "   (avg of %" PRId64 " classes %.6f)", s->classes, s->avg[k]);
         fputc('\n', f);

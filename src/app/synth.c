@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hdf5.h>
-
 #include "io/h5out.h"
 #include "base/fpenv.h"
 #include "base/log.h"
@@ -200,15 +198,14 @@ static int write_block(tm_outfile_t *of, const tm_synth_opts_t *o, int queries, 
                        MPI_Comm comm, tm_err_t *err)
 {
     const int64_t total = queries ? o->queries : o->n, per = o->query_positives;
-    int rc = tm_outfile_write_rows(of, queries ? "queries" : "embeddings", H5T_IEEE_F32LE,
-                                   H5T_NATIVE_FLOAT, total, o->dim, b->lo, b->n, b->emb, comm,
-                                   err);
+    int rc = tm_outfile_write_rows(of, queries ? "queries" : "embeddings", TM_OUT_F32, total,
+                                   o->dim, b->lo, b->n, b->emb, comm, err);
     if (rc == 0)
-        rc = tm_outfile_write_rows(of, queries ? "query_labels" : "labels", H5T_STD_I64LE,
-                                   H5T_NATIVE_INT64, total, 0, b->lo, b->n, b->lab, comm, err);
+        rc = tm_outfile_write_rows(of, queries ? "query_labels" : "labels", TM_OUT_I64, total, 0,
+                                   b->lo, b->n, b->lab, comm, err);
     if (rc == 0 && queries)
-        rc = tm_outfile_write_rows(of, "pairs", H5T_STD_I64LE, H5T_NATIVE_INT64, total * per, 2,
-                                   b->lo * per, b->n * per, b->pairs, comm, err);
+        rc = tm_outfile_write_rows(of, "pairs", TM_OUT_I64, total * per, 2, b->lo * per,
+                                   b->n * per, b->pairs, comm, err);
     return rc;
 }
 

@@ -1,7 +1,9 @@
 /*
  * inspect.c - "tripminer inspect": the text and JSON reports, and the
- * command itself. Its options are app/opts.c's, reading the file is
- * read.c's work, the statistics stats.c's and the picture svg.c's.
+ * command itself. Its options are app/opts.c's; reading a mining output is
+ * read.c's work (through io/outread.c), reading an eval report
+ * io/evalread.c's, the statistics stats.c's and the picture svg.c's; the
+ * names and order of an eval report's values come from io/evalfmt.c's table.
  *
  * Rank 0 does everything; the other ranks of an mpirun only wait for its
  * verdict, so that all of them leave with the same exit status.
@@ -13,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect/evalrep.h"
+#include "io/evalread.h"
 #include "inspect/report.h"
 #include "inspect/svg.h"
 #include "base/fpenv.h"
@@ -272,32 +274,40 @@ static void print_json(FILE *f, const tm_inspect_report_t *r)
 
 /* ---- an eval report ------------------------------------------------------- */
 
+/* The row at that place of inspect's list of the run, or NULL past its end. */
+static const tm_eval_field_t *shown_field(int place)
+{
+    for (size_t i = 0; i < tm_eval_nfields; i++)
+        if (tm_eval_fields[i].shown == place)
+            return &tm_eval_fields[i];
+    return NULL;
+}
+
 static void print_eval_text(FILE *f, const tm_evalrep_t *e)
 {
     fputs("tripminer inspect: ", f);
     text_str(f, e->path);
     fputs(" (a report of tripminer eval)\nrun (root attributes)\n", f);
-    const struct {
-        const char *name, *value;
-    } strs[] = {{"metric", e->metric}, {"input", e->input}, {"reference", e->reference},
-                {"version", e->version}};
-    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
-        if (strs[k].value == NULL)
+    const tm_eval_field_t *fd;
+    for (int place = 1; (fd = shown_field(place)) != NULL; place++) {
+        const tm_value_t v = tm_evalrep_attr(e, fd);
+        if ((fd->flags & TM_EVAL_UNDER_METRICS) || v.none)
             continue;
-        fprintf(f, "  %-18s", strs[k].name);
-        text_str(f, strs[k].value);
+        fprintf(f, "  %-18s", fd->name);
+        if (v.type == TM_FT_STR)
+            text_str(f, v.s);
+        else if (v.type == TM_FT_F64)
+            fprintf(f, "%.10g", v.f);
+        else
+            fprintf(f, "%lld", (long long)v.i);
         fputc('\n', f);
     }
-    fprintf(f, "  %-18s%lld\n", "normalize", (long long)e->normalize);
-    fprintf(f, "  %-18s%lld\n", "num_queries", (long long)e->num_queries);
-    fprintf(f, "  %-18s%lld\n", "num_candidates", (long long)e->num_candidates);
-    fprintf(f, "  %-18s%lld\n", "suspects", (long long)e->suspects_asked);
 
     fprintf(f, "metrics (means over the %lld queries with a positive%s)\n",
             (long long)(e->num_queries - e->without_positive),
             e->has_avg ? "; avg_of_avgs: over classes" : "");
-    for (int k = 0; k < TM_EVALREP_NMETRICS; k++) {
-        fprintf(f, "  %-28s %.6f", tm_evalrep_metric_names[k], e->v[k]);
+    for (int k = 0; k < TM_EVAL_NMETRICS; k++) {
+        fprintf(f, "  %-28s %.6f", tm_eval_metric(k)->name, e->v[k]);
         if (e->has_avg)
             fprintf(f, "   (avg_of_avgs %.6f)", e->avg[k]);
         fputc('\n', f);
@@ -315,11 +325,11 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
         fputc('\n', f);
         if (n > 0)
             fprintf(f, "  %-18smin %.6f, mean %.6f, max %.6f over %lld class%s\n",
-                    "r_precision", e->class_r_min, e->class_r_mean, e->class_r_max, (long long)n,
-                    n == 1 ? "" : "es");
+                    tm_eval_metric(e->per_class)->name, e->class_r_min, e->class_r_mean,
+                    e->class_r_max, (long long)n, n == 1 ? "" : "es");
     }
 
-    const int64_t ns = e->nsuspects < TM_EVALREP_SHOWN ? e->nsuspects : TM_EVALREP_SHOWN;
+    const int64_t ns = e->nsuspects < TM_EVAL_SHOWN ? e->nsuspects : TM_EVAL_SHOWN;
     if (e->nsuspects == 0)
         fputs("suspects: none (no query has both a positive and a negative)\n", f);
     else
@@ -327,7 +337,7 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
                    "of %lld:\n",
                 (long long)ns, (long long)e->nsuspects);
     for (int64_t i = 0; i < ns; i++) {
-        const tm_evalrep_suspect_t *s = &e->first_suspects[i];
+        const tm_eval_suspect_t *s = &e->first_suspects[i];
         fprintf(f, "  query %lld (label %lld): positive %lld at %.6g, negative %lld (label %lld) "
                    "at %.6g, gap %.6g\n",
                 (long long)s->query, (long long)s->label, (long long)s->positive,
@@ -335,7 +345,7 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
                 s->negative_distance, s->gap);
     }
 
-    const int64_t nc = e->ntop < TM_EVALREP_SHOWN ? e->ntop : TM_EVALREP_SHOWN;
+    const int64_t nc = e->ntop < TM_EVAL_SHOWN ? e->ntop : TM_EVAL_SHOWN;
     if (e->npairs == 0)
         fputs("confused labels: none (the nearest neighbour of every query has its label)\n", f);
     else
@@ -349,31 +359,56 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
 
 static void json_metrics(FILE *f, const double *v)
 {
-    for (int k = 0; k < TM_EVALREP_NMETRICS; k++) {
-        fprintf(f, "%s\"%s\": ", k ? ", " : "{", tm_evalrep_metric_names[k]);
+    for (int k = 0; k < TM_EVAL_NMETRICS; k++) {
+        fprintf(f, "%s\"%s\": ", k ? ", " : "{", tm_eval_metric(k)->name);
         tm_json_num(f, v[k]);
     }
     fputc('}', f);
+}
+
+/* The first n rows of group g (row structs at rows), every column by name. */
+static void json_rows(FILE *f, const tm_eval_group_t *g, const void *rows, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const char *row = (const char *)rows + (size_t)i * g->row_bytes;
+        for (int k = 0; k < tm_eval_ncols(g); k++) {
+            const tm_eval_column_t c = tm_eval_col(g, k);
+            fprintf(f, "%s\"%s\": ", k ? ", " : i ? ", {" : "{", c.name);
+            if (c.is_float) {
+                double v;
+                memcpy(&v, row + c.off, sizeof v);
+                tm_json_num(f, v);
+            } else {
+                int64_t v;
+                memcpy(&v, row + c.off, sizeof v);
+                fprintf(f, "%lld", (long long)v);
+            }
+        }
+        fputc('}', f);
+    }
 }
 
 static void print_eval_json(FILE *f, const tm_evalrep_t *e)
 {
     fputs("{\"file\": ", f);
     tm_json_str(f, e->path);
-    fputs(", \"kind\": \"eval_report\", \"attributes\": {\"metric\": ", f);
-    tm_json_str(f, e->metric);
-    fputs(", \"input\": ", f);
-    tm_json_str(f, e->input);
-    if (e->reference != NULL) {
-        fputs(", \"reference\": ", f);
-        tm_json_str(f, e->reference);
+    fputs(", \"kind\": \"eval_report\"", f);
+    const char *sep = ", \"attributes\": {";
+    const tm_eval_field_t *fd;
+    for (int place = 1; (fd = shown_field(place)) != NULL; place++) {
+        const tm_value_t v = tm_evalrep_attr(e, fd);
+        if (v.none)
+            continue;
+        fprintf(f, "%s\"%s\": ", sep, fd->name);
+        sep = ", ";
+        if (v.type == TM_FT_STR)
+            tm_json_str(f, v.s);
+        else if (v.type == TM_FT_F64)
+            tm_json_num(f, v.f);
+        else
+            fprintf(f, "%lld", (long long)v.i);
     }
-    fputs(", \"version\": ", f);
-    tm_json_str(f, e->version);
-    fprintf(f, ", \"normalize\": %lld, \"num_queries\": %lld, \"num_candidates\": %lld, "
-               "\"queries_without_positive\": %lld, \"suspects\": %lld}",
-            (long long)e->normalize, (long long)e->num_queries, (long long)e->num_candidates,
-            (long long)e->without_positive, (long long)e->suspects_asked);
+    fputc('}', f);
     fputs(", \"metrics\": ", f);
     json_metrics(f, e->v);
     fputs(", \"avg_of_avgs\": ", f);
@@ -384,38 +419,25 @@ static void print_eval_json(FILE *f, const tm_evalrep_t *e)
     fprintf(f, ", \"queries_without_positive\": %lld, \"by_class\": ",
             (long long)e->without_positive);
     if (e->has_by_class) {
-        fprintf(f, "{\"classes\": %lld, \"without_value\": %lld, \"r_precision_min\": ",
-                (long long)e->classes, (long long)e->classes_nan);
+        const char *m = tm_eval_metric(e->per_class)->name;
+        fprintf(f, "{\"classes\": %lld, \"without_value\": %lld, \"%s_min\": ",
+                (long long)e->classes, (long long)e->classes_nan, m);
         tm_json_num(f, e->class_r_min);
-        fputs(", \"r_precision_mean\": ", f);
+        fprintf(f, ", \"%s_mean\": ", m);
         tm_json_num(f, e->class_r_mean);
-        fputs(", \"r_precision_max\": ", f);
+        fprintf(f, ", \"%s_max\": ", m);
         tm_json_num(f, e->class_r_max);
         fputc('}', f);
     } else {
         fputs("null", f);
     }
     fprintf(f, ", \"suspects\": {\"count\": %lld, \"first\": [", (long long)e->nsuspects);
-    for (int64_t i = 0; i < e->nsuspects && i < TM_EVALREP_SHOWN; i++) {
-        const tm_evalrep_suspect_t *s = &e->first_suspects[i];
-        fprintf(f, "%s{\"query\": %lld, \"label\": %lld, \"positive\": %lld, "
-                   "\"positive_distance\": ",
-                i ? ", " : "", (long long)s->query, (long long)s->label,
-                (long long)s->positive);
-        tm_json_num(f, s->positive_distance);
-        fprintf(f, ", \"negative\": %lld, \"negative_label\": %lld, \"negative_distance\": ",
-                (long long)s->negative, (long long)s->negative_label);
-        tm_json_num(f, s->negative_distance);
-        fputs(", \"gap\": ", f);
-        tm_json_num(f, s->gap);
-        fputc('}', f);
-    }
+    json_rows(f, &tm_eval_groups[TM_EVAL_SUSPECTS], e->first_suspects,
+              e->nsuspects < TM_EVAL_SHOWN ? e->nsuspects : TM_EVAL_SHOWN);
     fprintf(f, "]}, \"confusions\": {\"pairs\": %lld, \"queries\": %lld, \"first\": [",
             (long long)e->npairs, (long long)e->confused_queries);
-    for (int64_t i = 0; i < e->ntop && i < TM_EVALREP_SHOWN; i++)
-        fprintf(f, "%s{\"label\": %lld, \"nearest_label\": %lld, \"count\": %lld}", i ? ", " : "",
-                (long long)e->top[i].label, (long long)e->top[i].nearest_label,
-                (long long)e->top[i].count);
+    json_rows(f, &tm_eval_groups[TM_EVAL_CONFUSIONS], e->top,
+              e->ntop < TM_EVAL_SHOWN ? e->ntop : TM_EVAL_SHOWN);
     fputs("]}}\n", f);
 }
 

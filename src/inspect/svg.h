@@ -6,7 +6,7 @@
 #ifndef TM_SVG_H
 #define TM_SVG_H
 
-#include "inspect/evalrep.h"
+#include "io/evalread.h"
 #include "inspect/report.h"
 #include "tripminer/err.h"
 

@@ -84,10 +84,12 @@ int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm co
     return rc;
 }
 
-int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
-                          int64_t mem_type, int64_t n_global, int64_t cols, int64_t lo,
-                          int64_t n, const void *buf, MPI_Comm comm, tm_err_t *err)
+int tm_outfile_write_rows(tm_outfile_t *of, const char *name, tm_outtype_t type,
+                          int64_t n_global, int64_t cols, int64_t lo, int64_t n, const void *buf,
+                          MPI_Comm comm, tm_err_t *err)
 {
+    const hid_t file_type = type == TM_OUT_I64 ? H5T_STD_I64LE : H5T_IEEE_F32LE;
+    const hid_t mem_type = type == TM_OUT_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;
     int rank_dims = cols > 0 ? 2 : 1;
     hsize_t dims[2] = {(hsize_t)n_global, (hsize_t)(cols > 0 ? cols : 1)};
     hid_t fsp = H5Screate_simple(rank_dims, dims, NULL);
@@ -96,7 +98,7 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
     if (dcpl >= 0)
         H5Pset_obj_track_times(dcpl, 0);
     hid_t dset = fsp >= 0 && dcpl >= 0
-                     ? H5Dcreate2((hid_t)of->file, name, (hid_t)file_type, fsp, H5P_DEFAULT, dcpl,
+                     ? H5Dcreate2((hid_t)of->file, name, file_type, fsp, H5P_DEFAULT, dcpl,
                                   H5P_DEFAULT)
                      : H5I_INVALID_HID;
     tm_h5_close(dcpl);
@@ -120,7 +122,7 @@ int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
             hr = H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
         static const int64_t dummy[3];
         if (hr >= 0)
-            hr = H5Dwrite(dset, (hid_t)mem_type, msp, fsp, dxpl, n > 0 ? buf : (const void *)dummy);
+            hr = H5Dwrite(dset, mem_type, msp, fsp, dxpl, n > 0 ? buf : (const void *)dummy);
         if (hr < 0) {
             char why[256];
             tm_h5_last_error(why, sizeof why);
@@ -154,12 +156,7 @@ static int write_meta(const char *tmp, const tm_run_record_t *r)
             continue;
         tm_value_t v;
         tm_field_get(&tm_fields[k], r, &v);
-        switch (v.type) {
-        case TM_FT_STR: bad |= tm_h5_attr_str(f, tm_fields[k].name, v.s); break;
-        case TM_FT_F64: bad |= tm_h5_attr_f64(f, tm_fields[k].name, v.f); break;
-        case TM_FT_I64: bad |= tm_h5_attr_i64(f, tm_fields[k].name, v.i); break;
-        case TM_FT_U64: bad |= tm_h5_attr_u64(f, tm_fields[k].name, v.u); break;
-        }
+        bad |= tm_h5_attr_write(f, tm_fields[k].name, &v);
     }
     if (H5Fclose(f) < 0)
         bad = -1;
@@ -225,9 +222,8 @@ int tm_h5out_write_triplets(const char *path, int force, int64_t m, const int64_
     const void *cols[TM_OUT_NDATASETS] = {triplets, d_ap, d_an, loss};
     for (int k = 0; k < TM_OUT_NDATASETS && rc == 0; k++) {
         const tm_dataset_def_t *d = &tm_out_datasets[k];
-        rc = tm_outfile_write_rows(&of, d->name, d->is_int ? H5T_STD_I64LE : H5T_IEEE_F32LE,
-                                   d->is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT, total, d->cols,
-                                   lo, m, cols[k], comm, err);
+        rc = tm_outfile_write_rows(&of, d->name, d->is_int ? TM_OUT_I64 : TM_OUT_F32, total,
+                                   d->cols, lo, m, cols[k], comm, err);
     }
     if (rc != 0) {
         tm_outfile_abort(&of, comm);

@@ -46,14 +46,17 @@ int tm_outfile_check(const char *path, int force, MPI_Comm comm, tm_err_t *err);
 int tm_outfile_create(tm_outfile_t *of, const char *path, int force, MPI_Comm comm,
                       tm_err_t *err);
 
+/* The values of a dataset: in the file little-endian, in memory native. */
+typedef enum { TM_OUT_F32, TM_OUT_I64 } tm_outtype_t;
+
 /*
  * Create dataset name of n_global rows (cols columns, or 1-D when cols is
- * 0) of file_type and write this rank's rows [lo, lo + n) from buf
- * (mem_type) with a collective write. Collective over comm.
+ * 0) of type and write this rank's rows [lo, lo + n) from buf (float or
+ * int64_t) with a collective write. Collective over comm.
  */
-int tm_outfile_write_rows(tm_outfile_t *of, const char *name, int64_t file_type,
-                          int64_t mem_type, int64_t n_global, int64_t cols, int64_t lo,
-                          int64_t n, const void *buf, MPI_Comm comm, tm_err_t *err);
+int tm_outfile_write_rows(tm_outfile_t *of, const char *name, tm_outtype_t type,
+                          int64_t n_global, int64_t cols, int64_t lo, int64_t n, const void *buf,
+                          MPI_Comm comm, tm_err_t *err);
 
 /*
  * Close the file; then rank 0 reopens it alone and writes the root

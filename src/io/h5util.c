@@ -1,10 +1,12 @@
 /*
  * h5util.c - private HDF5 helpers.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "io/h5util.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tm_h5_quiet(void)
@@ -90,4 +92,128 @@ int tm_h5_attr_i64(hid_t obj, const char *name, int64_t v)
 int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v)
 {
     return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
+}
+
+int tm_h5_attr_write(hid_t obj, const char *name, const tm_value_t *v)
+{
+    switch (v->type) {
+    case TM_FT_STR: return tm_h5_attr_str(obj, name, v->s);
+    case TM_FT_F64: return tm_h5_attr_f64(obj, name, v->f);
+    case TM_FT_I64: return tm_h5_attr_i64(obj, name, v->i);
+    case TM_FT_U64: return tm_h5_attr_u64(obj, name, v->u);
+    }
+    return -1;
+}
+
+/* ---- reading them back ------------------------------------------------------ */
+
+/* A type class in words, with its article: "attribute X is a string". */
+static const char *class_phrase(H5T_class_t c, int names_compound)
+{
+    switch (c) {
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a floating-point number";
+    case H5T_STRING: return "a string";
+    case H5T_COMPOUND: return names_compound ? "a compound" : "of another type";
+    case H5T_ARRAY: return names_compound ? "an array" : "of another type";
+    default: return "of another type";
+    }
+}
+
+/* Open attribute name of obj, one value of class want (its type in *type); say what is wrong. */
+static hid_t open_attr(hid_t obj, const char *name, H5T_class_t want, const tm_h5_reader_t *rd,
+                       hid_t *type, tm_err_t *err)
+{
+    *type = H5I_INVALID_HID;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    hid_t sp = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+    hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    tm_h5_close(sp);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (t < 0)
+        tm_err_set(err, TM_EINPUT, "cannot read root attribute '%s' (%s)", name, rd->path);
+    else if (c != want)
+        tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is %s, expected %s (%s)",
+                   rd->complaint, name, class_phrase(c, rd->names_compound),
+                   class_phrase(want, rd->names_compound), rd->path);
+    else if (npts != 1)
+        tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' holds %lld values, expected one (%s)",
+                   rd->complaint, name, (long long)npts, rd->path);
+    else {
+        *type = t;
+        return a;
+    }
+    H5Eclear2(H5E_DEFAULT);
+    tm_h5_close(t);
+    tm_h5_close(a);
+    return H5I_INVALID_HID;
+}
+
+/* A string attribute, fixed-length or variable-length, into a malloc'd copy (NULL on failure). */
+static char *read_str(hid_t a, hid_t ft)
+{
+    char *out = NULL;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    if (H5Tis_variable_str(ft) > 0) {
+        char *p = NULL;
+        if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
+            H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 && H5Aread(a, mt, &p) >= 0) {
+            out = strdup(p != NULL ? p : "");
+            H5free_memory(p);
+        }
+    } else {
+        /* Room for a terminating NUL that a full-length value does not hold. */
+        size_t n = H5Tget_size(ft);
+        out = calloc(n + 2, 1);
+        int ok = out != NULL && mt >= 0 && H5Tset_size(mt, n + 1) >= 0 &&
+                 H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
+                 H5Tset_strpad(mt, H5T_STR_NULLTERM) >= 0 && H5Aread(a, mt, out) >= 0;
+        if (!ok) {
+            free(out);
+            out = NULL;
+        }
+    }
+    tm_h5_close(mt);
+    return out;
+}
+
+int tm_h5_attr_read(hid_t obj, const char *name, int optional, const tm_h5_reader_t *rd,
+                    tm_value_t *v, tm_err_t *err)
+{
+    v->none = 0;
+    if (H5Aexists(obj, name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        v->none = 1;
+        if (optional)
+            return 0; /* an option the run did not use */
+        return tm_err_set(err, TM_EINPUT, "%s: root attribute '%s' is missing (%s)",
+                          rd->complaint, name, rd->path);
+    }
+    const H5T_class_t want = v->type == TM_FT_STR   ? H5T_STRING
+                             : v->type == TM_FT_F64 ? H5T_FLOAT
+                                                    : H5T_INTEGER;
+    hid_t ft;
+    hid_t a = open_attr(obj, name, want, rd, &ft, err);
+    if (a < 0)
+        return err->code != 0 ? err->code : TM_EINPUT;
+    int ok;
+    if (v->type == TM_FT_STR) {
+        v->s = read_str(a, ft);
+        ok = v->s != NULL;
+    } else {
+        hid_t mem = v->type == TM_FT_F64   ? H5T_NATIVE_DOUBLE
+                    : v->type == TM_FT_U64 ? H5T_NATIVE_UINT64
+                                           : H5T_NATIVE_INT64;
+        void *to = v->type == TM_FT_F64 ? (void *)&v->f : v->type == TM_FT_U64 ? (void *)&v->u
+                                                                                : (void *)&v->i;
+        ok = H5Aread(a, mem, to) >= 0;
+    }
+    tm_h5_close(ft);
+    tm_h5_close(a);
+    if (!ok) {
+        H5Eclear2(H5E_DEFAULT);
+        return tm_err_set(err, TM_EINPUT, "cannot read root attribute '%s' (%s)", name, rd->path);
+    }
+    return 0;
 }

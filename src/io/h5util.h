@@ -1,5 +1,6 @@
 /*
- * h5util.h - small private helpers around the HDF5 C API.
+ * h5util.h - small private helpers around the HDF5 C API: errors, closing,
+ * and the scalar attributes of our files, written and read back.
  */
 #ifndef TM_H5UTIL_H
 #define TM_H5UTIL_H
@@ -7,6 +8,9 @@
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "io/format.h"
+#include "tripminer/err.h"
 
 /* Silence HDF5's own printing of error stacks (we report errors ourselves). */
 void tm_h5_quiet(void);
@@ -28,5 +32,32 @@ int tm_h5_attr_str(hid_t obj, const char *name, const char *val);
 int tm_h5_attr_f64(hid_t obj, const char *name, double v);
 int tm_h5_attr_i64(hid_t obj, const char *name, int64_t v);
 int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v);
+
+/* The same for a value of the field tables, by its type. Local. */
+int tm_h5_attr_write(hid_t obj, const char *name, const tm_value_t *v);
+
+/*
+ * How the reader of one kind of file words its complaints: the file as
+ * given (at the end of every message), the opening of a complaint about
+ * its contents ("not a tripminer output"), and whether a compound or an
+ * array attribute is called so; else it is "of another type", as the
+ * reader of eval reports has always said.
+ */
+typedef struct tm_h5_reader {
+    const char *path;
+    const char *complaint;
+    int names_compound;
+} tm_h5_reader_t;
+
+/*
+ * Read the scalar attribute name of obj into v, whose type (set by the
+ * caller) says what it must hold: a string (malloc'd into v->s, the
+ * caller frees it), a floating-point number, or an integer read as int64
+ * or uint64. With optional, an absent attribute sets v->none and is no
+ * error. Returns 0, or TM_EINPUT with err naming the attribute: missing,
+ * of another class, not one value, or unreadable. Local.
+ */
+int tm_h5_attr_read(hid_t obj, const char *name, int optional, const tm_h5_reader_t *rd,
+                    tm_value_t *v, tm_err_t *err);
 
 #endif

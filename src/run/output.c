@@ -8,7 +8,7 @@
 #include "core/loss.h"
 #include "io/format.h"
 #include "io/h5out.h"
-#include "run/evalrep.h"
+#include "run/evalcalc.h"
 
 /* ---- triplets: their float32 columns, the loss statistics, the file ------- */
 

@@ -1,13 +1,19 @@
 /*
  * test_inspect.c - the statistics and options of "tripminer inspect"
  * (inspect.h): quantiles on hand-worked values, round steps, histogram
- * layouts and bin choice at the edges, option parsing and the usage text.
+ * layouts and bin choice at the edges, option parsing and the usage text;
+ * and the table of the eval report (io/evalfmt.h): its rules, the
+ * `eval --json` it makes, a report written and read back.
  */
-#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, mkdtemp */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "io/evalfmt.h"
+#include "io/evalread.h"
+#include "io/evalwrite.h"
 #include "tm_unit.h"
 #include "tripminer/inspect.h"
 
@@ -335,6 +341,198 @@ START_TEST(test_usage_text)
 }
 END_TEST
 
+
+/* ---- the eval report's table ------------------------------------------------- */
+
+START_TEST(test_eval_table)
+{
+    /* TM_EVAL_NMETRICS sizes the arrays: it must count the metric rows. */
+    int metrics = 0, per_class = 0, places = 0;
+    for (size_t i = 0; i < tm_eval_nfields; i++) {
+        const tm_eval_field_t *f = &tm_eval_fields[i];
+        metrics += (f->flags & TM_EVAL_METRIC) != 0;
+        per_class += (f->flags & TM_EVAL_PER_CLASS) != 0;
+        if (f->flags & TM_EVAL_METRIC)
+            ck_assert_msg(f->type == TM_FT_F64 && f->src == TM_EVAL_FROM_SUMMARY,
+                          "metric %s: a float64 mean of the summary", f->name);
+        if (f->shown > 0) {
+            places++;
+            ck_assert_msg((f->flags & TM_EVAL_ATTR) && !(f->flags & TM_EVAL_METRIC) &&
+                              !(f->flags & TM_EVAL_AVGS),
+                          "%s: inspect lists only the plain attributes it reads", f->name);
+        }
+        for (size_t j = 0; j < i; j++) {
+            ck_assert_msg(strcmp(f->name, tm_eval_fields[j].name) != 0, "%s twice", f->name);
+            ck_assert_msg(f->shown == 0 || f->shown != tm_eval_fields[j].shown,
+                          "%s and %s share place %d", f->name, tm_eval_fields[j].name, f->shown);
+        }
+    }
+    ck_assert_int_eq(metrics, TM_EVAL_NMETRICS);
+    ck_assert_int_eq(per_class, 1);
+    for (int k = 0; k < TM_EVAL_NMETRICS; k++)
+        ck_assert(tm_eval_metric(k) != NULL && (tm_eval_metric(k)->flags & TM_EVAL_METRIC));
+    ck_assert(tm_eval_metric(TM_EVAL_NMETRICS) == NULL);
+    /* The places of inspect's list run 1, 2, ... without a gap. */
+    for (int p = 1; p <= places; p++) {
+        int found = 0;
+        for (size_t i = 0; i < tm_eval_nfields; i++)
+            found += tm_eval_fields[i].shown == p;
+        ck_assert_msg(found == 1, "place %d of %d", p, places);
+    }
+
+    /* Columns: distinct names per group, the metrics' after the fixed ones. */
+    for (int g = 0; g < TM_EVAL_NGROUPS; g++) {
+        const tm_eval_group_t *gr = &tm_eval_groups[g];
+        for (int i = 0; i < tm_eval_ncols(gr); i++) {
+            ck_assert_int_eq(tm_eval_col_at(gr, tm_eval_col(gr, i).off), i);
+            for (int j = 0; j < i; j++)
+                ck_assert_str_ne(tm_eval_col(gr, i).name, tm_eval_col(gr, j).name);
+        }
+    }
+    const tm_eval_group_t *bc = &tm_eval_groups[TM_EVAL_BY_CLASS];
+    ck_assert_int_eq(tm_eval_ncols(bc), 3 + TM_EVAL_NMETRICS);
+    ck_assert_str_eq(tm_eval_col(bc, 3).name, tm_eval_metric(0)->name);
+    ck_assert_int_eq(tm_eval_col_at(&tm_eval_groups[TM_EVAL_SUSPECTS], 1), -1);
+}
+END_TEST
+
+/* A made-up eval run: 10 queries against 9 candidates, 3 labels, one suspect, two confusions. */
+typedef struct eval_run {
+    tm_mine_params_t mine;
+    tm_eval_params_t eval;
+    tm_run_params_t run;
+    tm_eval_summary_t sum;
+    tm_eval_class_t cls[3];
+    tm_eval_suspect_t sus[1];
+    tm_eval_pair_t conf[2];
+} eval_run_t;
+
+static void eval_run_make(eval_run_t *r, int by_class, const char *reference, const char *out)
+{
+    memset(r, 0, sizeof *r);
+    r->mine.input = "q\"uery.h5";
+    r->mine.reference = reference;
+    r->mine.metric = TM_METRIC_COSINE;
+    r->mine.normalize = 1;
+    r->eval.by_class = by_class;
+    r->eval.suspects = 7;
+    r->run.output = out;
+    tm_eval_summary_t *s = &r->sum;
+    s->num_queries = 10, s->num_candidates = 9, s->without_positive = 1;
+    s->p_at_1 = 0.75, s->r_prec = 0.5, s->map_at_r = 0.375, s->mrr = 0.875;
+    s->classes = 2;
+    for (int k = 0; k < TM_EVAL_NMETRICS; k++)
+        s->avg[k] = 0.125 * (k + 1);
+    s->num_suspects = 1, s->num_confusions = 2;
+    s->ranks = 3, s->threads = 4, s->seconds = 1.5, s->kernel = "bf16";
+    s->pairs_fast = 60, s->pairs_f32 = 30, s->rechecked_fraction = 0.25;
+    r->cls[0] = (tm_eval_class_t){4, 5, 0, {0.8, 0.6, 0.5, 0.9}};
+    r->cls[1] = (tm_eval_class_t){7, 4, 0, {0.5, 0.25, 0.125, 0.75}};
+    r->cls[2] = (tm_eval_class_t){9, 0, 1, {NAN, NAN, NAN, NAN}};
+    r->sus[0] = (tm_eval_suspect_t){.query = 3, .label = 4, .positive = 8,
+                                    .positive_distance = 2.5, .negative = 1,
+                                    .negative_label = 7, .negative_distance = 2.0, .gap = 0.5};
+    r->conf[0] = (tm_eval_pair_t){4, 7, 2};
+    r->conf[1] = (tm_eval_pair_t){7, 4, 1};
+}
+
+/* What eval --json prints for the run, as a string (malloc'd). */
+static char *eval_json_of(const eval_run_t *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert(f != NULL);
+    tm_eval_sources_t src;
+    tm_eval_sources_init(&src, &r->mine, &r->eval, &r->run, &r->sum);
+    tm_eval_json(f, &src);
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_eval_json)
+{
+    eval_run_t r;
+    eval_run_make(&r, 1, "ref.h5", NULL);
+    char *got = eval_json_of(&r);
+    /* The version is this build's: compare what follows it. */
+    const char *head = "{\"command\": \"eval\", \"version\": \"";
+    ck_assert(strncmp(got, head, strlen(head)) == 0);
+    const char *rest = strchr(got + strlen(head), '"');
+    ck_assert(rest != NULL);
+    const char *want =
+        "\", \"metric\": \"cosine\", \"input\": \"q\\\"uery.h5\", \"reference\": \"ref.h5\", "
+        "\"num_queries\": 10, \"num_candidates\": 9, \"queries_without_positive\": 1, "
+        "\"precision_at_1\": 0.75, \"r_precision\": 0.5, \"mean_average_precision_at_r\": 0.375, "
+        "\"mean_reciprocal_rank\": 0.875, \"classes\": 2, \"avg_of_avgs\": {\"precision_at_1\": "
+        "0.125, \"r_precision\": 0.25, \"mean_average_precision_at_r\": 0.375, "
+        "\"mean_reciprocal_rank\": 0.5}, \"num_suspects\": 1, \"num_confused_pairs\": 2, "
+        "\"ranks\": 3, \"threads\": 4, \"output\": null, \"seconds\": 1.5, \"kernel\": \"bf16\", "
+        "\"pairs_fast\": 60, \"pairs_f32\": 30, \"rechecked\": 0.25}\n";
+    ck_assert_str_eq(rest, want);
+    free(got);
+
+    /* Without --by-class and --reference: none of their keys. */
+    eval_run_make(&r, 0, NULL, "r.h5");
+    got = eval_json_of(&r);
+    ck_assert(strstr(got, "\"reference\"") == NULL && strstr(got, "\"classes\"") == NULL &&
+              strstr(got, "avg_of_avgs") == NULL && strstr(got, "\"output\": \"r.h5\"") != NULL);
+    free(got);
+}
+END_TEST
+
+START_TEST(test_eval_write_read)
+{
+    char dir[] = "/tmp/tm_unit_evalXXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    for (int by_class = 0; by_class < 2; by_class++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/report%d.h5", dir, by_class);
+        eval_run_t r;
+        eval_run_make(&r, by_class, by_class ? NULL : "ref.h5", path);
+        tm_eval_sources_t src;
+        tm_eval_sources_init(&src, &r.mine, &r.eval, &r.run, &r.sum);
+        tm_eval_tables_t t;
+        t.rows[TM_EVAL_BY_CLASS] = r.cls, t.n[TM_EVAL_BY_CLASS] = 3;
+        t.rows[TM_EVAL_SUSPECTS] = r.sus, t.n[TM_EVAL_SUSPECTS] = 1;
+        t.rows[TM_EVAL_CONFUSIONS] = r.conf, t.n[TM_EVAL_CONFUSIONS] = 2;
+        tm_err_t err;
+        tm_err_clear(&err);
+        ck_assert_msg(tm_eval_write(&src, &t, &err) == 0, "%s", err.msg);
+        /* Never replaced without --force. */
+        ck_assert_int_eq(tm_eval_write(&src, &t, &err), TM_EEXIST);
+
+        ck_assert(tm_evalrep_detect(path));
+        tm_evalrep_t e;
+        tm_err_clear(&err);
+        ck_assert_msg(tm_evalrep_load(path, &e, &err) == 0, "%s", err.msg);
+        ck_assert_str_eq(e.metric, "cosine");
+        ck_assert_str_eq(e.input, "q\"uery.h5");
+        ck_assert(by_class ? e.reference == NULL : strcmp(e.reference, "ref.h5") == 0);
+        ck_assert(e.normalize == 1 && e.num_queries == 10 && e.num_candidates == 9);
+        ck_assert(e.without_positive == 1 && e.suspects_asked == 7);
+        ck_assert(e.v[0] == 0.75 && e.v[1] == 0.5 && e.v[2] == 0.375 && e.v[3] == 0.875);
+        ck_assert_int_eq(e.has_avg, by_class);
+        ck_assert_int_eq(e.has_by_class, by_class);
+        if (by_class) {
+            ck_assert(e.avg[0] == 0.125 && e.avg[3] == 0.5);
+            /* r_precision over the classes with a value: 0.6 and 0.25; one NaN. */
+            ck_assert(e.classes == 3 && e.classes_nan == 1);
+            ck_assert(e.class_r_min == 0.25 && e.class_r_max == 0.6);
+            ck_assert(e.class_r_mean == (0.6 + 0.25) / 2);
+        }
+        ck_assert_int_eq(e.nsuspects, 1);
+        ck_assert(memcmp(&e.first_suspects[0], &r.sus[0], sizeof r.sus[0]) == 0);
+        ck_assert(e.gap[0] == 0.5);
+        ck_assert(e.npairs == 2 && e.ntop == 2 && e.confused_queries == 3);
+        ck_assert(memcmp(e.top, r.conf, sizeof r.conf) == 0);
+        tm_evalrep_free(&e);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *inspect_suite(void)
 {
     Suite *s = suite_create("inspect");
@@ -357,6 +555,12 @@ static Suite *inspect_suite(void)
     tcase_add_test(tc, test_opts_valid);
     tcase_add_test(tc, test_opts_usage_errors);
     tcase_add_test(tc, test_usage_text);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("evalfmt");
+    tcase_add_test(tc, test_eval_table);
+    tcase_add_test(tc, test_eval_json);
+    tcase_add_test(tc, test_eval_write_read);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,66 +1,56 @@
 /*
- * evalrep.h - what "tripminer inspect" reads from the report of
- * "tripminer eval" (REPORT.h5: root attributes, the groups by_class,
- * suspects and confusions), shared by the text and JSON printers
- * (inspect.c) and the SVG (svg.c). Private to the library.
+ * evalread.h - the report of "tripminer eval" (REPORT.h5) read back for
+ * "tripminer inspect": its root attributes and groups, as the table of
+ * io/evalfmt.h describes them, checked on reading. Shared by inspect's
+ * text and JSON printers and its SVG. Private to the library.
  *
  * Only what the summaries and the picture show is held: the first rows of
- * suspects and confusions, the gap column of suspects and the
- * r_precision column of by_class; the rest of the groups is streamed or
- * only checked.
+ * suspects and confusions, the gap column of suspects and the by_class
+ * column of the metric inspect spreads over classes (TM_EVAL_PER_CLASS);
+ * the rest of the groups is streamed or only checked.
  */
-#ifndef TM_INSPECT_EVALREP_H
-#define TM_INSPECT_EVALREP_H
+#ifndef TM_IO_EVALREAD_H
+#define TM_IO_EVALREAD_H
 
 #include <stdint.h>
 
+#include "io/evalfmt.h"
 #include "tripminer/err.h"
 
-/* The four metrics, in the order of the report and of v[] below. */
-#define TM_EVALREP_NMETRICS 4
-extern const char *const tm_evalrep_metric_names[TM_EVALREP_NMETRICS];
-
-/* Rows of suspects and confusions printed (text and JSON). */
-#define TM_EVALREP_SHOWN 5
 /* Rows of confusions held: the bar chart of the picture shows this many. */
 #define TM_EVALREP_TOP 15
-
-typedef struct tm_evalrep_suspect {
-    int64_t query, label, positive, negative, negative_label;
-    double positive_distance, negative_distance, gap;
-} tm_evalrep_suspect_t;
-
-typedef struct tm_evalrep_pair {
-    int64_t label, nearest_label, count;
-} tm_evalrep_pair_t;
 
 typedef struct tm_evalrep {
     const char *path;          /* the file, as given */
 
-    /* Root attributes. Strings are owned; reference is NULL when absent. */
+    /*
+     * The root attributes, where the rows of tm_eval_fields say (at).
+     * Strings are owned; reference is NULL when absent.
+     */
     char *metric, *input, *version, *reference;
     int64_t normalize, num_queries, num_candidates, without_positive, suspects_asked;
-    double v[TM_EVALREP_NMETRICS];
-    int has_avg;               /* all four avg_of_avgs_<metric> are present */
-    double avg[TM_EVALREP_NMETRICS];
+    double v[TM_EVAL_NMETRICS];   /* the metrics, in the order of the table */
+    int has_avg;                  /* every avg_of_avgs_<metric> is present */
+    double avg[TM_EVAL_NMETRICS];
 
     /* by_class (has_by_class): one row per label. */
     int has_by_class;
     int64_t classes;           /* rows */
-    int64_t classes_nan;       /* rows whose r_precision is NaN (no query with a positive) */
-    double *class_r_prec;      /* the finite r_precision values, classes - classes_nan of them */
+    int per_class;             /* the metric spread over classes (TM_EVAL_PER_CLASS) */
+    int64_t classes_nan;       /* rows where it is NaN (no query with a positive) */
+    double *class_r_prec;      /* its finite values, classes - classes_nan of them */
     double class_r_min, class_r_max, class_r_mean; /* over those; NaN when there is none */
 
     /* suspects: every gap, and the first rows in full. */
     int64_t nsuspects;
     double *gap;               /* nsuspects values, in file order (largest first) */
-    tm_evalrep_suspect_t first_suspects[TM_EVALREP_SHOWN];
+    tm_eval_suspect_t first_suspects[TM_EVAL_SHOWN];
 
     /* confusions: the most frequent pairs, and totals over every row. */
     int64_t npairs;
     int64_t confused_queries;  /* sum of the count column */
     int64_t ntop;              /* min(npairs, TM_EVALREP_TOP) */
-    tm_evalrep_pair_t top[TM_EVALREP_TOP];
+    tm_eval_pair_t top[TM_EVALREP_TOP];
 } tm_evalrep_t;
 
 /*
@@ -80,6 +70,12 @@ int tm_evalrep_detect(const char *path);
  * err saying what and where; e must be freed either way. Local.
  */
 int tm_evalrep_load(const char *path, tm_evalrep_t *e, tm_err_t *err);
+
+/*
+ * The root attribute of row fd (TM_EVAL_ATTR, not a metric) as e holds it;
+ * an absent string is none. Local.
+ */
+tm_value_t tm_evalrep_attr(const tm_evalrep_t *e, const tm_eval_field_t *fd);
 
 /* Free what tm_evalrep_load allocated. Local. */
 void tm_evalrep_free(tm_evalrep_t *e);

@@ -1,11 +1,12 @@
 /*
- * evalrep.h - the report of `tripminer eval`: the records of every rank
- * gathered to rank 0 in query order, the means, the per-class values, the
- * suspects and the confused label pairs computed there in one fixed order
- * (so the same numbers for any rank count), and REPORT.h5.
+ * evalcalc.h - the values of the report of `tripminer eval`: the records
+ * of every rank gathered to rank 0 in query order, the means, the
+ * per-class values, the suspects and the confused label pairs computed
+ * there in one fixed order (so the same numbers for any rank count), then
+ * written by io/evalwrite.c.
  */
-#ifndef TM_RUN_EVALREP_H
-#define TM_RUN_EVALREP_H
+#ifndef TM_RUN_EVALCALC_H
+#define TM_RUN_EVALCALC_H
 
 #include <mpi.h>
 
