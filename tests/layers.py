@@ -2,7 +2,8 @@
 """The include graph of the library flows one way, and only rules/ knows the
 strategies by name.
 
-src/ is cut into layers, lowest first (src/README.md says what each owns):
+src/ is cut into layers, lowest first (src/README.md says what each owns,
+and names every source file in its layer's row: checked here too):
 
     base < core < engines < rules < comm < io < run < inspect < app
 
@@ -57,6 +58,42 @@ def compared_names(text, names):
     return found
 
 
+# A row of src/README.md's table: | `layer/` | what it owns | may include |
+README_ROW = re.compile(r"^\|\s*`([a-z]+)/`\s*\|(.*)\|([^|]*)\|\s*$", re.M)
+NAMED = re.compile(r"`([A-Za-z0-9_./]+)`")
+
+
+def readme_rows(top):
+    """Per layer, the names src/README.md gives in its row, and what it says the layer may include."""
+    rows = {}
+    with open(os.path.join(top, "src", "README.md"), encoding="utf-8") as f:
+        for layer, owns, may in README_ROW.findall(f.read()):
+            rows[layer] = (set(NAMED.findall(owns)), may.strip())
+    return rows
+
+
+def unlisted(src, rows):
+    """Source files the map leaves out: every .c, and every .h without a .c beside it,
+    must be named in its layer's row (as `name.c` or `layer/name.c`)."""
+    bad = []
+    for layer in LAYERS:
+        folder = os.path.join(src, layer)
+        if not os.path.isdir(folder):
+            continue
+        if layer not in rows:
+            bad.append(f"src/README.md: no row for the layer {layer}/")
+            continue
+        named = rows[layer][0]
+        files = sorted(os.listdir(folder))
+        for name in files:
+            stem, ext = os.path.splitext(name)
+            if ext == ".h" and stem + ".c" in files:
+                continue
+            if ext in (".c", ".h") and name not in named and f"{layer}/{name}" not in named:
+                bad.append(f"src/{layer}/{name}: not named in its row of src/README.md")
+    return bad
+
+
 def layer_of(inc):
     if inc in PUBLIC:
         return PUBLIC[inc]
@@ -98,6 +135,13 @@ def main():
                     edges[(mine, theirs)] = edges.get((mine, theirs), 0) + 1
                 if LAYERS.index(theirs) > LAYERS.index(mine):
                     bad.append(f"src/{rel} ({mine}) includes {inc} ({theirs}, a layer above)")
+    rows = readme_rows(top)
+    bad += unlisted(src, rows)
+    # The map's "may include" column is true: every edge is one it allows.
+    for (a, b) in sorted(edges):
+        may = rows.get(a, (None, ""))[1]
+        if may not in ("all above", "everything") and b not in re.findall(r"[a-z]+", may):
+            bad.append(f"src/{a}/ includes {b}/, which its row of src/README.md does not allow")
     pub = os.path.join(top, "include", "tripminer")
     for name in sorted(os.listdir(pub)):
         key = "tripminer/" + name

@@ -3,7 +3,7 @@
  *
  * The main thread brackets every wait on its peers inside the rounds with
  * tm_watchdog_enter and tm_watchdog_leave. A wait that polls (the exchange,
- * the round boundaries: dist/heard.h) asks tm_watchdog_expired and, once
+ * the round boundaries: comm/heard.h) asks tm_watchdog_expired and, once
  * the wait has lasted the stall timeout, calls tm_watchdog_fire with the
  * ranks it has not heard from: one line on stderr from this rank, then MPI_Abort. A
  * wait that cannot poll (a blocking collective) is covered by a thread

@@ -1,5 +1,5 @@
 /*
- * inspect_report.h - what "tripminer inspect" learns from a mining output,
+ * report.h - what "tripminer inspect" learns from a mining output,
  * shared by the text and JSON printers (inspect.c) and the SVG writer
  * (svg.c). Private to the library.
  */
