@@ -8,7 +8,7 @@
  *
  *     |g - a.c| <= gamma |a||c| + tiny        (|a|, |c| the exact norms),
  *
- * so that the rules' intervals and keys (rules/prefilter.h) take any
+ * so that the rules' intervals and keys (engines/prefilter.h) take any
  * kernel's tile unchanged: a looser bound means more exact re-checks, never
  * another answer. Each kernel derives its bound next to its code.
  *

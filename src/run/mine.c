@@ -285,7 +285,7 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
     int want = tm_ckpt_signalled() ? 2 : 0;
     if (j->rank == 0 && MPI_Wtime() - j->last_save >= j->run->checkpoint_every)
         want |= 1;
-    /* Watched: a rank that never gets here is named (dist/heard.h). */
+    /* Watched: a rank that never gets here is named (comm/heard.h). */
     MPI_Request req;
     tm_heard_arrive(&j->heard, j->rounds_done);
     MPI_Iallreduce(MPI_IN_PLACE, &want, 1, MPI_INT, MPI_BOR, j->comm, &req);

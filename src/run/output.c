@@ -85,7 +85,7 @@ static void triplets_summary(tm_job_t *j)
     j->times.write = t_end - j->t_mine;
 }
 
-/* ---- records: the report of tripminer eval (evalrep.c) --------------------- */
+/* ---- records: the report of tripminer eval (evalcalc.c) -------------------- */
 
 static int records_finish(tm_job_t *j, tm_err_t *err)
 {
