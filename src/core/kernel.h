@@ -15,8 +15,8 @@
  * A kernel is one file (kf32.c, kbf16.c, kint8.c) that fills one
  * tm_kernel_t named tm_kernel_NAME, and one line in the list of
  * core/kernels.c, which runs them all: the choice of auto, the packs, the
- * refusals of a tile. This header is all a kernel's file includes besides
- * core/kern.h.
+ * refusals of a tile. Of the project's headers, a kernel's file includes
+ * this one and core/kern.h only.
  */
 #ifndef TM_CORE_KERNEL_H
 #define TM_CORE_KERNEL_H
