@@ -166,29 +166,9 @@ void tm_eval_field_get(const tm_eval_field_t *f, int k, const tm_eval_sources_t 
     const char *at = (const char *)base + f->off;
     if (f->flags & TM_EVAL_AVGS)
         at += (size_t)k * sizeof(double);
-    memset(v, 0, sizeof *v);
-    v->type = f->type;
-    switch (f->keep) {
-    case TM_KEEP_STR:
-        memcpy(&v->s, at, sizeof v->s);
+    tm_value_at(f->keep, f->type, at, v);
+    if (f->keep == TM_KEEP_STR)
         v->none = v->s == NULL;
-        break;
-    case TM_KEEP_F64: memcpy(&v->f, at, sizeof v->f); break;
-    case TM_KEEP_I64: memcpy(&v->i, at, sizeof v->i); break;
-    case TM_KEEP_INT: {
-        int x;
-        memcpy(&x, at, sizeof x);
-        v->i = x;
-        break;
-    }
-    case TM_KEEP_METRIC: {
-        tm_metric_t m;
-        memcpy(&m, at, sizeof m);
-        v->s = tm_metric_name(m);
-        break;
-    }
-    default: v->none = 1; break; /* no row of this table keeps a value so */
-    }
 }
 
 void tm_eval_avg_name(const tm_eval_field_t *f, int k, char *buf, size_t len)

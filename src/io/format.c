@@ -148,19 +148,16 @@ int tm_field_present(const tm_field_t *f, const tm_run_record_t *r)
     return 1;
 }
 
-void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
+void tm_value_at(tm_fkeep_t keep, tm_ftype_t type, const char *at, tm_value_t *v)
 {
-    const char *base = f->src == TM_FROM_PARAMS    ? (const char *)r->mine
-                       : f->src == TM_FROM_SUMMARY ? (const char *)r->sum
-                                                   : (const char *)r;
-    const char *at = base + f->off;
     memset(v, 0, sizeof *v);
-    v->type = f->type;
-    switch (f->keep) {
+    v->type = type;
+    switch (keep) {
     case TM_KEEP_STR: memcpy(&v->s, at, sizeof v->s); break;
     case TM_KEEP_CHARS: v->s = at; break;
     case TM_KEEP_F64: memcpy(&v->f, at, sizeof v->f); break;
     case TM_KEEP_I64: memcpy(&v->i, at, sizeof v->i); break;
+    case TM_KEEP_U64: memcpy(&v->u, at, sizeof v->u); break;
     case TM_KEEP_INT: {
         int x;
         memcpy(&x, at, sizeof x);
@@ -179,24 +176,33 @@ void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
         v->s = tm_loss_name(l);
         break;
     }
-    case TM_KEEP_OPT_F64:
-    case TM_KEEP_NAN_F64: {
-        int has;
-        memcpy(&has, base + f->off_has, sizeof has);
-        memcpy(&v->f, at, sizeof v->f);
-        if (f->keep == TM_KEEP_OPT_F64)
-            v->none = !has;
-        else if (!has)
-            v->f = NAN;
-        break;
-    }
-    case TM_KEEP_U64: memcpy(&v->u, at, sizeof v->u); break;
     case TM_KEEP_POS: {
         tm_pos_t p;
         memcpy(&p, at, sizeof p);
         v->s = tm_pos_name(p);
         break;
     }
+    case TM_KEEP_OPT_F64:
+    case TM_KEEP_NAN_F64: v->none = 1; break; /* they need off_has: tm_field_get */
+    }
+}
+
+void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v)
+{
+    const char *base = f->src == TM_FROM_PARAMS    ? (const char *)r->mine
+                       : f->src == TM_FROM_SUMMARY ? (const char *)r->sum
+                                                   : (const char *)r;
+    const char *at = base + f->off;
+    tm_value_at(f->keep, f->type, at, v);
+    if (f->keep == TM_KEEP_OPT_F64 || f->keep == TM_KEEP_NAN_F64) {
+        int has;
+        memcpy(&has, base + f->off_has, sizeof has);
+        memcpy(&v->f, at, sizeof v->f);
+        v->none = 0;
+        if (f->keep == TM_KEEP_OPT_F64)
+            v->none = !has;
+        else if (!has)
+            v->f = NAN;
     }
 }
 

@@ -114,6 +114,14 @@ int tm_field_present(const tm_field_t *f, const tm_run_record_t *r);
 void tm_field_get(const tm_field_t *f, const tm_run_record_t *r, tm_value_t *v);
 
 /*
+ * The value kept at at as keep says, into v (of type type, every other
+ * member zero), for the kinds that need nothing but at: every kind but
+ * TM_KEEP_OPT_F64 and TM_KEEP_NAN_F64, which leave v->none set. Shared by
+ * the field tables of the mining output and of the eval report. Local.
+ */
+void tm_value_at(tm_fkeep_t keep, tm_ftype_t type, const char *at, tm_value_t *v);
+
+/*
  * The checkpoint dependencies of r as key=value lines (malloc'd; NULL if
  * out of memory). Local.
  */

@@ -1,0 +1,2 @@
+# Empty dependencies file for tm_h5cmp.
+# This may be replaced when dependencies are built.

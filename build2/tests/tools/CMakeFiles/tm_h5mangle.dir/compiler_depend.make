@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for tm_h5mangle.
+# This may be replaced when dependencies are built.

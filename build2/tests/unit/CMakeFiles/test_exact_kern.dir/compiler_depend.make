@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for test_exact_kern.
+# This may be replaced when dependencies are built.

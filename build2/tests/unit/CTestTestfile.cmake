@@ -1,0 +1,36 @@
+# CMake generated Testfile for 
+# Source directory: /work/main/tests/unit
+# Build directory: /work/main/build2/tests/unit
+# 
+# This file includes the relevant testing commands required for 
+# testing this directory and lists subdirectories to be tested as well.
+add_test(unit_exact_kern "/work/main/build2/tests/unit/test_exact_kern")
+set_tests_properties(unit_exact_kern PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_kfast "/work/main/build2/tests/unit/test_kfast")
+set_tests_properties(unit_kfast PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_select "/work/main/build2/tests/unit/test_select")
+set_tests_properties(unit_select PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_rules "/work/main/build2/tests/unit/test_rules")
+set_tests_properties(unit_rules PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_loss "/work/main/build2/tests/unit/test_loss")
+set_tests_properties(unit_loss PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_opts "/work/main/build2/tests/unit/test_opts")
+set_tests_properties(unit_opts PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_shard "/work/main/build2/tests/unit/test_shard")
+set_tests_properties(unit_shard PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_inspect "/work/main/build2/tests/unit/test_inspect")
+set_tests_properties(unit_inspect PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_h5in "/work/main/build2/tests/unit/test_h5in")
+set_tests_properties(unit_h5in PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_err "/work/main/build2/tests/unit/test_err")
+set_tests_properties(unit_err PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_loss_mpi "/work/main/build2/tests/unit/test_loss_mpi")
+set_tests_properties(unit_loss_mpi PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1" LABELS "unit" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;27;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_parallel_np1 "/usr/bin/mpiexec" "-n" "1" "--oversubscribe" "/work/main/build2/tests/unit/test_parallel")
+set_tests_properties(unit_parallel_np1 PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_pml=ob1;OMPI_MCA_btl=self,vader;OMPI_MCA_osc=^ucx" LABELS "unit;mpi" PROCESSORS "1" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;52;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_parallel_np2 "/usr/bin/mpiexec" "-n" "2" "--oversubscribe" "/work/main/build2/tests/unit/test_parallel")
+set_tests_properties(unit_parallel_np2 PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_pml=ob1;OMPI_MCA_btl=self,vader;OMPI_MCA_osc=^ucx" LABELS "unit;mpi" PROCESSORS "2" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;52;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_parallel_np3 "/usr/bin/mpiexec" "-n" "3" "--oversubscribe" "/work/main/build2/tests/unit/test_parallel")
+set_tests_properties(unit_parallel_np3 PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_pml=ob1;OMPI_MCA_btl=self,vader;OMPI_MCA_osc=^ucx" LABELS "unit;mpi" PROCESSORS "3" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;52;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
+add_test(unit_parallel_np4 "/usr/bin/mpiexec" "-n" "4" "--oversubscribe" "/work/main/build2/tests/unit/test_parallel")
+set_tests_properties(unit_parallel_np4 PROPERTIES  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_pml=ob1;OMPI_MCA_btl=self,vader;OMPI_MCA_osc=^ucx" LABELS "unit;mpi" PROCESSORS "4" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/unit/CMakeLists.txt;52;add_test;/work/main/tests/unit/CMakeLists.txt;0;")
