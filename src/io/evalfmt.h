@@ -11,7 +11,8 @@
  *                   back by inspect (io/evalread.c);
  *   TM_EVAL_JSON    a key of `eval --json` (tm_eval_json);
  *   TM_EVAL_METRIC  a mean over the queries of a value of each query
- *                   (tm_eval_rec_t, rules/eval.c): besides its attribute
+ *                   (tm_eval_rec_t, engines/results.h, set by
+ *                   engines/retrieval.c): besides its attribute
  *                   and key, a float64 column of by_class, its place in
  *                   the row avg_of_avgs, a line of the text summary and of
  *                   inspect.
