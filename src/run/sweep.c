@@ -2,16 +2,16 @@
  * sweep.c - one candidate block past every local anchor (sweep.h).
  *
  * With a fast kernel each anchor block decides which kernel computes its
- * next tile. Outputs do not depend on it (the rules re-check exactly
+ * next tile. Outputs do not depend on it (the engines re-check exactly
  * whatever the bound leaves open); only time does. A fast tile costs about
  * a quarter of an sgemm tile, but its looser bound lets more candidates
  * through to an exact distance (tens of nanoseconds each, against under a
  * nanosecond per pair saved). So a block starts fast; a fast tile whose
- * rule re-scored more than 1/32 of its pairs is followed by a float32 tile
+ * engine re-scored more than 1/32 of its pairs is followed by a float32 tile
  * (a probe) and, if that re-scored fewer by more than 1/32 of its pairs, by
  * one more fast tile: only if that one too re-scores more than the float32
  * tile by 1/32 does the block go on in float32 (a fallback). Comparing each
- * fast tile with the float32 tile before and after it cancels the rules'
+ * fast tile with the float32 tile before and after it cancels the engines'
  * own trend (lists fill in the first tiles, so later tiles re-score fewer
  * whatever the kernel). A block that has decided keeps its choice for the
  * rest of the run.

@@ -1,6 +1,6 @@
 /*
  * sweep.h - one candidate block past every local anchor: the tiling, the
- * threads, and the dot products of each tile, handed to the rule with the
+ * threads, and the dot products of each tile, handed to the engine with the
  * bound they meet: from the run's kernel (core/kernels.h), on rows packed
  * for it, tile by tile falling back to f32 (float32 sgemm) where that
  * kernel refuses the tile or its looser bound costs more exact re-checks
@@ -17,7 +17,7 @@
 /* What the tiles of one thread did (a cache line each). */
 typedef struct tm_sweep_count {
     int64_t pairs_fast, pairs_f32;  /* pairs of tiles computed by each kernel */
-    int64_t exact_fast, exact_f32;  /* exact distances the rule computed on those tiles */
+    int64_t exact_fast, exact_f32;  /* exact distances the engine computed on those tiles */
     int64_t fallback;               /* anchor blocks that went back to float32 */
     int64_t pad[3];
 } tm_sweep_count_t;
@@ -30,7 +30,7 @@ typedef struct tm_sweep {
     tm_kpack_t cand;    /* each round's candidates (fast kernel) */
     float **gram;      /* TM_TILE_ANCHORS x TM_TILE_CANDS each */
     double **approx;   /* 3 TM_TILE_CANDS each */
-    void **block;      /* the rule's block scratch, block_bytes each (NULL if 0) */
+    void **block;      /* the engine's block scratch, block_bytes each (NULL if 0) */
     tm_sweep_count_t *count; /* nthreads */
     int8_t *mode;      /* per anchor block: how it picks its tiles' kernel (sweep.c) */
     float *probe;      /* per anchor block: the re-score rate a probe compares with */
@@ -44,7 +44,7 @@ int64_t tm_sweep_pack_bytes(const tm_kernel_t *kernel, int64_t anchors, int64_t 
                             int64_t dim);
 
 /*
- * Allocate the scratch of nthreads threads, with block_bytes of the rule's
+ * Allocate the scratch of nthreads threads, with block_bytes of the engine's
  * block scratch each, and for a fast kernel (not f32; one that takes the
  * anchors' dimension) the packs: the anchors anch packed at once, room for
  * cand_cap candidates. 0 or TM_ENOMEM. Local.
@@ -58,9 +58,9 @@ tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s);
 
 /*
  * Offer the candidate block cand to every anchor of anch in pass of the
- * rule (state st): threads share the anchors in blocks of
+ * engine (state st): threads share the anchors in blocks of
  * TM_TILE_ANCHORS; each tile is one kernel call (when the pass needs dot
- * products) and one rule update. bound is float32's. The main thread
+ * products) and one engine update. bound is float32's. The main thread
  * progresses the exchange x between tiles.
  * Local (MPI from the main thread only).
  */
