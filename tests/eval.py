@@ -622,9 +622,11 @@ def main():
     mpiexec, pre = launcher()
     work = tempfile.mkdtemp(prefix="tm-eval.")
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    # A session directory of our own: parallel mpiruns (ctest -j) can race
-    # on creating a shared one.
-    env.setdefault("OMPI_MCA_orte_tmpdir_base", work)
+    # A session directory of our own (parallel mpiruns race on creating a
+    # shared one), with a short path (inside a long one a singleton's socket
+    # names overflow, and ASan's leak check then crashes at exit).
+    orte = tempfile.mkdtemp(prefix="o.", dir="/tmp")
+    env.setdefault("OMPI_MCA_orte_tmpdir_base", orte)
     try:
         check_help(tripminer, env)
         only = re.compile(os.environ.get("TM_ONLY") or "")
@@ -638,6 +640,7 @@ def main():
             print(f"work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(orte, ignore_errors=True)
 
     if failures:
         for msg in failures[:60]:

@@ -46,6 +46,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-install.XXXXXX") || exit 1
 # Called by the EXIT trap, which ShellCheck 0.9 does not see.
 # shellcheck disable=SC2317
 cleanup() {
+    rm -rf "${TM_ORTE:-}"
     if [[ ${TM_KEEP:-0} == 1 ]]; then
         echo "work directory kept: $WORK"
     else
@@ -55,7 +56,12 @@ cleanup() {
 trap cleanup EXIT
 # A session directory of our own for Open MPI (parallel ctest runs race on
 # a shared one).
-export OMPI_MCA_orte_tmpdir_base=$WORK
+# Open MPI's session files: a directory of this run's own (two mpiruns at
+# the same moment race on creating a shared one) with a short path (inside a
+# long one a singleton's socket names overflow, and ASan's leak check then
+# crashes at exit), removed on exit.
+TM_ORTE=$(mktemp -d /tmp/o.XXXXXX) || exit 1
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$TM_ORTE}
 PREFIX=$WORK/prefix
 
 failed=0

@@ -63,6 +63,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-integration.XXXXXX") || exit 1
 # Called by the EXIT trap, which ShellCheck 0.9 does not see.
 # shellcheck disable=SC2317
 cleanup() {
+    rm -rf "${TM_ORTE:-}"
     if [[ ${TM_KEEP:-0} == 1 ]]; then
         echo "work directory kept: $WORK"
     else
@@ -71,10 +72,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$WORK/inputs"
-# Open MPI 4.1 makes its session directory under the temporary directory; two
-# mpiruns starting at the same moment (ctest -j) can race on creating it and
-# fail with "mkdir ... File exists". A directory per script run avoids that.
-export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$WORK}
+# Open MPI's session files: a directory of this run's own (two mpiruns at
+# the same moment race on creating a shared one) with a short path (inside a
+# long one a singleton's socket names overflow, and ASan's leak check then
+# crashes at exit), removed on exit.
+TM_ORTE=$(mktemp -d /tmp/o.XXXXXX) || exit 1
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$TM_ORTE}
 
 if [[ -n ${TM_CANON_DIR:-} ]]; then
     mkdir -p "$TM_CANON_DIR" || exit 1

@@ -25,8 +25,13 @@ PY=${TM_PYTHON:-/usr/bin/python3}
 read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tm-kernels.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
-export OMPI_MCA_orte_tmpdir_base=$WORK
+trap 'rm -rf "$WORK" "${TM_ORTE:-}"' EXIT
+# Open MPI's session files: a directory of this run's own (two mpiruns at
+# the same moment race on creating a shared one) with a short path (inside a
+# long one a singleton's socket names overflow, and ASan's leak check then
+# crashes at exit), removed on exit.
+TM_ORTE=$(mktemp -d /tmp/o.XXXXXX) || exit 1
+export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-$TM_ORTE}
 cd "$WORK" || exit 1
 
 passed=0 failed=0
