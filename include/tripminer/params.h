@@ -17,7 +17,7 @@ typedef struct tm_mine_params {
     const char *input;        /* the HDF5 input file */
     const char *emb_name;     /* its embeddings dataset */
     const char *lab_name;     /* its labels dataset */
-    const char *strategy;     /* the name of a mining rule: hard, semihard, topk */
+    const char *strategy;     /* a mining strategy by name (rules/registry.c) */
     tm_metric_t metric;
     int normalize;            /* L2-normalise rows when reading */
     double margin;
