@@ -32,12 +32,3 @@ void tm_fpenv_leave(const tm_fpenv_t *saved)
     _mm_setcsr(saved->csr);
 #endif
 }
-
-int tm_fpenv_is_default(void)
-{
-#ifdef DEFAULT_CSR
-    if ((_mm_getcsr() & ~0x3fu) != DEFAULT_CSR) /* the low bits are exception flags */
-        return 0;
-#endif
-    return fegetround() == FE_TONEAREST;
-}

@@ -29,7 +29,4 @@ void tm_fpenv_enter(tm_fpenv_t *saved);
 /* Restore the environment saved by tm_fpenv_enter. */
 void tm_fpenv_leave(const tm_fpenv_t *saved);
 
-/* Whether this thread runs in the default environment now (tests). */
-int tm_fpenv_is_default(void);
-
 #endif

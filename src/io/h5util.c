@@ -69,7 +69,7 @@ static int attr_write(hid_t obj, const char *name, hid_t type, const void *val)
     return rc;
 }
 
-int tm_h5_attr_str(hid_t obj, const char *name, const char *val)
+static int attr_str(hid_t obj, const char *name, const char *val)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     int rc = -1;
@@ -79,17 +79,17 @@ int tm_h5_attr_str(hid_t obj, const char *name, const char *val)
     return rc;
 }
 
-int tm_h5_attr_f64(hid_t obj, const char *name, double v)
+static int attr_f64(hid_t obj, const char *name, double v)
 {
     return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
 }
 
-int tm_h5_attr_i64(hid_t obj, const char *name, int64_t v)
+static int attr_i64(hid_t obj, const char *name, int64_t v)
 {
     return attr_write(obj, name, H5T_NATIVE_INT64, &v);
 }
 
-int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v)
+static int attr_u64(hid_t obj, const char *name, uint64_t v)
 {
     return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
 }
@@ -97,10 +97,10 @@ int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v)
 int tm_h5_attr_write(hid_t obj, const char *name, const tm_value_t *v)
 {
     switch (v->type) {
-    case TM_FT_STR: return tm_h5_attr_str(obj, name, v->s);
-    case TM_FT_F64: return tm_h5_attr_f64(obj, name, v->f);
-    case TM_FT_I64: return tm_h5_attr_i64(obj, name, v->i);
-    case TM_FT_U64: return tm_h5_attr_u64(obj, name, v->u);
+    case TM_FT_STR: return attr_str(obj, name, v->s);
+    case TM_FT_F64: return attr_f64(obj, name, v->f);
+    case TM_FT_I64: return attr_i64(obj, name, v->i);
+    case TM_FT_U64: return attr_u64(obj, name, v->u);
     }
     return -1;
 }

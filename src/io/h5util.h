@@ -25,15 +25,10 @@ void tm_h5_last_error(char *buf, size_t len);
 void tm_h5_close(hid_t id);
 
 /*
- * Scalar attributes of obj, written in the native type (a string as
- * variable-length UTF-8): 0, or -1 when HDF5 refused. Local.
+ * A scalar attribute of obj holding a value of the field tables, written in
+ * the native type of its kind (a string as variable-length UTF-8): 0, or -1
+ * when HDF5 refused. Local.
  */
-int tm_h5_attr_str(hid_t obj, const char *name, const char *val);
-int tm_h5_attr_f64(hid_t obj, const char *name, double v);
-int tm_h5_attr_i64(hid_t obj, const char *name, int64_t v);
-int tm_h5_attr_u64(hid_t obj, const char *name, uint64_t v);
-
-/* The same for a value of the field tables, by its type. Local. */
 int tm_h5_attr_write(hid_t obj, const char *name, const tm_value_t *v);
 
 /*

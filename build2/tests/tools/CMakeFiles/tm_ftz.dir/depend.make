@@ -1,2 +1,0 @@
-# Empty dependencies file for tm_ftz.
-# This may be replaced when dependencies are built.

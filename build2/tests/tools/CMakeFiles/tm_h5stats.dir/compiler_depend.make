@@ -1,2 +1,0 @@
-# Empty compiler generated dependencies file for tm_h5stats.
-# This may be replaced when dependencies are built.

@@ -1,2 +1,0 @@
-# Empty dependencies file for test_h5in.
-# This may be replaced when dependencies are built.
