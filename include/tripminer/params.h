@@ -51,6 +51,16 @@ typedef struct tm_mine_params {
     double neg_margin;
     int64_t neg_pool;         /* the M nearest eligible; -1: all */
     uint64_t seed;
+    /*
+     * Partitioned mining (docs/contract.md, "Partitions"): k-means
+     * partitions of the candidates, 0 for the exact sweep, -1 for auto
+     * (about 4 sqrt(N)); the partitions each anchor's negatives come from;
+     * the anchors (drawn by seed) mined exactly as well, to measure what
+     * the partitions missed (0: none).
+     */
+    int64_t partitions;
+    int64_t probe;
+    int64_t check;
 } tm_mine_params_t;
 
 /* What tripminer eval reports besides the metrics over the whole set. */
@@ -107,6 +117,17 @@ typedef struct tm_mine_summary {
     const char *kernel;
     int64_t pairs_fast, pairs_f32, rechecked;
     double rechecked_fraction;
+    /*
+     * Partitioned mining (0 partitions: none): the partitions and the probe
+     * used; the anchors the check mined exactly too, the fraction of them
+     * whose triplets equal the exact ones, the fraction of the exact
+     * (anchor, negative) pairs the partitions found (NaN when none), and
+     * the anchors proven exact.
+     */
+    int64_t partitions, probe;
+    int64_t check_anchors;
+    double check_identical, check_recall;
+    int64_t certified_anchors;
 } tm_mine_summary_t;
 
 /*

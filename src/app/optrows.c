@@ -86,6 +86,17 @@ static int parse_threads(void *field, const char *cmd, const char *name, const c
     return rc;
 }
 
+/* --partitions: a count, or auto (-1: about 4 sqrt(N)). */
+static int parse_partitions(void *field, const char *cmd, const char *name, const char *val,
+                            tm_err_t *err)
+{
+    if (strcmp(val, "auto") == 0) {
+        *(int64_t *)field = -1;
+        return 0;
+    }
+    return tm_optval_i64(cmd, name, val, 0, (int64_t)1 << 31, (int64_t *)field, err);
+}
+
 /* --checkpoint-every: seconds, more than zero. */
 static int parse_every(void *field, const char *cmd, const char *name, const char *val,
                        tm_err_t *err)
@@ -110,8 +121,9 @@ static int parse_svg(void *field, const char *cmd, const char *name, const char 
 /* ---- mine and eval -------------------------------------------------------- */
 
 /* The groups of mine's --help and of eval's, in their order. */
-enum { MG_IO = 1, MG_MINING, MG_CHOOSE, MG_QUERIES, MG_LOSS, MG_PERF, MG_CKPT, MG_TALK };
-enum { EG_IO = 1, EG_EVAL, EG_RUN };
+enum { MG_IO = 1, MG_MINING, MG_CHOOSE, MG_QUERIES, MG_PARTS, MG_LOSS, MG_PERF, MG_CKPT,
+       MG_TALK };
+enum { EG_IO = 1, EG_EVAL, EG_PARTS, EG_RUN };
 
 static const char *const mine_groups[] = {
     "Input/output:",
@@ -119,13 +131,16 @@ static const char *const mine_groups[] = {
     ("Choosing positives and negatives (in this order: --neg-min-dist, --neg-margin,\n"
      "--neg-skip, --neg-pool, then the strategy):"),
     "Queries against a reference set, and given pairs:",
+    "Partitions (past N^2: negatives from the partitions nearest each anchor):",
     "Loss:",
     "Performance:",
     "Checkpoints (SIGTERM or SIGUSR1: save, then exit 75):",
     "Output and logging:",
 };
 
-static const char *const eval_groups[] = {"Input/output:", "Evaluation:", "Running:"};
+static const char *const eval_groups[] = {
+    "Input/output:", "Evaluation:",
+    "Partitions (past N^2: rank only the partitions nearest each query):", "Running:"};
 
 /* In the order of both --help texts (each lists its own groups in turn). */
 static const tm_optrow_t mine_rows[] = {
@@ -211,15 +226,37 @@ static const tm_optrow_t mine_rows[] = {
                    "(with --neg-skip R: the rank window [R, R+M));\n"
                    "none: every one left", "none"}},
     {.lng = "seed", .kind = TM_OPT_U64, .at = MINE(mine.seed),
-     .in = {[TM_CMD_MINE] = MG_CHOOSE},
-     .help = {"S", "seed of -s sample and --pos random, 0 to 2^64 - 1;\n"
-                   "the draws depend only on it and the anchor", FROM_FIELD}},
+     .in = {[TM_CMD_MINE] = MG_CHOOSE, [TM_CMD_EVAL] = EG_PARTS},
+     .help = {"S", "seed of -s sample, --pos random and of the\n"
+                   "partitions' k-means and check, 0 to 2^64 - 1;\n"
+                   "the draws depend only on it and the anchor", FROM_FIELD},
+     .eval = {.text = "seed of the partitions' k-means sample and of\n"
+                      "the check's queries"}},
     {.lng = "pairs", .kind = TM_OPT_STR, .at = MINE(mine.pairs),
      .in = {[TM_CMD_MINE] = MG_QUERIES},
      .help = {"NAME", "M x 2 integer dataset of -i: (query row, positive\n"
                       "row) per anchor pair, for data without labels;\n"
                       "negatives are the rows that are no positive of\n"
                       "the query in any pair (nor the query itself)\n", "none: labels decide"}},
+    {.lng = "partitions", .kind = TM_OPT_CUSTOM, .at = MINE(mine.partitions),
+     .parse = parse_partitions, .in = {[TM_CMD_MINE] = MG_PARTS, [TM_CMD_EVAL] = EG_PARTS},
+     .help = {"C|auto", "k-means partitions of the candidates (auto: about\n"
+                        "4 sqrt(N)); an anchor's negatives come from the\n"
+                        "--probe partitions nearest it, its positives from\n"
+                        "all rows; 0: the exact sweep", "0"},
+     .eval = {.text = "k-means partitions of the candidates (auto: about\n"
+                      "4 sqrt(N)); a query ranks the rows of its label\n"
+                      "and of the --probe partitions nearest it; 0: all", .def = "0"}},
+    {.lng = "probe", .kind = TM_OPT_I64, .at = MINE(mine.probe),
+     .lo = 1, .hi = (int64_t)1 << 31, .in = {[TM_CMD_MINE] = MG_PARTS, [TM_CMD_EVAL] = EG_PARTS},
+     .help = {"P", "partitions visited per anchor (raise it until the\n"
+                   "check's check_identical is high enough)", FROM_FIELD},
+     .eval = {.text = "partitions visited per query"}},
+    {.lng = "check", .kind = TM_OPT_I64, .at = MINE(mine.check),
+     .lo = 0, .hi = TM_MAX_COUNT, .in = {[TM_CMD_MINE] = MG_PARTS, [TM_CMD_EVAL] = EG_PARTS},
+     .help = {"S", "anchors drawn by --seed and mined exactly too, to\n"
+                   "measure what the partitions missed; 0: none", FROM_FIELD},
+     .eval = {.text = "queries drawn by --seed and ranked exactly too; 0: none"}},
     {.lng = "loss", .kind = TM_OPT_CHOICE, .at = MINE(mine.loss), .names = &losses,
      .in = {[TM_CMD_MINE] = MG_LOSS}, .help = {"L", "{names}", FROM_FIELD}},
     {.lng = "margin", .kind = TM_OPT_DBL, .at = MINE(mine.margin), .min = 0.0,

@@ -124,6 +124,7 @@ int tm_eval_opts_parse(int argc, char **argv, tm_mine_opts_t *o, tm_err_t *err)
                           "the --reference file: give --reference FILE (eval)");
     if (o->run.force && o->run.output == NULL)
         return tm_err_set(err, TM_EUSAGE, "--force replaces the report: give -o FILE (eval)");
+
     if (o->run.resume && o->run.checkpoint_dir == NULL)
         return tm_err_set(err, TM_EUSAGE, "--resume needs --checkpoint DIR (eval)");
     return 0;

@@ -20,13 +20,15 @@ typedef struct buffer {
     int64_t *gid;
     double *sqnorm;
     double *norm;
-    MPI_Request req[2];
+    int32_t *part;     /* NULL unless the shard has partitions */
+    MPI_Request req[3];
     int64_t round; /* the round it holds or receives, -1 if none */
 } buffer_t;
 
 /* One row's sort key and where it came from. */
 typedef struct order {
     int64_t label, gid, from;
+    int32_t part;
 } order_t;
 
 struct tm_exchange {
@@ -121,10 +123,11 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
         x->buf[b].gid = malloc(cap * sizeof(int64_t));
         x->buf[b].sqnorm = malloc(cap * sizeof(double));
         x->buf[b].norm = malloc(cap * sizeof(double));
+        x->buf[b].part = shard->part != NULL ? malloc(cap * sizeof(int32_t)) : NULL;
         x->buf[b].round = -1;
-        x->buf[b].req[0] = x->buf[b].req[1] = MPI_REQUEST_NULL;
+        x->buf[b].req[0] = x->buf[b].req[1] = x->buf[b].req[2] = MPI_REQUEST_NULL;
         ok = x->buf[b].emb && x->buf[b].labels && x->buf[b].gid && x->buf[b].sqnorm &&
-             x->buf[b].norm;
+             x->buf[b].norm && (shard->part == NULL || x->buf[b].part != NULL);
     }
     if (!ok) {
         tm_exchange_free(x);
@@ -189,7 +192,8 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
 {
     buffer_t *b = &x->buf[r % 2];
     for (int i = 0; i < 2; i++)
-        if (x->buf[i].req[0] != MPI_REQUEST_NULL || x->buf[i].req[1] != MPI_REQUEST_NULL)
+        if (x->buf[i].req[0] != MPI_REQUEST_NULL || x->buf[i].req[1] != MPI_REQUEST_NULL ||
+            x->buf[i].req[2] != MPI_REQUEST_NULL)
             return tm_err_set(err, TM_EINTERNAL, "round %lld started before the previous one "
                               "was waited for (exchange)", (long long)r);
     int rank = 0;
@@ -226,6 +230,11 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
     if (rc == MPI_SUCCESS)
         rc = MPI_Iallgatherv(send_lab, mine, MPI_INT64_T, b->labels, x->counts, x->displs,
                              MPI_INT64_T, x->comm, &b->req[1]);
+    if (rc == MPI_SUCCESS && s->part != NULL) {
+        const int32_t *send_part = mine > 0 ? s->part + first : b->part;
+        rc = MPI_Iallgatherv(send_part, mine, MPI_INT32_T, b->part, x->counts, x->displs,
+                             MPI_INT32_T, x->comm, &b->req[2]);
+    }
     if (rc != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Iallgatherv of round %lld failed (exchange)",
                           (long long)r);
@@ -251,7 +260,7 @@ static void sort_rows(tm_exchange_t *x, buffer_t *b, int64_t k)
     order_t *o = x->order;
     int sorted = 1;
     for (int64_t j = 0; j < k; j++) {
-        o[j] = (order_t){b->labels[j], b->gid[j], j};
+        o[j] = (order_t){b->labels[j], b->gid[j], j, b->part != NULL ? b->part[j] : 0};
         if (j > 0 && cmp_order(&o[j - 1], &o[j]) > 0)
             sorted = 0;
     }
@@ -262,6 +271,8 @@ static void sort_rows(tm_exchange_t *x, buffer_t *b, int64_t k)
     for (int64_t j = 0; j < k; j++) {
         b->labels[j] = o[j].label;
         b->gid[j] = o[j].gid;
+        if (b->part != NULL)
+            b->part[j] = o[j].part;
     }
     /* Row j takes row o[j].from; a visited entry gets from = -1. */
     for (int64_t start = 0; start < k; start++) {
@@ -292,7 +303,7 @@ static int wait_round(tm_exchange_t *x, buffer_t *b, int64_t r)
                       (long long)x->rounds);
     int rc = tm_heard_arrive(&x->heard, r);
     if (rc == MPI_SUCCESS)
-        rc = tm_heard_wait(&x->heard, 2, b->req);
+        rc = tm_heard_wait(&x->heard, 3, b->req);
     tm_watchdog_leave();
     return rc;
 }
@@ -326,6 +337,7 @@ int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err
     rows->gid = b->gid;
     rows->sqnorm = b->sqnorm;
     rows->norm = b->norm;
+    rows->part = b->part;
     return 0;
 }
 
@@ -333,10 +345,11 @@ void tm_exchange_progress(tm_exchange_t *x)
 {
     for (int i = 0; i < 2; i++) {
         buffer_t *b = &x->buf[i];
-        if (b->req[0] != MPI_REQUEST_NULL || b->req[1] != MPI_REQUEST_NULL) {
+        if (b->req[0] != MPI_REQUEST_NULL || b->req[1] != MPI_REQUEST_NULL ||
+            b->req[2] != MPI_REQUEST_NULL) {
             /* Completion is kept in the requests; errors surface in wait. */
             int done = 0;
-            MPI_Testall(2, b->req, &done, MPI_STATUSES_IGNORE);
+            MPI_Testall(3, b->req, &done, MPI_STATUSES_IGNORE);
         }
     }
 }
@@ -351,6 +364,7 @@ void tm_exchange_free(tm_exchange_t *x)
         free(x->buf[b].gid);
         free(x->buf[b].sqnorm);
         free(x->buf[b].norm);
+        free(x->buf[b].part);
     }
     if (x->row_type != MPI_DATATYPE_NULL)
         MPI_Type_free(&x->row_type);

@@ -15,6 +15,11 @@ typedef struct tm_shard {
     float *emb;        /* n x dim, row-major, as used for mining */
     int64_t *labels;   /* n labels, compared for equality only */
     double *sqnorm;    /* n squared norms, computed in double */
+    /*
+     * Optional (NULL: none): each row's partition, which travels with the
+     * row through the exchange (partitioned mining; not owned by the shard).
+     */
+    const int32_t *part;
 } tm_shard_t;
 
 /*

@@ -40,6 +40,11 @@ typedef struct tm_rows {
      * index, or its pair's row with --pairs); NULL: gid.
      */
     const int64_t *draw;
+    /*
+     * Candidates only, optional: the partition of each row (partitioned
+     * mining, run/partition.h); NULL when the run has none.
+     */
+    const int32_t *part;
 } tm_rows_t;
 
 /* Whether anchor a of anch must not take candidate idx as a negative. */

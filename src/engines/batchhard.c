@@ -299,6 +299,13 @@ static int batchhard_load(void *st, int pass, tm_buf_t *b)
     return tm_hard_load(st, b);
 }
 
+/* Any negative farther than the hardest one cannot displace it. */
+static double batchhard_gate(const void *vst, int64_t a)
+{
+    const tm_hard_t *st = vst;
+    return st->neg[a].idx >= 0 ? st->neg[a].val : INFINITY;
+}
+
 const tm_engine_t tm_engine_batchhard = {
     .name = "batch-hard",
     .passes = 1,
@@ -310,4 +317,5 @@ const tm_engine_t tm_engine_batchhard = {
     .finish = batchhard_finish,
     .save = batchhard_save,
     .load = batchhard_load,
+    .gate = batchhard_gate,
 };

@@ -184,7 +184,7 @@ void tm_count_update(tm_count_t *c, const tm_tile_t *t)
 {
     const tm_rows_t *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
-        if (!count_plain(c, a))
+        if (!tm_tile_takes(t, a) || !count_plain(c, a))
             continue;
         const int64_t lab = t->anch->labels[a];
         int64_t p0 = t->c0, p1 = t->c0;

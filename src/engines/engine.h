@@ -99,6 +99,14 @@ typedef struct tm_engine {
      */
     void (*save)(const void *st, int pass, tm_buf_t *b);
     int (*load)(void *st, int pass, tm_buf_t *b);
+
+    /*
+     * Optional (NULL: never known): after the last pass, the distance in
+     * the metric's units beyond which no negative could have changed local
+     * anchor a's result, +inf when any could. Partitioned mining certifies
+     * an anchor whose unprobed partitions all lie beyond it.
+     */
+    double (*gate)(const void *st, int64_t a);
 } tm_engine_t;
 
 extern const tm_engine_t tm_engine_batchhard;

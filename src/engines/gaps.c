@@ -136,6 +136,8 @@ void tm_semi_update1(tm_semi_t *st, const tm_tile_t *t)
     const int has_min = st->filter.has_min_dist;
     const double min_dist = st->filter.min_dist;
     for (int64_t a = a0; a < a1; a++) {
+        if (!tm_tile_takes(t, a))
+            continue;
         const float *g = G != NULL ? G + (a - a0) * nc : NULL;
         const float *arow = anch->emb + a * dim;
         const int64_t lab = anch->labels[a], self = anch->gid[a];

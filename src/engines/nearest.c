@@ -743,6 +743,15 @@ static int nearest_load(void *st, int pass, tm_buf_t *b)
     return tm_nearest_load(st, b);
 }
 
+/* Once the list is full, a negative farther than its last cannot enter it. */
+static double nearest_gate(const void *vst, int64_t a)
+{
+    const tm_nearest_t *st = vst;
+    if (st->cap == 0 || st->count[a] < st->cap)
+        return INFINITY;
+    return st->neg[a * st->cap + st->cap - 1].val;
+}
+
 const tm_engine_t tm_engine_nearest = {
     .name = "nearest list",
     .passes = 1,
@@ -755,4 +764,5 @@ const tm_engine_t tm_engine_nearest = {
     .finish = nearest_finish,
     .save = nearest_save,
     .load = nearest_load,
+    .gate = nearest_gate,
 };

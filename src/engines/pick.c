@@ -198,6 +198,8 @@ static void update1(pick_t *st, const tm_tile_t *t)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
+        if (!tm_tile_takes(t, a))
+            continue;
         const int64_t key = anch->draw != NULL ? anch->draw[a] : anch->gid[a];
         const uint64_t pkey = tm_draw_key(st->seed, TM_DRAW_POSITIVE, key);
         st->nkey[a] = tm_draw_key(st->seed, TM_DRAW_NEGATIVE, key);
@@ -248,7 +250,7 @@ static void update_draws(pick_t *st, const tm_tile_t *t)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
-        if (st->floor[a] == INFINITY || st->hcap == 0)
+        if (!tm_tile_takes(t, a) || st->floor[a] == INFINITY || st->hcap == 0)
             continue;
         const int64_t lab = anch->labels[a];
         drawn_t *list = st->hl + a * st->hcap;

@@ -447,7 +447,7 @@ void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn k
     tm_tilekeys_t tk;
     tm_tilekeys(t->metric, t->cand, t->c0, t->c1, &tk);
     for (int64_t a = t->a0; a < t->a1; a++) {
-        if (skip != NULL && skip(st, a))
+        if (!tm_tile_takes(t, a) || (skip != NULL && skip(st, a)))
             continue;
         tm_keyrow_t kr;
         if (tk.ok)

@@ -122,6 +122,8 @@ static void update1(eval_state_t *st, const tm_tile_t *t)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     for (int64_t a = t->a0; a < t->a1; a++) {
+        if (!tm_tile_takes(t, a))
+            continue;
         const int64_t lab = anch->labels[a], self = anch->gid[a];
         st->lab[a] = lab;
         int64_t j0 = t->c0, j1 = t->c1;

@@ -49,7 +49,18 @@ typedef struct tm_tile {
      * candidate block, from c0 = 0 to c1 = cand->n, in that order.
      */
     void *block;
+    /*
+     * Which anchors of [a0, a1) take the tile (partitioned mining: those
+     * that probe its partition): amask[a - a0] nonzero; NULL for all.
+     */
+    const uint8_t *amask;
 } tm_tile_t;
+
+/* Whether anchor a of the tile takes it. */
+static inline int tm_tile_takes(const tm_tile_t *t, int64_t a)
+{
+    return t->amask == NULL || t->amask[a - t->a0] != 0;
+}
 
 /*
  * The float32 keys of rows ordered by (label, global index): with the dot

@@ -19,6 +19,7 @@
 #define REF TM_FIELD_WITH_REFERENCE
 #define PAIRS TM_FIELD_WITH_PAIRS
 #define CH TM_FIELD_WITH_CHOICE
+#define PT TM_FIELD_WITH_PARTS
 #define P(member, keep) TM_FROM_PARAMS, keep, offsetof(tm_mine_params_t, member), 0
 #define S(member, keep) TM_FROM_SUMMARY, keep, offsetof(tm_mine_summary_t, member), 0
 #define R(member, keep) TM_FROM_RECORD, keep, offsetof(tm_run_record_t, member), 0
@@ -105,6 +106,24 @@ const tm_field_t tm_fields[] = {
      "pairs whose dot products float32 sgemm computed", 0},
     {"rechecked", TM_FT_F64, J, S(rechecked_fraction, TM_KEEP_F64),
      "the fraction of those pairs re-scored exactly", 0},
+    {"partitions", TM_FT_I64, A | J | PT, S(partitions, TM_KEEP_I64),
+     "k-means partitions of the candidates (--partitions, resolved)", 0},
+    {"probe", TM_FT_I64, A | J | PT, S(probe, TM_KEEP_I64),
+     "partitions each anchor's negatives came from (--probe, at most partitions)", 0},
+    {"partition_seed", TM_FT_U64, A | J | PT, P(seed, TM_KEEP_U64),
+     "the seed of the k-means sample and of the check's anchors", 34},
+    {"check_anchors", TM_FT_I64, A | J | PT, S(check_anchors, TM_KEEP_I64),
+     "anchors mined exactly too (--check)", 0},
+    {"check_identical", TM_FT_F64, A | J | PT, S(check_identical, TM_KEEP_F64),
+     "the fraction of them whose triplets equal the exact ones (NaN: none)", 0},
+    {"check_recall", TM_FT_F64, A | J | PT, S(check_recall, TM_KEEP_F64),
+     "the fraction of their exact (anchor, negative) pairs found (NaN: none)", 0},
+    {"certified_anchors", TM_FT_I64, A | J | PT, S(certified_anchors, TM_KEEP_I64),
+     "anchors proven exact: every partition they skip lies beyond their last negative", 0},
+    {"partitions_given", TM_FT_I64, PT, P(partitions, TM_KEEP_I64),
+     "--partitions as given (-1: auto)", 31},
+    {"probe_given", TM_FT_I64, PT, P(probe, TM_KEEP_I64), "--probe as given", 32},
+    {"check_given", TM_FT_I64, PT, P(check, TM_KEEP_I64), "--check as given", 33},
 };
 
 const size_t tm_nfields = sizeof tm_fields / sizeof tm_fields[0];
@@ -144,6 +163,8 @@ int tm_field_present(const tm_field_t *f, const tm_run_record_t *r)
     if ((f->flags & TM_FIELD_WITH_PAIRS) && r->mine->pairs == NULL)
         return 0;
     if ((f->flags & TM_FIELD_WITH_CHOICE) && !r->choosing)
+        return 0;
+    if ((f->flags & TM_FIELD_WITH_PARTS) && r->mine->partitions == 0)
         return 0;
     return 1;
 }

@@ -39,8 +39,10 @@ enum {
     TM_FIELD_WITH_REFERENCE = 4,  /* --reference */
     TM_FIELD_WITH_PAIRS = 8,      /* --pairs */
     TM_FIELD_WITH_CHOICE = 16,    /* a choosing run (tm_run_record_t.choosing) */
+    TM_FIELD_WITH_PARTS = 32,     /* a partitioned run (--partitions) */
 };
-#define TM_FIELD_OPTIONAL (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS | TM_FIELD_WITH_CHOICE)
+#define TM_FIELD_OPTIONAL \
+    (TM_FIELD_WITH_REFERENCE | TM_FIELD_WITH_PAIRS | TM_FIELD_WITH_CHOICE | TM_FIELD_WITH_PARTS)
 
 /* Everything a field's value may come from. */
 typedef struct tm_run_record {

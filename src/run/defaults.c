@@ -22,6 +22,9 @@ void tm_mine_params_default(tm_mine_params_t *p)
     p->negatives = 1;
     p->pos = TM_POS_HARDEST;
     p->neg_pool = -1;
+    p->partitions = 0;
+    p->probe = 8;
+    p->check = 1000;
 }
 
 void tm_eval_params_default(tm_eval_params_t *e)

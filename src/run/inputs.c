@@ -27,7 +27,7 @@ void tm_inputs_anchors(const tm_inputs_t *in, tm_rows_t *rows)
 {
     const tm_shard_t *s = &in->anch;
     *rows = (tm_rows_t){s->n, s->dim, s->emb, s->labels, in->self, s->sqnorm, in->norm,
-                        NULL, NULL, in->xbeg, in->xend, in->xidx, in->draw};
+                        NULL, NULL, in->xbeg, in->xend, in->xidx, in->draw, NULL};
 }
 
 int tm_inputs_fill(void *ctx, int64_t first, int64_t count, float *emb, int64_t *labels,

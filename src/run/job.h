@@ -17,7 +17,9 @@
 #include "rules/rule.h"
 #include "run/ckpt.h"
 #include "run/inputs.h"
+#include "run/partition.h"
 #include "run/progress.h"
+#include "run/psweep.h"
 #include "run/sweep.h"
 #include "tripminer/mine.h"
 
@@ -60,6 +62,27 @@ typedef struct tm_job {
     tm_progress_t prog;
     tm_phase_times_t times;
     double t_mine;        /* when the passes ended */
+
+    /*
+     * Partitioned mining (parted.c; parted 0: the exact sweep). The anchors
+     * are in the order of their probes: state index s is local anchor
+     * perm[s]. The check: local anchor perm[cidx[k]] is checked row k,
+     * mined exactly in cstate by csweep.
+     */
+    int parted;
+    tm_parts_t parts;
+    tm_psweep_t ps;
+    int64_t *perm;
+    float *pemb;
+    int64_t *plab, *pgid, *pdraw;
+    double *psq, *pnrm;
+    int64_t ncheck, *cidx;
+    float *cemb;
+    int64_t *clab, *cgid, *cdraw;
+    double *csq, *cnrm;
+    tm_rows_t checked;
+    void *cstate;
+    tm_sweep_t csweep;
 
     tm_results_t res;     /* the finished engine's */
     float *d_ap, *d_an, *loss; /* the triplets' float32 columns */

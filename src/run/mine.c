@@ -36,6 +36,7 @@
 #include "run/budget.h"
 #include "run/job.h"
 #include "run/output.h"
+#include "run/parted.h"
 #include "run/placement.h"
 #include "tm_version.h"
 
@@ -214,7 +215,8 @@ static int setup_state(job_t *j, tm_err_t *err)
     const tm_engine_t *engine = j->plan.engine;
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
     const tm_engine_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
-    tm_inputs_anchors(&j->in, &j->anch);
+    if (!j->parted)
+        tm_inputs_anchors(&j->in, &j->anch);
     int rc0 = engine->create(&j->state, &j->plan.args, &sz);
     if (rc0 != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the selection state of %lld anchors "
@@ -224,7 +226,8 @@ static int setup_state(job_t *j, tm_err_t *err)
     if (rc == 0) {
         const size_t block = engine->block_bytes != NULL ? engine->block_bytes(j->state) : 0;
         if (tm_sweep_init(&j->sweep, j->threads, block, j->kernel, &j->anch,
-                          tm_exchange_capacity(j->x)) != 0)
+                          tm_exchange_capacity(j->x)) != 0 ||
+            (j->parted && tm_parted_sweeps(j) != 0))
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the tiles' scratch and packed "
                             "rows of %lld anchors (rank %d)", (long long)j->in.anch.n, j->rank);
     }
@@ -245,6 +248,8 @@ static int setup_state(job_t *j, tm_err_t *err)
     if (rc == 0 && j->run->resume) {
         j->pass = j->info.pos.pass;
         int lr = engine->load(j->state, j->pass, &j->saved);
+        if (lr == 0 && j->cstate != NULL)
+            lr = engine->load(j->cstate, j->pass, &j->saved);
         if (lr == 0 && tm_buf_left(&j->saved) != 0)
             lr = TM_EINPUT; /* trailing bytes: not this state */
         if (lr != 0)
@@ -259,6 +264,9 @@ static int setup(job_t *j, tm_err_t *err)
 {
     j->bound = tm_kern_bound(j->in.anch.dim);
     int rc = setup_rounds(j, err);
+    rc = tm_err_agree(rc, err, j->comm);
+    if (rc == 0 && j->mine->partitions != 0)
+        rc = tm_parted_setup(j, err);
     if (rc == 0)
         rc = setup_state(j, err);
     rc = tm_err_agree(rc, err, j->comm);
@@ -297,6 +305,8 @@ static int boundary(job_t *j, int64_t next, int64_t rounds, tm_err_t *err)
         return 0; /* nothing to do, or nothing left to save for */
     tm_buf_t state = {0, 0, 0, 0, 0};
     j->plan.engine->save(j->state, j->pass, &state);
+    if (j->cstate != NULL)
+        j->plan.engine->save(j->cstate, j->pass, &state);
     j->info.pos = (tm_ckpt_pos_t){j->pass, next};
     tm_watchdog_enter("the checkpoint after round %lld of %lld (pass %d)", (long long)next,
                       (long long)rounds, j->pass);
@@ -343,8 +353,11 @@ static int run_pass(job_t *j, int64_t first, tm_err_t *err)
         tm_rows_keys(j->mine->metric, &cand, j->kadd, j->kmul);
         cand.kadd = j->kadd;
         cand.kmul = j->kmul;
-        tm_sweep(j->plan.engine, j->state, j->pass, j->mine->metric, j->bound, &j->anch, &cand,
-                 &j->sweep, j->x);
+        if (j->parted)
+            tm_parted_round(j, &cand);
+        else
+            tm_sweep(j->plan.engine, j->state, j->pass, j->mine->metric, j->bound, &j->anch,
+                     &cand, &j->sweep, j->x);
         j->times.wait += t1 - t0;
         j->times.compute += MPI_Wtime() - t1;
         tm_progress_round(&j->prog);
@@ -412,6 +425,8 @@ static int mine_passes(job_t *j, tm_err_t *err)
         const int resumed = j->run->resume && j->pass == first_pass;
         if (j->pass > 1 && !resumed) {
             int rc = j->plan.engine->begin_pass(j->state, j->pass, j->rank, err);
+            if (rc == 0 && j->cstate != NULL)
+                rc = j->plan.engine->begin_pass(j->cstate, j->pass, j->rank, err);
             tm_watchdog_enter("the start of pass %d", j->pass);
             rc = tm_err_agree(rc, err, j->comm);
             tm_watchdog_leave();
@@ -459,6 +474,7 @@ static void job_free(job_t *j)
     tm_exchange_free(j->x);
     tm_heard_free(&j->heard);
     tm_sweep_free(&j->sweep);
+    tm_parted_free(j);
     if (j->plan.engine != NULL)
         j->plan.engine->destroy(j->state);
     tm_inputs_free(&j->in);

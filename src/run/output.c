@@ -9,6 +9,7 @@
 #include "io/format.h"
 #include "io/h5out.h"
 #include "run/evalcalc.h"
+#include "run/parted.h"
 
 /* ---- triplets: their float32 columns, the loss statistics, the file ------- */
 
@@ -37,7 +38,8 @@ static int triplets_finish(tm_job_t *j, tm_err_t *err)
     tm_loss_stats_t local, total;
     tm_loss_stats_init(&local);
     tm_loss_stats_init(&total);
-    int rc = j->plan.engine->finish(j->state, j->in.out, &j->res);
+    int rc = j->parted ? tm_parted_finish(j)
+                       : j->plan.engine->finish(j->state, j->in.out, &j->res);
     if (rc == 0)
         rc = make_columns(j, &local);
     if (rc != 0)
@@ -89,7 +91,8 @@ static void triplets_summary(tm_job_t *j)
 
 static int records_finish(tm_job_t *j, tm_err_t *err)
 {
-    int rc = j->plan.engine->finish(j->state, j->in.out, &j->res);
+    int rc = j->parted ? tm_parted_finish(j)
+                       : j->plan.engine->finish(j->state, j->in.out, &j->res);
     if (rc != 0)
         tm_err_set(err, rc, "cannot allocate the records of rank %d", j->rank);
     return tm_err_agree(rc, err, j->comm);

@@ -62,8 +62,7 @@ int64_t tm_sweep_pack_bytes(const tm_kernel_t *kernel, int64_t anchors, int64_t 
            tm_kpack_bytes(kernel, TM_KSIDE_CANDS, cand_cap, dim);
 }
 
-/* Pack rows of rows into p, threads sharing aligned ranges. */
-static void pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads)
+void tm_sweep_pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads)
 {
     const int64_t step = 16 * TM_KPACK_ALIGN;
     const int64_t nblk = (rows->n + step - 1) / step;
@@ -120,7 +119,7 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, const tm_kern
             tm_sweep_free(s);
             return TM_ENOMEM;
         }
-        pack(&s->anch, anch, nthreads);
+        tm_sweep_pack(&s->anch, anch, nthreads);
     }
     return 0;
 }
@@ -180,7 +179,7 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
     const int tiles = engine->needs_tiles(st, pass);
     const int fast = tiles && s->kernel != &tm_kernel_f32;
     if (fast)
-        pack(&s->cand, cand, s->nthreads);
+        tm_sweep_pack(&s->cand, cand, s->nthreads);
 #pragma omp parallel num_threads(s->nthreads)
     {
         /* Every thread computes in the default environment (base/fpenv.h). */
@@ -206,7 +205,7 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
                     tm_kernel_f32.tile(&kt, s->gram[t], &b);
                 const int64_t before = tm_exact_count();
                 const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
-                                        tiles ? s->gram[t] : NULL, s->approx[t], s->block[t]};
+                                        tiles ? s->gram[t] : NULL, s->approx[t], s->block[t], NULL};
                 engine->update(st, pass, &tile);
                 const int64_t exact = tm_exact_count() - before;
                 if (tiles) {

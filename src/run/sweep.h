@@ -53,6 +53,9 @@ int tm_sweep_init(tm_sweep_t *s, int nthreads, size_t block_bytes, const tm_kern
                   const tm_rows_t *anch, int64_t cand_cap);
 void tm_sweep_free(tm_sweep_t *s);
 
+/* Pack the rows of rows into p (made for them), threads sharing aligned ranges. Local. */
+void tm_sweep_pack(tm_kpack_t *p, const tm_rows_t *rows, int nthreads);
+
 /* The counts of every thread added up. Local. */
 tm_sweep_count_t tm_sweep_counts(const tm_sweep_t *s);
 

@@ -446,7 +446,7 @@ static void make_rowset(rowset_t *s, tm_metric_t metric, const float *X, int64_t
         s->sq[j] = tm_exact_sqnorm(X + j * dim, dim);
         s->nrm[j] = sqrt(s->sq[j]);
     }
-    s->rows = (tm_rows_t){n, dim, X, s->lab, s->gid, s->sq, s->nrm, NULL, NULL, NULL, NULL, NULL, NULL};
+    s->rows = (tm_rows_t){n, dim, X, s->lab, s->gid, s->sq, s->nrm, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     tm_rows_keys(metric, &s->rows, s->kadd, s->kmul);
     s->rows.kadd = s->kadd;
     s->rows.kmul = s->kmul;

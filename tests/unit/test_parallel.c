@@ -149,7 +149,7 @@ START_TEST(output_offsets_and_attributes)
     mp.metric = TM_METRIC_COSINE;
     mp.normalize = 1;
     tm_mine_summary_t sum = {10, 3, 4, 2, 6, size, 0, 0, 1, 1.5, 0.5, 0.75, 0.0, 0, 0, 0, 0, 0, 0, 0,
-                             "f32", 0, 0, 0, 0.0};
+                             "f32", 0, 0, 0, 0.0, 0, 0, 0, 0.0, 0.0, 0};
     tm_run_record_t meta = {&mp, &sum, "test", -1, "", -1, "", 0};
     tm_err_t err;
     tm_err_clear(&err);

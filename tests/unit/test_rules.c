@@ -497,10 +497,10 @@ static void stream(const dataset_t *d, tm_metric_t m, tm_rng_t *r, void *st, int
         perm.sq[i] = d->sq[order[i]];
         perm.nrm[i] = d->nrm[order[i]];
     }
-    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t anch = {RN, RD, d->emb, d->lab, d->gid, d->sq, d->nrm, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if (stream_anch != NULL)
         anch = *stream_anch;
-    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t cand = {RN, RD, perm.emb, perm.lab, perm.gid, perm.sq, perm.nrm, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if (keyed) {
         tm_rows_keys(m, &cand, kadd, kmul);
         cand.kadd = kadd;
@@ -541,7 +541,7 @@ static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
     (void)pass;
     static double scratch[3 * RN];
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1, G, scratch,
-                         test_block(tm_nearest_block_bytes(st))};
+                         test_block(tm_nearest_block_bytes(st)), NULL};
     tm_nearest_update(st, &t);
 }
 
@@ -551,7 +551,7 @@ static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const
 {
     static double scratch[3 * RN];
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch, NULL};
+                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch, NULL, NULL};
     if (pass == 1)
         tm_semi_update1(st, &t);
     else
@@ -857,7 +857,7 @@ static void upd_engine(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
     static double scratch[3 * RN];
     const size_t bytes = cur_engine->block_bytes != NULL ? cur_engine->block_bytes(st) : 0;
     const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         cur_engine->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
+                         cur_engine->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes), NULL};
     cur_engine->update(st, pass, &t);
 }
 
@@ -1000,7 +1000,7 @@ START_TEST(every_rule_with_pairs)
     for (int j = 0; j < NPAIRS; j++)
         rowkey[j] = j;
     const tm_rows_t anch = {NPAIRS, RD, emb, pp, self, sq, nrm, NULL, NULL, xbeg, xend, xidx,
-                            rowkey};
+                            rowkey, NULL};
     const tm_negfilter_t filters[3] = {{0, 0.0, 0}, {0, 0.0, 2}, {1, 0.4, 1}};
     for (size_t k = 0; k < NRULE_ROWS; k++) {
         const tm_rule_t *rule = tm_rule_find(rule_rows[k].name);
@@ -1077,8 +1077,8 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
         cnrm[c] = c;
     }
     const tm_rows_t anch = {UA, 1, aemb, alab, aself, asq, anrm, NULL, NULL, NULL, NULL, NULL,
-                            agid};
-    const tm_rows_t cand = {UC, 1, cemb, clab, cgid, csq, cnrm, NULL, NULL, NULL, NULL, NULL, NULL};
+                            agid, NULL};
+    const tm_rows_t cand = {UC, 1, cemb, clab, cgid, csq, cnrm, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     tm_mine_params_t p;
     tm_mine_params_default(&p);
     p.strategy = "sample";
@@ -1099,7 +1099,7 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
             ck_assert_int_eq(e->begin_pass(st, 2, 0, &err), 0);
         const size_t bytes = e->block_bytes != NULL ? e->block_bytes(st) : 0;
         const tm_tile_t t = {TM_METRIC_SQEUCLIDEAN, tm_kern_bound(1), &anch, 0, UA, &cand, 0, UC,
-                             e->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes)};
+                             e->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes), NULL};
         e->update(st, pass, &t);
     }
     tm_results_t res = {0};

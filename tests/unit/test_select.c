@@ -177,7 +177,7 @@ static void dset_gather(dset_t *out, const dset_t *src, const int64_t *idx, int6
 
 static tm_rows_t dset_rows(const dset_t *s)
 {
-    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm, NULL, NULL, NULL, NULL, NULL, NULL};
+    tm_rows_t r = {s->n, s->dim, s->emb, s->labels, s->gid, s->sqnorm, s->norm, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     return r;
 }
 
@@ -262,7 +262,7 @@ static void update(tm_hard_t *st, tm_metric_t m, const dset_t *anch, int64_t a0,
         cr.kadd = kadd;
         cr.kmul = kmul;
     }
-    const tm_tile_t tile = {m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch, NULL};
+    const tm_tile_t tile = {m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch, NULL, NULL};
     tm_hard_update(st, &tile);
     free(G);
     free(scratch);

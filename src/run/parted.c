@@ -1,0 +1,436 @@
+/*
+ * parted.c - partitioned mining within a job (parted.h).
+ *
+ * The anchors are sorted by their nearest partitions, so that an anchor
+ * block probes few partitions between them; the engine's state follows
+ * that order and its results are put back in the anchors' own order at
+ * the end, so the output is the one an exact run would lay out.
+ *
+ * The check: S anchors of the whole run, those of smallest draw for the
+ * seed, are copied in their own order and mined by the exact sweep into a
+ * second state of the same engine, round by round beside the partitions.
+ * At the end each checked anchor's triplets (or eval record) are compared
+ * with the partitioned ones.
+ */
+#include "run/parted.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "engines/draw.h"
+#include "tripminer/err.h"
+
+/* The stream of the check's draws (engines/draw.h). */
+#define STREAM_CHECK 0x636865636bULL
+
+void tm_parted_free(tm_job_t *j)
+{
+    tm_psweep_free(&j->ps, j->threads > 0 ? j->threads : 1);
+    tm_sweep_free(&j->csweep);
+    if (j->cstate != NULL && j->plan.engine != NULL)
+        j->plan.engine->destroy(j->cstate);
+    j->cstate = NULL;
+    tm_parts_free(&j->parts);
+    free(j->perm);
+    free(j->pemb);
+    free(j->plab);
+    free(j->pgid);
+    free(j->pdraw);
+    free(j->psq);
+    free(j->pnrm);
+    free(j->cidx);
+    free(j->cemb);
+    free(j->clab);
+    free(j->cgid);
+    free(j->cdraw);
+    free(j->csq);
+    free(j->cnrm);
+    j->perm = j->pgid = j->plab = j->pdraw = j->cidx = j->clab = j->cgid = j->cdraw = NULL;
+    j->pemb = j->cemb = NULL;
+    j->psq = j->pnrm = j->csq = j->cnrm = NULL;
+}
+
+/* The order of the anchors: by their probes, nearest first, then their own order. */
+static const tm_parts_t *sort_parts;
+
+static int cmp_anchor(const void *x, const void *y)
+{
+    const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    const int64_t P = sort_parts->probe, n = P < 2 ? P : 2;
+    for (int64_t k = 0; k < n; k++) {
+        const int32_t pa = sort_parts->probes[a * P + k], pb = sort_parts->probes[b * P + k];
+        if (pa != pb)
+            return pa < pb ? -1 : 1;
+    }
+    return (a > b) - (a < b);
+}
+
+/* Copy row src of rows into slot dst of the arrays. */
+static void copy_row(const tm_rows_t *r, int64_t src, int64_t dst, float *emb, int64_t *lab,
+                     int64_t *gid, int64_t *draw, double *sq, double *nrm)
+{
+    memcpy(emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *emb);
+    lab[dst] = r->labels[src];
+    gid[dst] = r->gid != NULL ? r->gid[src] : -1;
+    draw[dst] = r->draw != NULL ? r->draw[src] : (r->gid != NULL ? r->gid[src] : -1);
+    sq[dst] = r->sqnorm[src];
+    nrm[dst] = r->norm[src];
+}
+
+static int cmp_u64pair(const void *x, const void *y)
+{
+    const uint64_t *a = x, *b = y;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* The anchors of the check: local anchors whose (draw, row) is among the S smallest. */
+static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
+{
+    const int64_t n = nat->n, S = j->mine->check;
+    const uint64_t key = tm_draw_key(j->mine->seed, STREAM_CHECK, 0);
+    const int64_t keep = S < n ? S : n;
+    uint64_t *mine = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *mine);
+    uint64_t *all = malloc((size_t)(S > 0 ? S : 1) * 2 * (size_t)j->nranks * sizeof *all);
+    int ok = mine != NULL && all != NULL;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, j->comm);
+    if (!ok) {
+        free(mine);
+        free(all);
+        return tm_err_set(err, TM_ENOMEM, "cannot allocate the check of %lld anchors",
+                          (long long)S);
+    }
+    for (int64_t a = 0; a < n; a++) {
+        mine[2 * a] = tm_draw(key, j->in.out[a]);
+        mine[2 * a + 1] = (uint64_t)j->in.out[a];
+    }
+    uint64_t *sorted = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *sorted);
+    if (sorted != NULL) {
+        memcpy(sorted, mine, (size_t)n * 2 * sizeof *sorted);
+        qsort(sorted, (size_t)n, 2 * sizeof *sorted, cmp_u64pair);
+    }
+    uint64_t *first = malloc((size_t)(S > 0 ? S : 1) * 2 * sizeof *first);
+    ok = sorted != NULL && first != NULL;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, j->comm);
+    if (!ok) {
+        free(mine), free(all), free(sorted), free(first);
+        return tm_err_set(err, TM_ENOMEM, "cannot allocate the check of %lld anchors",
+                          (long long)S);
+    }
+    for (int64_t k = 0; k < S; k++) {
+        first[2 * k] = k < keep ? sorted[2 * k] : UINT64_MAX;
+        first[2 * k + 1] = k < keep ? sorted[2 * k + 1] : UINT64_MAX;
+    }
+    MPI_Allgather(first, (int)(2 * S), MPI_UINT64_T, all, (int)(2 * S), MPI_UINT64_T, j->comm);
+    qsort(all, (size_t)(S * j->nranks), 2 * sizeof *all, cmp_u64pair);
+    /* The S-th smallest over all ranks: anchors up to it are checked. */
+    const uint64_t *last = all + 2 * (S - 1);
+    j->ncheck = 0;
+    for (int64_t a = 0; a < n; a++)
+        j->ncheck += cmp_u64pair(mine + 2 * a, last) <= 0;
+    const size_t c = (size_t)(j->ncheck > 0 ? j->ncheck : 1);
+    j->cidx = malloc(c * sizeof *j->cidx);
+    j->cemb = malloc(c * (size_t)nat->dim * sizeof *j->cemb);
+    j->clab = malloc(c * sizeof *j->clab);
+    j->cgid = malloc(c * sizeof *j->cgid);
+    j->cdraw = malloc(c * sizeof *j->cdraw);
+    j->csq = malloc(c * sizeof *j->csq);
+    j->cnrm = malloc(c * sizeof *j->cnrm);
+    ok = j->cidx && j->cemb && j->clab && j->cgid && j->cdraw && j->csq && j->cnrm;
+    int64_t *inv = ok ? malloc((size_t)(n > 0 ? n : 1) * sizeof *inv) : NULL;
+    if (ok && inv != NULL) {
+        for (int64_t s = 0; s < n; s++)
+            inv[j->perm[s]] = s;
+        int64_t k = 0;
+        for (int64_t a = 0; a < n; a++) {
+            if (cmp_u64pair(mine + 2 * a, last) > 0)
+                continue;
+            copy_row(nat, a, k, j->cemb, j->clab, j->cgid, j->cdraw, j->csq, j->cnrm);
+            j->cidx[k++] = inv[a];
+        }
+    }
+    ok = ok && inv != NULL;
+    free(inv), free(mine), free(all), free(sorted), free(first);
+    if (!ok)
+        return tm_err_set(err, TM_ENOMEM, "cannot allocate the check's anchors (rank %d)",
+                          j->rank);
+    j->checked = (tm_rows_t){.n = j->ncheck, .dim = nat->dim, .emb = j->cemb, .labels = j->clab,
+                             .gid = j->cgid, .sqnorm = j->csq, .norm = j->cnrm,
+                             .draw = j->cdraw};
+    return 0;
+}
+
+int tm_parted_setup(tm_job_t *j, tm_err_t *err)
+{
+    int rc = 0;
+    if (j->in.streamed || j->in.xidx != NULL)
+        rc = tm_err_set(err, TM_EUSAGE, "--partitions does not take --reference or --pairs in "
+                        "this version: mine them with the exact sweep (--partitions 0)");
+    rc = tm_err_agree(rc, err, j->comm);
+    if (rc != 0)
+        return rc;
+    j->parted = 1;
+    tm_rows_t nat;
+    tm_inputs_anchors(&j->in, &nat);
+    tm_shard_t *cand = &j->in.anch; /* the candidates are the anchors' rows */
+    rc = tm_parts_build(&j->parts, j->mine, cand, &nat, 1, j->threads, j->comm, err);
+    if (rc != 0)
+        return rc;
+    cand->part = j->parts.own;
+    if (j->rank == 0) {
+        double cs = 0.0;
+        for (int64_t i = 0; i < j->parts.count * j->parts.dim; i++)
+            cs += j->parts.cent[i];
+        tm_log(TM_LOG_DEBUG, "partitions: %lld, probe %lld; k-means on %lld sampled rows, %d "
+               "iterations (centre sum %.17g); largest radius %.6g",
+               (long long)j->parts.count, (long long)j->parts.probe,
+               (long long)j->parts.sample, j->parts.iterations, cs, j->parts.radius);
+    }
+    j->sum->partitions = j->parts.count;
+    j->sum->probe = j->parts.probe;
+
+    /* The anchors in the order of their probes. */
+    const int64_t n = nat.n, P = j->parts.probe, dim = nat.dim;
+    const size_t c = (size_t)(n > 0 ? n : 1);
+    j->perm = malloc(c * sizeof *j->perm);
+    j->pemb = malloc(c * (size_t)dim * sizeof *j->pemb);
+    j->plab = malloc(c * sizeof *j->plab);
+    j->pgid = malloc(c * sizeof *j->pgid);
+    j->pdraw = malloc(c * sizeof *j->pdraw);
+    j->psq = malloc(c * sizeof *j->psq);
+    j->pnrm = malloc(c * sizeof *j->pnrm);
+    int32_t *probes = malloc(c * (size_t)P * sizeof *probes);
+    double *reach = malloc(c * sizeof *reach);
+    int ok = j->perm && j->pemb && j->plab && j->pgid && j->pdraw && j->psq && j->pnrm &&
+             probes && reach;
+    if (ok) {
+        for (int64_t a = 0; a < n; a++)
+            j->perm[a] = a;
+        sort_parts = &j->parts;
+        qsort(j->perm, (size_t)n, sizeof *j->perm, cmp_anchor);
+        for (int64_t s = 0; s < n; s++) {
+            const int64_t a = j->perm[s];
+            copy_row(&nat, a, s, j->pemb, j->plab, j->pgid, j->pdraw, j->psq, j->pnrm);
+            memcpy(probes + s * P, j->parts.probes + a * P, (size_t)P * sizeof *probes);
+            reach[s] = j->parts.reach[a];
+        }
+        free(j->parts.probes);
+        free(j->parts.reach);
+        j->parts.probes = probes;
+        j->parts.reach = reach;
+        probes = NULL;
+        reach = NULL;
+    }
+    free(probes);
+    free(reach);
+    if (!ok)
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the ordered anchors (rank %d)",
+                        j->rank);
+    rc = tm_err_agree(rc, err, j->comm);
+    if (rc != 0)
+        return rc;
+    j->anch = (tm_rows_t){.n = n, .dim = dim, .emb = j->pemb, .labels = j->plab,
+                          .gid = j->pgid, .sqnorm = j->psq, .norm = j->pnrm, .draw = j->pdraw};
+
+    /* The check and its state. */
+    if (j->mine->check > 0) {
+        rc = draw_check(j, &nat, err);
+        if (rc == 0) {
+            const tm_shard_t *cs = tm_inputs_candidates(&j->in);
+            const tm_engine_size_t sz = {j->ncheck, cs->n_global, j->budget};
+            if (j->plan.engine->create(&j->cstate, &j->plan.args, &sz) != 0)
+                rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the check's state (rank %d)",
+                                j->rank);
+        }
+        rc = tm_err_agree(rc, err, j->comm);
+    }
+    return rc;
+}
+
+int tm_parted_sweeps(tm_job_t *j)
+{
+    const int64_t cap = tm_exchange_capacity(j->x);
+    if (tm_psweep_init(&j->ps, &j->anch, j->parts.probes, j->parts.probe, j->parts.count, cap,
+                       j->threads, j->sweep.kernel) != 0)
+        return TM_ENOMEM;
+    if (j->cstate != NULL) {
+        const tm_engine_t *e = j->plan.engine;
+        const size_t block = e->block_bytes != NULL ? e->block_bytes(j->cstate) : 0;
+        if (tm_sweep_init(&j->csweep, j->threads, block, j->kernel, &j->checked, cap) != 0)
+            return TM_ENOMEM;
+    }
+    return 0;
+}
+
+void tm_parted_round(tm_job_t *j, const tm_rows_t *cand)
+{
+    tm_psweep(&j->ps, j->plan.engine, j->state, j->pass, j->mine->metric, j->bound, &j->anch,
+              cand, &j->sweep, j->x);
+    if (j->cstate != NULL)
+        tm_sweep(j->plan.engine, j->cstate, j->pass, j->mine->metric, j->bound, &j->checked,
+                 cand, &j->csweep, j->x);
+}
+
+/* Index 0 .. n-1, the "global indices" the engines finish with here. */
+static int64_t *iota(int64_t n)
+{
+    int64_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    for (int64_t i = 0; v != NULL && i < n; i++)
+        v[i] = i;
+    return v;
+}
+
+/* Where each anchor's triplets start in t (column 0 holds 0 .. n-1, ascending): n + 1. */
+static int64_t *starts_of(const tm_triplets_t *t, int64_t n)
+{
+    int64_t *st = calloc((size_t)(n + 1), sizeof *st);
+    if (st == NULL)
+        return NULL;
+    for (int64_t i = 0; i < t->m; i++)
+        st[t->idx[3 * i] + 1]++;
+    for (int64_t a = 0; a < n; a++)
+        st[a + 1] += st[a];
+    return st;
+}
+
+/* The triplets of t (state order) into out, in the anchors' own order. */
+static int reorder_triplets(const tm_job_t *j, const tm_triplets_t *t, const int64_t *st,
+                            tm_triplets_t *out)
+{
+    const int64_t n = j->anch.n;
+    int64_t *inv = malloc((size_t)(n > 0 ? n : 1) * sizeof *inv);
+    if (inv == NULL)
+        return TM_ENOMEM;
+    for (int64_t s = 0; s < n; s++)
+        inv[j->perm[s]] = s;
+    int rc = 0;
+    for (int64_t a = 0; a < n && rc == 0; a++) {
+        const int64_t s = inv[a];
+        for (int64_t i = st[s]; i < st[s + 1] && rc == 0; i++)
+            rc = tm_triplets_push(out, j->in.out[a], t->idx[3 * i + 1], t->idx[3 * i + 2],
+                                  t->dap[i], t->dan[i]);
+    }
+    out->skipped = t->skipped;
+    out->filtered = t->filtered;
+    free(inv);
+    return rc;
+}
+
+/* Compare the check's triplets with the partitioned ones: counts into v. */
+static void compare_triplets(const tm_job_t *j, const tm_triplets_t *t, const int64_t *st,
+                             const tm_triplets_t *c, const int64_t *cst, int64_t v[4])
+{
+    for (int64_t k = 0; k < j->ncheck; k++) {
+        const int64_t s = j->cidx[k];
+        const int64_t n0 = st[s], n1 = st[s + 1], e0 = cst[k], e1 = cst[k + 1];
+        int same = n1 - n0 == e1 - e0;
+        for (int64_t i = 0; same && i < e1 - e0; i++)
+            same = t->idx[3 * (n0 + i) + 1] == c->idx[3 * (e0 + i) + 1] &&
+                   t->idx[3 * (n0 + i) + 2] == c->idx[3 * (e0 + i) + 2] &&
+                   t->dap[n0 + i] == c->dap[e0 + i] && t->dan[n0 + i] == c->dan[e0 + i];
+        v[1] += same;
+        /* Recall: the distinct exact (anchor, negative) pairs found. */
+        for (int64_t i = e0; i < e1; i++) {
+            const int64_t neg = c->idx[3 * i + 2];
+            int dup = 0;
+            for (int64_t q = e0; q < i && !dup; q++)
+                dup = c->idx[3 * q + 2] == neg;
+            if (dup)
+                continue;
+            v[3]++;
+            for (int64_t q = n0; q < n1; q++)
+                if (t->idx[3 * q + 2] == neg) {
+                    v[2]++;
+                    break;
+                }
+        }
+    }
+}
+
+/* Whether two eval records say the same, query aside. */
+static int same_record(tm_eval_rec_t x, tm_eval_rec_t y)
+{
+    x.query = y.query = 0;
+    return memcmp(&x, &y, sizeof x) == 0;
+}
+
+/* The anchors proven exact: every partition they skip lies beyond their gate. */
+static int64_t certified(const tm_job_t *j)
+{
+    const tm_engine_t *e = j->plan.engine;
+    int64_t n = 0;
+    for (int64_t s = 0; s < j->anch.n; s++) {
+        const double reach = j->parts.reach[s];
+        if (reach == INFINITY) {
+            n++; /* it probes every partition */
+            continue;
+        }
+        if (e->gate == NULL)
+            continue;
+        const double g = e->gate(j->state, s);
+        if (isfinite(g) && reach > tm_parts_geo(j->mine->metric, g) * (1.0 + 0x1p-40))
+            n++;
+    }
+    return n;
+}
+
+int tm_parted_finish(tm_job_t *j)
+{
+    const tm_engine_t *e = j->plan.engine;
+    const int64_t n = j->anch.n;
+    int64_t *ids = iota(n > j->ncheck ? n : j->ncheck);
+    tm_results_t mine, chk;
+    memset(&mine, 0, sizeof mine);
+    memset(&chk, 0, sizeof chk);
+    int rc = ids != NULL ? 0 : TM_ENOMEM;
+    if (rc == 0)
+        rc = e->finish(j->state, ids, &mine);
+    if (rc == 0 && j->cstate != NULL)
+        rc = e->finish(j->cstate, ids, &chk);
+    /* v: checked, identical, pairs found, exact pairs, certified. */
+    int64_t v[5] = {j->ncheck, 0, 0, 0, 0};
+    if (rc == 0 && mine.rec != NULL) {
+        /* eval's records: one per query, in state order. */
+        j->res.rec = malloc((size_t)(n > 0 ? n : 1) * sizeof *j->res.rec);
+        if (j->res.rec == NULL) {
+            rc = TM_ENOMEM;
+        } else {
+            j->res.nrec = n;
+            for (int64_t s = 0; s < n; s++) {
+                j->res.rec[j->perm[s]] = mine.rec[s];
+                j->res.rec[j->perm[s]].query = j->in.out[j->perm[s]];
+            }
+            for (int64_t k = 0; k < j->ncheck && chk.rec != NULL; k++) {
+                const tm_eval_rec_t *x = &mine.rec[j->cidx[k]], *y = &chk.rec[k];
+                v[1] += same_record(*x, *y);
+                v[3]++;
+                v[2] += x->neg == y->neg;
+            }
+        }
+    } else if (rc == 0) {
+        int64_t *st = starts_of(&mine.trip, n);
+        int64_t *cst = j->cstate != NULL ? starts_of(&chk.trip, j->ncheck) : NULL;
+        if (st == NULL || (j->cstate != NULL && cst == NULL))
+            rc = TM_ENOMEM;
+        if (rc == 0)
+            rc = reorder_triplets(j, &mine.trip, st, &j->res.trip);
+        if (rc == 0 && cst != NULL)
+            compare_triplets(j, &mine.trip, st, &chk.trip, cst, v);
+        free(st);
+        free(cst);
+    }
+    v[4] = certified(j);
+    free(ids);
+    tm_results_free(&mine);
+    tm_results_free(&chk);
+    MPI_Allreduce(MPI_IN_PLACE, v, 5, MPI_INT64_T, MPI_SUM, j->comm);
+    tm_mine_summary_t *sum = j->sum;
+    sum->check_anchors = v[0];
+    sum->check_identical = v[0] > 0 ? (double)v[1] / (double)v[0] : NAN;
+    sum->check_recall = v[3] > 0 ? (double)v[2] / (double)v[3] : NAN;
+    sum->certified_anchors = v[4];
+    return rc;
+}

@@ -1,0 +1,415 @@
+/*
+ * partition.c - the k-means partitions of partitioned mining (partition.h).
+ *
+ * The nearest centres of a row are found like the engines find negatives:
+ * a float32 sgemm of a block of rows against every centre, an interval
+ * around each approximate distance (engines/prefilter.h), and the exact
+ * distance (core/exact.h) of every centre whose interval reaches below the
+ * P-th smallest upper bound. The choice is on (exact distance, index).
+ */
+#include "run/partition.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "base/fpenv.h"
+#include "core/exact.h"
+#include "core/kern.h"
+#include "engines/draw.h"
+#include "engines/prefilter.h"
+
+/* Rows per sgemm block of the nearest-centre search. */
+#define BLOCK 64
+/* k-means: at most this many iterations, on at most SAMPLE_PER rows per centre. */
+#define ITERATIONS 8
+#define SAMPLE_PER 32
+/* The stream of the sample's draws (engines/draw.h). */
+#define STREAM_SAMPLE 0x6b6d65616e73ULL
+
+int64_t tm_parts_resolve(int64_t given, int64_t n)
+{
+    int64_t c = given;
+    if (given < 0)
+        c = (int64_t)llround(4.0 * sqrt((double)n));
+    if (c > n)
+        c = n;
+    return c < 1 ? 1 : c;
+}
+
+double tm_parts_geo(tm_metric_t metric, double v)
+{
+    if (v <= 0.0)
+        return 0.0;
+    switch (metric) {
+    case TM_METRIC_SQEUCLIDEAN:
+        return sqrt(v);
+    case TM_METRIC_COSINE:
+        return sqrt(2.0 * v);
+    default:
+        return v;
+    }
+}
+
+void tm_parts_free(tm_parts_t *pt)
+{
+    free(pt->cent);
+    free(pt->csq);
+    free(pt->cnorm);
+    free(pt->own);
+    free(pt->probes);
+    free(pt->reach);
+    memset(pt, 0, sizeof *pt);
+}
+
+/* The centres' norms, after they change. */
+static void centre_norms(tm_parts_t *pt)
+{
+    tm_shard_sqnorms(pt->cent, pt->count, pt->dim, pt->csq);
+    for (int64_t q = 0; q < pt->count; q++)
+        pt->cnorm[q] = sqrt(pt->csq[q]);
+}
+
+typedef struct scored {
+    double val;
+    int64_t idx;
+} scored_t;
+
+static int cmp_scored(const void *x, const void *y)
+{
+    const scored_t *a = x, *b = y;
+    if (a->val != b->val)
+        return a->val < b->val ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* The k-th smallest (0-based) of v[0 .. n), reordering v. */
+static double kth_smallest(double *v, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const double pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                const double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+/*
+ * For rows [0, n) of emb (squared norms sq, norms nrm): the P nearest
+ * centres into out (n x P, nearest first), the exact fast-space distance of
+ * the nearest into best (if not NULL) and, into low (if not NULL), a lower
+ * bound in fast space on the distance to every centre not chosen.
+ */
+static void nearest_centres(const tm_parts_t *pt, const float *emb, const double *sq,
+                            const double *nrm, int64_t n, int64_t P, int32_t *out, double *best,
+                            double *low, int threads)
+{
+    const int64_t C = pt->count, dim = pt->dim;
+    const tm_kern_bound_t bound = tm_kern_bound(dim);
+    const tm_rows_t cent = {.n = C, .dim = dim, .emb = pt->cent, .sqnorm = pt->csq,
+                            .norm = pt->cnorm};
+    const int64_t nblk = (n + BLOCK - 1) / BLOCK;
+#pragma omp parallel num_threads(threads)
+    {
+        tm_fpenv_t fp;
+        tm_fpenv_enter(&fp);
+        float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
+        double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
+        double *tmp = malloc((size_t)C * sizeof *tmp);
+        scored_t *sc = malloc((size_t)C * sizeof *sc);
+        char *chosen = calloc((size_t)C, 1);
+        const int ok = G && lo && hi && tmp && sc && chosen;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < nblk; b++) {
+            if (!ok)
+                continue; /* the caller checks the flag below */
+            const int64_t r0 = b * BLOCK, r1 = r0 + BLOCK < n ? r0 + BLOCK : n;
+            tm_kern_gram(emb + r0 * dim, r1 - r0, pt->cent, C, dim, G);
+            for (int64_t r = r0; r < r1; r++) {
+                const float *row = emb + r * dim;
+                tm_interval_row(pt->metric, bound, sq[r], nrm[r], &cent, 0, C,
+                                G + (r - r0) * C, 0, lo, hi);
+                memcpy(tmp, hi, (size_t)C * sizeof *tmp);
+                const double gate = kth_smallest(tmp, C, P - 1);
+                int64_t m = 0;
+                for (int64_t q = 0; q < C; q++)
+                    if (!(lo[q] > gate)) /* NaN bounds are scored too */
+                        sc[m++] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + q * dim,
+                                                           dim), q};
+                qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
+                for (int64_t k = 0; k < P; k++) {
+                    out[r * P + k] = (int32_t)sc[k].idx;
+                    chosen[sc[k].idx] = 1;
+                }
+                if (best != NULL)
+                    best[r] = sc[0].val;
+                if (low != NULL) {
+                    double l = INFINITY;
+                    for (int64_t k = P; k < m; k++)
+                        l = sc[k].val < l ? sc[k].val : l;
+                    for (int64_t q = 0; q < C; q++)
+                        if (!chosen[q] && lo[q] < l)
+                            l = lo[q];
+                    low[r] = l;
+                }
+                for (int64_t k = 0; k < P; k++)
+                    chosen[sc[k].idx] = 0;
+            }
+        }
+        free(G);
+        free(lo);
+        free(hi);
+        free(tmp);
+        free(sc);
+        free(chosen);
+        tm_fpenv_leave(&fp);
+    }
+}
+
+/* Whether global row g of the candidates is in the k-means sample. */
+static int sampled(uint64_t seed, uint64_t thr, int64_t g)
+{
+    return thr == UINT64_MAX || tm_draw(tm_draw_key(seed, STREAM_SAMPLE, 0), g) < thr;
+}
+
+static int cmp_u64pair(const void *x, const void *y)
+{
+    const uint64_t *a = x, *b = y;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/*
+ * The k-means: centres start at the C sampled rows of smallest draw, then
+ * move to their members' means. Collective.
+ */
+static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int threads,
+                  MPI_Comm comm, tm_err_t *err)
+{
+    int nranks = 1;
+    MPI_Comm_size(comm, &nranks);
+    const int64_t C = pt->count, dim = pt->dim, N = cand->n_global;
+    const int64_t want = C * SAMPLE_PER;
+    const uint64_t thr = want >= N ? UINT64_MAX
+                                   : (uint64_t)((double)want / (double)N * 0x1p64);
+    const uint64_t key = tm_draw_key(seed, STREAM_SAMPLE, 0);
+    /* The local sample, gathered into rows of its own. */
+    int64_t m = 0;
+    for (int64_t i = 0; i < cand->n; i++)
+        m += sampled(seed, thr, cand->lo + i);
+    float *emb = malloc((size_t)(m > 0 ? m : 1) * (size_t)dim * sizeof *emb);
+    double *sq = malloc((size_t)(m > 0 ? m : 1) * sizeof *sq);
+    double *nrm = malloc((size_t)(m > 0 ? m : 1) * sizeof *nrm);
+    int64_t *gid = malloc((size_t)(m > 0 ? m : 1) * sizeof *gid);
+    int32_t *asg = malloc((size_t)(m > 0 ? m : 1) * sizeof *asg);
+    uint64_t *first = malloc((size_t)C * 2 * sizeof *first);
+    uint64_t *all = malloc((size_t)C * 2 * (size_t)nranks * sizeof *all);
+    int64_t *sums = malloc((size_t)(C * dim + C) * sizeof *sums);
+    int ok = emb && sq && nrm && gid && asg && first && all && sums;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+    int rc = 0;
+    if (!ok) {
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means sample of %lld rows",
+                        (long long)m);
+        goto done;
+    }
+    m = 0;
+    double maxabs = 0.0;
+    for (int64_t i = 0; i < cand->n; i++) {
+        if (!sampled(seed, thr, cand->lo + i))
+            continue;
+        memcpy(emb + m * dim, cand->emb + i * dim, (size_t)dim * sizeof *emb);
+        for (int64_t k = 0; k < dim; k++)
+            maxabs = fmax(maxabs, fabs((double)emb[m * dim + k]));
+        gid[m++] = cand->lo + i;
+    }
+    tm_shard_sqnorms(emb, m, dim, sq);
+    for (int64_t i = 0; i < m; i++)
+        nrm[i] = sqrt(sq[i]);
+    int64_t total = m;
+    MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT64_T, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, &maxabs, 1, MPI_DOUBLE, MPI_MAX, comm);
+    pt->sample = total;
+    if (total < C) {
+        /* A sample smaller than C (a tiny data set): every row is sampled. */
+        rc = tm_err_set(err, TM_EINTERNAL, "the k-means sample holds %lld rows, fewer than "
+                        "the %lld partitions", (long long)total, (long long)C);
+        goto done;
+    }
+
+    /* The first centres: the C sampled rows of smallest draw, over all ranks. */
+    int64_t nf = m < C ? m : C;
+    uint64_t *mine = malloc((size_t)(m > 0 ? m : 1) * 2 * sizeof *mine);
+    if (mine == NULL)
+        ok = 0;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+    if (!ok) {
+        free(mine);
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means start");
+        goto done;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        mine[2 * i] = tm_draw(key, gid[i]);
+        mine[2 * i + 1] = (uint64_t)gid[i];
+    }
+    qsort(mine, (size_t)m, 2 * sizeof *mine, cmp_u64pair);
+    for (int64_t i = 0; i < C; i++) {
+        first[2 * i] = i < nf ? mine[2 * i] : UINT64_MAX;
+        first[2 * i + 1] = i < nf ? mine[2 * i + 1] : UINT64_MAX;
+    }
+    free(mine);
+    MPI_Allgather(first, (int)(2 * C), MPI_UINT64_T, all, (int)(2 * C), MPI_UINT64_T, comm);
+    qsort(all, (size_t)(C * nranks), 2 * sizeof *all, cmp_u64pair);
+    memset(pt->cent, 0, (size_t)(C * dim) * sizeof *pt->cent);
+    for (int64_t q = 0; q < C; q++) {
+        const int64_t g = (int64_t)all[2 * q + 1];
+        if (g >= cand->lo && g < cand->lo + cand->n)
+            memcpy(pt->cent + q * dim, cand->emb + (g - cand->lo) * dim,
+                   (size_t)dim * sizeof *pt->cent);
+    }
+    /* One rank holds each row, the others zeros: the sum is that row, exactly. */
+    MPI_Allreduce(MPI_IN_PLACE, pt->cent, (int)(C * dim), MPI_FLOAT, MPI_SUM, comm);
+    if (pt->metric == TM_METRIC_COSINE)
+        tm_exact_normalize_rows(pt->cent, C, dim);
+    centre_norms(pt);
+
+    /*
+     * Fixed point: every coordinate times 2^shift rounds to an integer, and
+     * the sums of up to total of them stay below 2^62.
+     */
+    int shift = 0;
+    if (maxabs > 0.0) {
+        int e = 0;
+        frexp(maxabs, &e); /* maxabs < 2^e */
+        int bits = 0;
+        while (((int64_t)1 << bits) < total + 1)
+            bits++;
+        shift = 62 - bits - e;
+    }
+    int64_t *cnt = sums + C * dim;
+    pt->iterations = 0;
+    for (int it = 0; it < ITERATIONS; it++) {
+        nearest_centres(pt, emb, sq, nrm, m, 1, asg, NULL, NULL, threads);
+        memset(sums, 0, (size_t)(C * dim + C) * sizeof *sums);
+        for (int64_t i = 0; i < m; i++) {
+            const int64_t q = asg[i];
+            cnt[q]++;
+            for (int64_t k = 0; k < dim; k++)
+                sums[q * dim + k] += llrint(ldexp((double)emb[i * dim + k], shift));
+        }
+        MPI_Allreduce(MPI_IN_PLACE, sums, (int)(C * dim + C), MPI_INT64_T, MPI_SUM, comm);
+        int64_t moved = 0;
+        for (int64_t q = 0; q < C; q++) {
+            if (cnt[q] == 0)
+                continue; /* an empty centre stays where it was */
+            for (int64_t k = 0; k < dim; k++) {
+                const float v = (float)(ldexp((double)sums[q * dim + k], -shift) /
+                                        (double)cnt[q]);
+                moved += v != pt->cent[q * dim + k];
+                pt->cent[q * dim + k] = v;
+            }
+        }
+        if (pt->metric == TM_METRIC_COSINE)
+            tm_exact_normalize_rows(pt->cent, C, dim);
+        centre_norms(pt);
+        pt->iterations = it + 1;
+        if (moved == 0)
+            break; /* the same on every rank: the sums are */
+    }
+done:
+    free(emb);
+    free(sq);
+    free(nrm);
+    free(gid);
+    free(asg);
+    free(first);
+    free(all);
+    free(sums);
+    return rc;
+}
+
+int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
+                   const tm_rows_t *anch, int anchors_are_cand, int threads, MPI_Comm comm,
+                   tm_err_t *err)
+{
+    memset(pt, 0, sizeof *pt);
+    pt->count = tm_parts_resolve(mine->partitions, cand->n_global);
+    pt->probe = mine->probe < pt->count ? mine->probe : pt->count;
+    pt->dim = cand->dim;
+    pt->metric = mine->metric;
+    const int64_t C = pt->count, P = pt->probe, dim = pt->dim;
+    pt->cent = malloc((size_t)(C * dim) * sizeof *pt->cent);
+    pt->csq = malloc((size_t)C * sizeof *pt->csq);
+    pt->cnorm = malloc((size_t)C * sizeof *pt->cnorm);
+    pt->own = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *pt->own);
+    pt->probes = malloc((size_t)(anch->n > 0 ? anch->n * P : 1) * sizeof *pt->probes);
+    pt->reach = malloc((size_t)(anch->n > 0 ? anch->n : 1) * sizeof *pt->reach);
+    double *best = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *best);
+    double *cnrm = NULL;
+    int ok = pt->cent && pt->csq && pt->cnorm && pt->own && pt->probes && pt->reach && best;
+    if (ok && !anchors_are_cand) {
+        cnrm = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *cnrm);
+        ok = cnrm != NULL;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+    int rc = 0;
+    if (!ok)
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate %lld partitions", (long long)C);
+    if (rc == 0)
+        rc = kmeans(pt, mine->seed, cand, threads, comm, err);
+    if (rc == 0) {
+        /* The anchors' probes (and, for anchors that are the candidates, their own partitions). */
+        nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P, pt->probes,
+                        anchors_are_cand ? best : NULL, pt->reach, threads);
+        if (anchors_are_cand) {
+            for (int64_t i = 0; i < cand->n; i++)
+                pt->own[i] = pt->probes[i * P];
+        } else {
+            for (int64_t i = 0; i < cand->n; i++)
+                cnrm[i] = sqrt(cand->sqnorm[i]);
+            nearest_centres(pt, cand->emb, cand->sqnorm, cnrm, cand->n, 1, pt->own, best, NULL,
+                            threads);
+        }
+        /* The radius, rounded up a hair: every row is within it of its centre. */
+        double r = 0.0;
+        for (int64_t i = 0; i < cand->n; i++)
+            r = fmax(r, tm_parts_geo(pt->metric, tm_exact_from_fast(pt->metric, best[i])));
+        MPI_Allreduce(MPI_IN_PLACE, &r, 1, MPI_DOUBLE, MPI_MAX, comm);
+        pt->radius = r * (1.0 + 0x1p-40) + 0x1p-1000;
+        for (int64_t a = 0; a < anch->n; a++) {
+            const double low = pt->reach[a];
+            const double g = low == INFINITY ? INFINITY
+                                             : tm_parts_geo(pt->metric,
+                                                            tm_exact_from_fast(pt->metric, low));
+            pt->reach[a] = P == C ? INFINITY : g * (1.0 - 0x1p-40) - pt->radius;
+        }
+    }
+    free(best);
+    free(cnrm);
+    rc = tm_err_agree(rc, err, comm);
+    if (rc != 0)
+        tm_parts_free(pt);
+    return rc;
+}

@@ -1,0 +1,384 @@
+/*
+ * psweep.c - a round of partitioned mining (psweep.h).
+ *
+ * Each anchor block keeps, per partition one of its anchors probes, the
+ * mask of those anchors and their span; a round's partitions are matched
+ * against that list, and each match is one tile (or a few, a tile wide)
+ * over the span, computed by the run's kernel and offered with the mask.
+ */
+#include "run/psweep.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "base/fpenv.h"
+#include "core/exact.h"
+#include "core/kern.h"
+#include "tripminer/err.h"
+
+/* A partition's rows start at a multiple of this in the regrouped round. */
+#define SEG_ALIGN 16
+
+struct tm_pentry {
+    int32_t q;          /* the partition */
+    int32_t lo, hi;     /* the first and last anchor of the block that probe it */
+    uint64_t m[TM_TILE_ANCHORS / 64]; /* which do */
+};
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const int32_t *a = x, *b = y;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* The entries of block blk into ent (NULL: only count them), pairs holding its (q, a) pairs. */
+static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, int32_t *pairs,
+                             tm_pentry_t *ent)
+{
+    const int64_t a0 = blk * TM_TILE_ANCHORS;
+    const int64_t a1 = a0 + TM_TILE_ANCHORS < n ? a0 + TM_TILE_ANCHORS : n;
+    int64_t np = 0;
+    for (int64_t a = a0; a < a1; a++)
+        for (int64_t k = 0; k < ps->probe; k++) {
+            pairs[2 * np] = ps->probes[a * ps->probe + k];
+            pairs[2 * np + 1] = (int32_t)(a - a0);
+            np++;
+        }
+    qsort(pairs, (size_t)np, 2 * sizeof *pairs, cmp_pair);
+    int64_t ne = 0;
+    for (int64_t i = 0; i < np; i++) {
+        const int32_t q = pairs[2 * i], off = pairs[2 * i + 1];
+        if (i == 0 || q != pairs[2 * (i - 1)]) {
+            if (ent != NULL) {
+                memset(&ent[ne], 0, sizeof ent[ne]);
+                ent[ne].q = q;
+                ent[ne].lo = off;
+            }
+            ne++;
+        }
+        if (ent != NULL) {
+            ent[ne - 1].hi = off;
+            ent[ne - 1].m[off / 64] |= (uint64_t)1 << (off % 64);
+        }
+    }
+    return ne;
+}
+
+void tm_psweep_free(tm_psweep_t *ps, int nthreads)
+{
+    for (int t = 0; t < nthreads; t++) {
+        if (ps->pemb == NULL)
+            break;
+        free(ps->pemb[t]);
+        free(ps->pkadd[t]);
+        free(ps->pkmul[t]);
+        free(ps->pgram[t]);
+        free(ps->plab[t]);
+        free(ps->pgid[t]);
+        free(ps->psq[t]);
+        free(ps->pnrm[t]);
+        free(ps->mask[t]);
+    }
+    free(ps->pemb);
+    free(ps->pkadd);
+    free(ps->pkmul);
+    free(ps->pgram);
+    free(ps->plab);
+    free(ps->pgid);
+    free(ps->psq);
+    free(ps->pnrm);
+    free(ps->mask);
+    free(ps->bstart);
+    free(ps->ent);
+    free(ps->emb);
+    free(ps->kadd);
+    free(ps->kmul);
+    free(ps->labels);
+    free(ps->gid);
+    free(ps->sqnorm);
+    free(ps->norm);
+    free(ps->fill);
+    free(ps->segq);
+    free(ps->segs);
+    free(ps->sege);
+    tm_kpack_free(&ps->pack);
+    memset(ps, 0, sizeof *ps);
+}
+
+int tm_psweep_init(tm_psweep_t *ps, const tm_rows_t *anch, const int32_t *probes, int64_t probe,
+                   int64_t parts, int64_t cap, int nthreads, const tm_kernel_t *kernel)
+{
+    const int64_t dim = anch->dim;
+    memset(ps, 0, sizeof *ps);
+    ps->probe = probe;
+    ps->parts = parts;
+    ps->probes = probes;
+    ps->cap = cap;
+    ps->nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
+    ps->bstart = malloc((size_t)(ps->nblocks + 1) * sizeof *ps->bstart);
+    int32_t *pairs = malloc((size_t)(2 * TM_TILE_ANCHORS * probe) * sizeof *pairs);
+    if (ps->bstart == NULL || pairs == NULL) {
+        free(pairs);
+        tm_psweep_free(ps, nthreads);
+        return TM_ENOMEM;
+    }
+    ps->bstart[0] = 0;
+    for (int64_t b = 0; b < ps->nblocks; b++)
+        ps->bstart[b + 1] = ps->bstart[b] + block_entries(ps, anch->n, b, pairs, NULL);
+    ps->ent = malloc((size_t)(ps->bstart[ps->nblocks] > 0 ? ps->bstart[ps->nblocks] : 1) *
+                     sizeof *ps->ent);
+    if (ps->ent == NULL) {
+        free(pairs);
+        tm_psweep_free(ps, nthreads);
+        return TM_ENOMEM;
+    }
+    for (int64_t b = 0; b < ps->nblocks; b++)
+        block_entries(ps, anch->n, b, pairs, ps->ent + ps->bstart[b]);
+    free(pairs);
+
+    /* Room for the round and the gaps before each partition. */
+    const int64_t room = cap + (SEG_ALIGN - 1) * (parts < cap ? parts : cap) + 1;
+    ps->cap = room;
+    const size_t c = (size_t)room;
+    ps->emb = malloc(c * (size_t)dim * sizeof *ps->emb);
+    ps->kadd = malloc(c * sizeof *ps->kadd);
+    ps->kmul = malloc(c * sizeof *ps->kmul);
+    ps->labels = malloc(c * sizeof *ps->labels);
+    ps->gid = malloc(c * sizeof *ps->gid);
+    ps->sqnorm = malloc(c * sizeof *ps->sqnorm);
+    ps->norm = malloc(c * sizeof *ps->norm);
+    ps->fill = malloc((size_t)(parts + 1) * sizeof *ps->fill);
+    ps->segq = malloc((size_t)parts * sizeof *ps->segq);
+    ps->segs = malloc((size_t)(parts + 1) * sizeof *ps->segs);
+    ps->sege = malloc((size_t)(parts + 1) * sizeof *ps->sege);
+    ps->pemb = calloc((size_t)nthreads, sizeof *ps->pemb);
+    ps->pkadd = calloc((size_t)nthreads, sizeof *ps->pkadd);
+    ps->pkmul = calloc((size_t)nthreads, sizeof *ps->pkmul);
+    ps->pgram = calloc((size_t)nthreads, sizeof *ps->pgram);
+    ps->plab = calloc((size_t)nthreads, sizeof *ps->plab);
+    ps->pgid = calloc((size_t)nthreads, sizeof *ps->pgid);
+    ps->psq = calloc((size_t)nthreads, sizeof *ps->psq);
+    ps->pnrm = calloc((size_t)nthreads, sizeof *ps->pnrm);
+    ps->mask = calloc((size_t)nthreads, sizeof *ps->mask);
+    int ok = ps->emb && ps->kadd && ps->kmul && ps->labels && ps->gid && ps->sqnorm &&
+             ps->norm && ps->fill && ps->segq && ps->segs && ps->sege && ps->pemb && ps->pkadd &&
+             ps->pkmul && ps->pgram && ps->plab && ps->pgid && ps->psq && ps->pnrm && ps->mask;
+    for (int t = 0; ok && t < nthreads; t++) {
+        const size_t w = TM_TILE_CANDS;
+        ps->pemb[t] = malloc(w * (size_t)dim * sizeof(float));
+        ps->pkadd[t] = malloc(w * sizeof(float));
+        ps->pkmul[t] = malloc(w * sizeof(float));
+        ps->pgram[t] = malloc(w * sizeof(float));
+        ps->plab[t] = malloc(w * sizeof(int64_t));
+        ps->pgid[t] = malloc(w * sizeof(int64_t));
+        ps->psq[t] = malloc(w * sizeof(double));
+        ps->pnrm[t] = malloc(w * sizeof(double));
+        ps->mask[t] = malloc(TM_TILE_ANCHORS);
+        ok = ps->pemb[t] && ps->pkadd[t] && ps->pkmul[t] && ps->pgram[t] && ps->plab[t] &&
+             ps->pgid[t] && ps->psq[t] && ps->pnrm[t] && ps->mask[t];
+    }
+    if (ok && tm_kernel_takes_dim(kernel, dim) && kernel != &tm_kernel_f32)
+        ok = tm_kpack_init(&ps->pack, kernel, TM_KSIDE_CANDS, room, dim) == 0;
+    if (!ok) {
+        tm_psweep_free(ps, nthreads);
+        return TM_ENOMEM;
+    }
+    /* No tile covers a gap: its rows are packed, never read (zeros at first). */
+    memset(ps->emb, 0, c * (size_t)dim * sizeof *ps->emb);
+    memset(ps->sqnorm, 0, c * sizeof *ps->sqnorm);
+    memset(ps->norm, 0, c * sizeof *ps->norm);
+    memset(ps->labels, 0, c * sizeof *ps->labels);
+    memset(ps->gid, 0, c * sizeof *ps->gid);
+    return 0;
+}
+
+/* Regroup the round by partition (stable: each partition stays in (label, index) order). */
+static void regroup(tm_psweep_t *ps, tm_metric_t metric, const tm_rows_t *cand, tm_rows_t *out)
+{
+    const int64_t n = cand->n, dim = cand->dim, C = ps->parts;
+    int64_t *fill = ps->fill;
+    memset(fill, 0, (size_t)(C + 1) * sizeof *fill);
+    for (int64_t j = 0; j < n; j++)
+        fill[cand->part[j] + 1]++;
+    /* Each partition's start, aligned: fill[q] becomes where its next row goes. */
+    ps->nseg = 0;
+    int64_t at = 0;
+    for (int64_t q = 0; q < C; q++) {
+        const int64_t k = fill[q + 1];
+        fill[q + 1] = 0;
+        if (k == 0)
+            continue;
+        ps->segq[ps->nseg] = (int32_t)q;
+        ps->segs[ps->nseg] = at;
+        ps->sege[ps->nseg] = at + k;
+        fill[q] = at; /* partitions are visited in order: fill[q] is free now */
+        ps->nseg++;
+        at = (at + k + SEG_ALIGN - 1) / SEG_ALIGN * SEG_ALIGN;
+    }
+    const int64_t total = ps->nseg > 0 ? ps->sege[ps->nseg - 1] : 0;
+    for (int64_t j = 0; j < n; j++) {
+        const int64_t at = fill[cand->part[j]]++;
+        memcpy(ps->emb + at * dim, cand->emb + j * dim, (size_t)dim * sizeof *ps->emb);
+        ps->labels[at] = cand->labels[j];
+        ps->gid[at] = cand->gid[j];
+        ps->sqnorm[at] = cand->sqnorm[j];
+        ps->norm[at] = cand->norm[j];
+    }
+    *out = (tm_rows_t){.n = total, .dim = dim, .emb = ps->emb, .labels = ps->labels, .gid = ps->gid,
+                       .sqnorm = ps->sqnorm, .norm = ps->norm};
+    tm_rows_keys(metric, out, ps->kadd, ps->kmul);
+    out->kadd = ps->kadd;
+    out->kmul = ps->kmul;
+}
+
+/* The rows [*p0, *p1) of cand (ordered by label) with label lab. */
+static void label_range(const tm_rows_t *cand, int64_t lab, int64_t *p0, int64_t *p1)
+{
+    int64_t lo = 0, hi = cand->n;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (cand->labels[mid] < lab)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *p0 = lo;
+    hi = cand->n;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (cand->labels[mid] <= lab)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *p1 = lo;
+}
+
+static int probes_part(const tm_psweep_t *ps, int64_t a, int32_t q)
+{
+    const int32_t *p = ps->probes + a * ps->probe;
+    for (int64_t k = 0; k < ps->probe; k++)
+        if (p[k] == q)
+            return 1;
+    return 0;
+}
+
+/* The positives of anchor a gathered so far (m rows in thread t's scratch), offered. */
+static void offer_positives(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
+                            tm_metric_t metric, tm_kern_bound_t bound, const tm_rows_t *anch,
+                            int64_t a, int64_t m, int tiles, tm_sweep_t *s, int t)
+{
+    tm_rows_t rows = {.n = m, .dim = anch->dim, .emb = ps->pemb[t], .labels = ps->plab[t],
+                      .gid = ps->pgid[t], .sqnorm = ps->psq[t], .norm = ps->pnrm[t]};
+    tm_rows_keys(metric, &rows, ps->pkadd[t], ps->pkmul[t]);
+    rows.kadd = ps->pkadd[t];
+    rows.kmul = ps->pkmul[t];
+    if (tiles)
+        tm_kern_gram(anch->emb + a * anch->dim, 1, rows.emb, m, anch->dim, ps->pgram[t]);
+    const int64_t before = tm_exact_count();
+    const tm_tile_t tile = {metric, bound, anch, a, a + 1, &rows, 0, m,
+                            tiles ? ps->pgram[t] : NULL, s->approx[t], NULL, NULL};
+    engine->update(st, pass, &tile);
+    if (tiles) {
+        s->count[t].pairs_f32 += m;
+        s->count[t].exact_f32 += tm_exact_count() - before;
+    }
+}
+
+void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
+               tm_metric_t metric, tm_kern_bound_t bound, const tm_rows_t *anch,
+               const tm_rows_t *cand, tm_sweep_t *s, tm_exchange_t *x)
+{
+    tm_rows_t pc;
+    regroup(ps, metric, cand, &pc);
+    const int tiles = engine->needs_tiles(st, pass);
+    /*
+     * float32 tiles only for now: with a fast kernel's tiles over partition
+     * segments the results moved with the chunk (an open defect, see the
+     * issue's note), which float32 tiles do not.
+     */
+    const int fast = 0;
+    if (fast)
+        tm_sweep_pack(&ps->pack, &pc, s->nthreads);
+    const int64_t dim = anch->dim;
+#pragma omp parallel num_threads(s->nthreads)
+    {
+        tm_fpenv_t fp;
+        tm_fpenv_enter(&fp);
+        const int t = omp_get_thread_num();
+        uint8_t *mask = ps->mask[t];
+        tm_sweep_count_t *cnt = &s->count[t];
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t blk = 0; blk < ps->nblocks; blk++) {
+            const int64_t base = blk * TM_TILE_ANCHORS;
+            /* The partitions of the round the block probes: both lists ascend. */
+            int64_t k = 0;
+            for (int64_t e = ps->bstart[blk]; e < ps->bstart[blk + 1]; e++) {
+                const tm_pentry_t *en = &ps->ent[e];
+                while (k < ps->nseg && ps->segq[k] < en->q)
+                    k++;
+                if (k == ps->nseg)
+                    break;
+                if (ps->segq[k] != en->q)
+                    continue;
+                const int64_t a0 = base + en->lo, a1 = base + en->hi + 1;
+                for (int64_t i = en->lo; i <= en->hi; i++)
+                    mask[i - en->lo] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
+                for (int64_t c0 = ps->segs[k]; c0 < ps->sege[k]; c0 += TM_TILE_CANDS) {
+                    const int64_t c1 = c0 + TM_TILE_CANDS < ps->sege[k] ? c0 + TM_TILE_CANDS
+                                                                     : ps->sege[k];
+                    const tm_ktile_t kt = {anch, &s->anch, a0, a1, &pc, &ps->pack, c0, c1};
+                    tm_kern_bound_t b = bound;
+                    int by_fast = 0;
+                    if (fast)
+                        by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
+                    if (tiles && !by_fast)
+                        tm_kernel_f32.tile(&kt, s->gram[t], &b);
+                    const int64_t before = tm_exact_count();
+                    const tm_tile_t tile = {metric, b, anch, a0, a1, &pc, c0, c1,
+                                            tiles ? s->gram[t] : NULL, s->approx[t], NULL, mask};
+                    engine->update(st, pass, &tile);
+                    const int64_t pairs = (a1 - a0) * (c1 - c0), exact = tm_exact_count() - before;
+                    if (by_fast) {
+                        cnt->pairs_fast += pairs;
+                        cnt->exact_fast += exact;
+                    } else if (tiles) {
+                        cnt->pairs_f32 += pairs;
+                        cnt->exact_f32 += exact;
+                    }
+                    if (t == 0)
+                        tm_exchange_progress(x);
+                }
+            }
+            /* Each anchor's positives in the partitions it does not probe. */
+            const int64_t end = base + TM_TILE_ANCHORS < anch->n ? base + TM_TILE_ANCHORS : anch->n;
+            for (int64_t a = base; a < end; a++) {
+                int64_t p0, p1, m = 0;
+                label_range(cand, anch->labels[a], &p0, &p1);
+                for (int64_t j = p0; j < p1; j++) {
+                    if (probes_part(ps, a, cand->part[j]))
+                        continue;
+                    memcpy(ps->pemb[t] + m * dim, cand->emb + j * dim, (size_t)dim * sizeof(float));
+                    ps->plab[t][m] = cand->labels[j];
+                    ps->pgid[t][m] = cand->gid[j];
+                    ps->psq[t][m] = cand->sqnorm[j];
+                    ps->pnrm[t][m] = cand->norm[j];
+                    if (++m == TM_TILE_CANDS) {
+                        offer_positives(ps, engine, st, pass, metric, bound, anch, a, m, tiles, s,
+                                        t);
+                        m = 0;
+                    }
+                }
+                if (m > 0)
+                    offer_positives(ps, engine, st, pass, metric, bound, anch, a, m, tiles, s, t);
+            }
+            if (t == 0)
+                tm_exchange_progress(x);
+        }
+        tm_fpenv_leave(&fp);
+    }
+}
