@@ -216,6 +216,7 @@ static void fuzz_synth(const words_t *w)
     REQUIRE(a.dim >= 1 && a.dim <= (1 << 20));
     REQUIRE(a.classes >= 1 && a.classes <= MAX_COUNT);
     REQUIRE(isfinite(a.spread) && a.spread >= 0.0);
+    REQUIRE(a.latent_dim >= 0 && a.latent_dim <= TM_SYNTH_LATENT_DIM_MAX);
 }
 
 static void fuzz_inspect(const words_t *w)

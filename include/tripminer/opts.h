@@ -36,7 +36,12 @@ typedef struct tm_synth_opts {
     int help;
     int64_t queries;          /* --queries Q: also write Q queries and their pairs */
     int64_t query_positives;  /* positives (pairs) per query */
+    int64_t latent_dim;       /* --latent-dim K: rows on a K-dimensional latent
+                                 mixture (synth.h); 0: the isotropic set */
 } tm_synth_opts_t;
+
+/* The largest --latent-dim. */
+#define TM_SYNTH_LATENT_DIM_MAX 4096
 
 /* Fill opts with the defaults of docs/contract.md. Local. */
 void tm_mine_opts_default(tm_mine_opts_t *opts);

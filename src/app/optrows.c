@@ -339,7 +339,12 @@ static const tm_optrow_t synth_rows[] = {
      .help = {"S", "random seed, 0 to 2^64 - 1", FROM_FIELD}},
     {.lng = "spread", .kind = TM_OPT_DBL, .at = SYNTH(spread), .min = 0.0,
      .in = {[TM_CMD_SYNTH] = SG_DATA},
-     .help = {"X", "noise norm relative to the unit centres", FROM_FIELD}},
+     .help = {"X", "noise norm relative to the unit centres (with\n"
+                   "--latent-dim: of the latent noise)", FROM_FIELD}},
+    {.lng = "latent-dim", .kind = TM_OPT_I64, .at = SYNTH(latent_dim), .lo = 1,
+     .hi = TM_SYNTH_LATENT_DIM_MAX, .in = {[TM_CMD_SYNTH] = SG_DATA},
+     .help = {"K", "1 to 4096: rows on a smooth K-dimensional surface\n"
+                   "in R^D, as described above", "none"}},
     {.lng = "queries", .kind = TM_OPT_I64, .at = SYNTH(queries), .lo = 1, .hi = TM_MAX_COUNT,
      .in = {[TM_CMD_SYNTH] = SG_QUERIES},
      .help = {"Q", "also write Q queries: 'queries' (Q x D), their\n"

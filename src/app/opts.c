@@ -265,11 +265,20 @@ void tm_usage_synth(FILE *f)
 "uniformly on the unit sphere, each row a centre plus Gaussian noise of\n"
 "expected norm SPREAD, projected back onto the unit sphere; labels drawn\n"
 "uniformly. The same seed gives the same file, on any number of ranks.\n"
+"\n"
+"With --latent-dim K the rows are structured like real embeddings: each\n"
+"class has a centre m in R^K with N(0,1) coordinates; a row is\n"
+"z = m + noise, N(0, SPREAD^2 / K) per coordinate (so of norm about\n"
+"SPREAD), mapped into R^D by one fixed random smooth map,\n"
+"x = B tanh(A z + b) with max(2K, 64) hidden units, and normalised to unit\n"
+"length. The classes lie on a curved K-dimensional surface.\n"
+"\n"
 "Defaults are in [brackets].\n"
 "\n",
 "\n"
 "Example:\n"
 "  tripminer synth -o sample.h5 -n 20000 -d 128 -c 500 --seed 7\n"
+"  tripminer synth -o emb.h5 -n 1000000 -d 128 -c 1000 --latent-dim 16\n"
 "  tripminer synth -o corpus.h5 -n 100000 -d 128 -c 1000 --queries 2000\n"
 "  (then mine the queries against the corpus: see the README, Retrieval)\n");
 }

@@ -155,6 +155,7 @@ static void expect_synth(const tm_synth_opts_t *got, const tm_synth_opts_t *want
     SAME_NUM(classes);
     SAME_NUM(seed);
     SAME_NUM(spread);
+    SAME_NUM(latent_dim);
     SAME_NUM(force);
     SAME_NUM(verbosity);
     SAME_NUM(help);
@@ -217,6 +218,7 @@ START_TEST(test_synth_defaults)
     /* The defaults of 'tripminer synth --help': seed 1, spread 0.9. */
     ck_assert(o.seed == 1);
     ck_assert(o.spread == 0.9);
+    ck_assert_int_eq(o.latent_dim, 0); /* the isotropic set */
     ck_assert_int_eq(o.force, 0);
     ck_assert_int_eq(o.verbosity, TM_LOG_INFO);
     ck_assert_int_eq(o.help, 0);
@@ -495,11 +497,11 @@ START_TEST(test_synth_option_forms)
 {
     static const char *const forms[][MAX_ARGS] = {
         {"-o", "a.h5", "-n", "100", "-d", "8", "-c", "5", "--seed", "7", "--spread", "0.25",
-         "--force", "-q", NULL},
+         "--latent-dim", "12", "--force", "-q", NULL},
         {"--output", "a.h5", "--num", "100", "--dim", "8", "--classes", "5", "--seed=7",
-         "--spread=0.25", "--force", "--quiet", NULL},
+         "--spread=0.25", "--latent-dim=12", "--force", "--quiet", NULL},
         {"--output=a.h5", "--num=100", "--dim=8", "--classes=5", "--seed", "7", "--spread",
-         "0.25", "--force", "--verbose", "--quiet", NULL},
+         "0.25", "--force", "--verbose", "--latent-dim", "12", "--quiet", NULL},
     };
     for (int f = 0; f < 3; f++) {
         tm_synth_opts_t got, want;
@@ -513,6 +515,7 @@ START_TEST(test_synth_option_forms)
         want.classes = 5;
         want.seed = 7;
         want.spread = 0.25;
+        want.latent_dim = 12;
         want.force = 1;
         want.verbosity = TM_LOG_QUIET;
         expect_synth(&got, &want, joined(forms[f]));
@@ -635,6 +638,16 @@ static const bad_t synth_bad[] = {
     {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--seed", "18446744073709551616", NULL},
      "--seed", NULL},
     {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--spread", "-1", NULL}, "--spread", NULL},
+    /* --latent-dim: 1 to 4096; without it the isotropic set, so 0 is no value. */
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--latent-dim", "0", NULL}, "--latent-dim",
+     "4096"},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--latent-dim", "-1", NULL}, "--latent-dim",
+     "-1"},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--latent-dim", "4097", NULL},
+     "--latent-dim", "4097"},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--latent-dim", "x", NULL}, "--latent-dim",
+     "'x'"},
+    {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--latent-dim", NULL}, "latent-dim", NULL},
     {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "--bogus", NULL}, "--bogus", NULL},
     {{"-o", "s", "-n", "10", "-d", "3", "-c", "2", "-m", "cosine", NULL}, "-m", NULL},
     {{"-o", "s", "-n", "10", "-d", "3", "-c", NULL}, "classes", NULL},
