@@ -58,6 +58,13 @@ typedef struct tm_kpack {
  * with their exact norms (anch->norm, cand->norm: indexed like the rows, not
  * from a0 and c0) and, for a kernel that packs, as the packs of those rows.
  */
+/*
+ * A tile's first anchor a0 and first candidate c0 are multiples of this:
+ * the fast kernels pack rows in panels (8 anchors, 16 candidates) and find
+ * a tile's rows by its first panel.
+ */
+#define TM_KTILE_ALIGN 16
+
 typedef struct tm_ktile {
     const tm_rows_t *anch;
     const tm_kpack_t *apack;  /* NULL for a kernel that packs nothing */

@@ -19,7 +19,7 @@
 #include "tripminer/err.h"
 
 /* A partition's rows start at a multiple of this in the regrouped round. */
-#define SEG_ALIGN 16
+#define SEG_ALIGN TM_KTILE_ALIGN
 
 struct tm_pentry {
     int32_t q;          /* the partition */
@@ -296,12 +296,7 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
     tm_rows_t pc;
     regroup(ps, metric, cand, &pc);
     const int tiles = engine->needs_tiles(st, pass);
-    /*
-     * float32 tiles only for now: with a fast kernel's tiles over partition
-     * segments the results moved with the chunk (an open defect, see the
-     * issue's note), which float32 tiles do not.
-     */
-    const int fast = 0;
+    const int fast = tiles && s->kernel != &tm_kernel_f32;
     if (fast)
         tm_sweep_pack(&ps->pack, &pc, s->nthreads);
     const int64_t dim = anch->dim;
@@ -325,9 +320,11 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
                     break;
                 if (ps->segq[k] != en->q)
                     continue;
-                const int64_t a0 = base + en->lo, a1 = base + en->hi + 1;
-                for (int64_t i = en->lo; i <= en->hi; i++)
-                    mask[i - en->lo] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
+                /* From a kernel's panel boundary (core/kernel.h); the mask says who takes it. */
+                const int64_t lo = en->lo / TM_KTILE_ALIGN * TM_KTILE_ALIGN;
+                const int64_t a0 = base + lo, a1 = base + en->hi + 1;
+                for (int64_t i = lo; i <= en->hi; i++)
+                    mask[i - lo] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
                 for (int64_t c0 = ps->segs[k]; c0 < ps->sege[k]; c0 += TM_TILE_CANDS) {
                     const int64_t c1 = c0 + TM_TILE_CANDS < ps->sege[k] ? c0 + TM_TILE_CANDS
                                                                      : ps->sege[k];
