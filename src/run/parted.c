@@ -58,7 +58,7 @@ static const tm_parts_t *sort_parts;
 static int cmp_anchor(const void *x, const void *y)
 {
     const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    const int64_t P = sort_parts->probe, n = P < 2 ? P : 2;
+    const int64_t P = sort_parts->probe, n = P;
     for (int64_t k = 0; k < n; k++) {
         const int32_t pa = sort_parts->probes[a * P + k], pb = sort_parts->probes[b * P + k];
         if (pa != pb)

@@ -29,6 +29,13 @@
 /* The stream of the sample's draws (engines/draw.h). */
 #define STREAM_SAMPLE 0x6b6d65616e73ULL
 
+static int tm_parts_rank(MPI_Comm comm)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    return rank;
+}
+
 int64_t tm_parts_resolve(int64_t given, int64_t n)
 {
     int64_t c = given;
@@ -85,34 +92,22 @@ static int cmp_scored(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-/* The k-th smallest (0-based) of v[0 .. n), reordering v. */
-static double kth_smallest(double *v, int64_t n, int64_t k)
+/* The P-th smallest of v[0 .. n) (P <= n), through a sorted list of the P smallest in top. */
+static double pth_smallest(const double *v, int64_t n, int64_t P, double *top)
 {
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        const double pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                const double t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                j--;
-            }
+    int64_t k = 0;
+    for (int64_t q = 0; q < n; q++) {
+        const double x = v[q];
+        if (k == P && !(x < top[P - 1]))
+            continue;
+        int64_t i = k < P ? k++ : P - 1;
+        while (i > 0 && top[i - 1] > x) {
+            top[i] = top[i - 1];
+            i--;
         }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return v[k];
+        top[i] = x;
     }
-    return v[k];
+    return top[P - 1];
 }
 
 /*
@@ -121,10 +116,11 @@ static double kth_smallest(double *v, int64_t n, int64_t k)
  * the nearest into best (if not NULL) and, into low (if not NULL), a lower
  * bound in fast space on the distance to every centre not chosen.
  */
-static void nearest_centres(const tm_parts_t *pt, const float *emb, const double *sq,
-                            const double *nrm, int64_t n, int64_t P, int32_t *out, double *best,
-                            double *low, int threads)
+static int nearest_centres(const tm_parts_t *pt, const float *emb, const double *sq,
+                           const double *nrm, int64_t n, int64_t P, int32_t *out, double *best,
+                           double *low, int threads)
 {
+    int failed = 0;
     const int64_t C = pt->count, dim = pt->dim;
     const tm_kern_bound_t bound = tm_kern_bound(dim);
     const tm_rows_t cent = {.n = C, .dim = dim, .emb = pt->cent, .sqnorm = pt->csq,
@@ -136,55 +132,54 @@ static void nearest_centres(const tm_parts_t *pt, const float *emb, const double
         tm_fpenv_enter(&fp);
         float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
-        double *tmp = malloc((size_t)C * sizeof *tmp);
+        double *top = malloc((size_t)P * sizeof *top);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
-        char *chosen = calloc((size_t)C, 1);
-        const int ok = G && lo && hi && tmp && sc && chosen;
+        const int ok = G && lo && hi && top && sc;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t b = 0; b < nblk; b++) {
-            if (!ok)
-                continue; /* the caller checks the flag below */
+            if (!ok) {
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
             const int64_t r0 = b * BLOCK, r1 = r0 + BLOCK < n ? r0 + BLOCK : n;
             tm_kern_gram(emb + r0 * dim, r1 - r0, pt->cent, C, dim, G);
             for (int64_t r = r0; r < r1; r++) {
                 const float *row = emb + r * dim;
                 tm_interval_row(pt->metric, bound, sq[r], nrm[r], &cent, 0, C,
                                 G + (r - r0) * C, 0, lo, hi);
-                memcpy(tmp, hi, (size_t)C * sizeof *tmp);
-                const double gate = kth_smallest(tmp, C, P - 1);
+                /* Every centre that could be among the P nearest is scored exactly. */
+                const double gate = pth_smallest(hi, C, P, top);
                 int64_t m = 0;
-                for (int64_t q = 0; q < C; q++)
-                    if (!(lo[q] > gate)) /* NaN bounds are scored too */
+                double beyond = INFINITY; /* the least lower bound of those not scored */
+                for (int64_t q = 0; q < C; q++) {
+                    if (lo[q] > gate)
+                        beyond = lo[q] < beyond ? lo[q] : beyond;
+                    else /* NaN bounds are scored too */
                         sc[m++] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + q * dim,
                                                            dim), q};
-                qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
-                for (int64_t k = 0; k < P; k++) {
-                    out[r * P + k] = (int32_t)sc[k].idx;
-                    chosen[sc[k].idx] = 1;
                 }
+                qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
+                for (int64_t k = 0; k < P; k++)
+                    out[r * P + k] = (int32_t)sc[k].idx;
                 if (best != NULL)
                     best[r] = sc[0].val;
                 if (low != NULL) {
-                    double l = INFINITY;
+                    double l = beyond;
                     for (int64_t k = P; k < m; k++)
                         l = sc[k].val < l ? sc[k].val : l;
-                    for (int64_t q = 0; q < C; q++)
-                        if (!chosen[q] && lo[q] < l)
-                            l = lo[q];
                     low[r] = l;
                 }
-                for (int64_t k = 0; k < P; k++)
-                    chosen[sc[k].idx] = 0;
             }
         }
         free(G);
         free(lo);
         free(hi);
-        free(tmp);
+        free(top);
         free(sc);
-        free(chosen);
         tm_fpenv_leave(&fp);
     }
+    return failed ? TM_ENOMEM : 0;
 }
 
 /* Whether global row g of the candidates is in the k-means sample. */
@@ -311,7 +306,13 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int thr
     int64_t *cnt = sums + C * dim;
     pt->iterations = 0;
     for (int it = 0; it < ITERATIONS; it++) {
-        nearest_centres(pt, emb, sq, nrm, m, 1, asg, NULL, NULL, threads);
+        if (nearest_centres(pt, emb, sq, nrm, m, 1, asg, NULL, NULL, threads) != 0)
+            ok = 0;
+        MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+        if (!ok) {
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means scratch");
+            break;
+        }
         memset(sums, 0, (size_t)(C * dim + C) * sizeof *sums);
         for (int64_t i = 0; i < m; i++) {
             const int64_t q = asg[i];
@@ -381,17 +382,20 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
         rc = kmeans(pt, mine->seed, cand, threads, comm, err);
     if (rc == 0) {
         /* The anchors' probes (and, for anchors that are the candidates, their own partitions). */
-        nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P, pt->probes,
-                        anchors_are_cand ? best : NULL, pt->reach, threads);
+        int bad = nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P,
+                                  pt->probes, anchors_are_cand ? best : NULL, pt->reach, threads);
         if (anchors_are_cand) {
             for (int64_t i = 0; i < cand->n; i++)
                 pt->own[i] = pt->probes[i * P];
         } else {
             for (int64_t i = 0; i < cand->n; i++)
                 cnrm[i] = sqrt(cand->sqnorm[i]);
-            nearest_centres(pt, cand->emb, cand->sqnorm, cnrm, cand->n, 1, pt->own, best, NULL,
-                            threads);
+            bad |= nearest_centres(pt, cand->emb, cand->sqnorm, cnrm, cand->n, 1, pt->own, best,
+                                   NULL, threads);
         }
+        if (bad)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the partitions' scratch (rank %d)",
+                            tm_parts_rank(comm));
         /* The radius, rounded up a hair: every row is within it of its centre. */
         double r = 0.0;
         for (int64_t i = 0; i < cand->n; i++)

@@ -289,6 +289,52 @@ static void offer_positives(tm_psweep_t *ps, const tm_engine_t *engine, void *st
     }
 }
 
+/* The mask bits of panel g (TM_KTILE_ALIGN anchors) of an entry. */
+static uint64_t panel_bits(const tm_pentry_t *en, int64_t g)
+{
+    const int64_t bit = g * TM_KTILE_ALIGN;
+    return (en->m[bit / 64] >> (bit % 64)) & ((UINT64_C(1) << TM_KTILE_ALIGN) - 1);
+}
+
+/*
+ * Anchors [a0, a1) of the block (from off within it) against the rows
+ * [s0, s1) of one partition, a tile wide at a time, masked by the entry.
+ */
+static void offer_partition(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
+                            tm_metric_t metric, tm_kern_bound_t bound, const tm_rows_t *anch,
+                            const tm_rows_t *pc, int64_t a0, int64_t a1, const tm_pentry_t *en,
+                            int64_t off, int64_t s0, int64_t s1, int tiles, int fast,
+                            tm_sweep_t *s, int t, uint8_t *mask, tm_exchange_t *x)
+{
+    tm_sweep_count_t *cnt = &s->count[t];
+    for (int64_t i = off; i < off + (a1 - a0); i++)
+        mask[i - off] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
+    for (int64_t c0 = s0; c0 < s1; c0 += TM_TILE_CANDS) {
+        const int64_t c1 = c0 + TM_TILE_CANDS < s1 ? c0 + TM_TILE_CANDS : s1;
+        const tm_ktile_t kt = {anch, &s->anch, a0, a1, pc, &ps->pack, c0, c1};
+        tm_kern_bound_t b = bound;
+        int by_fast = 0;
+        if (fast)
+            by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
+        if (tiles && !by_fast)
+            tm_kernel_f32.tile(&kt, s->gram[t], &b);
+        const int64_t before = tm_exact_count();
+        const tm_tile_t tile = {metric, b, anch, a0, a1, pc, c0, c1,
+                                tiles ? s->gram[t] : NULL, s->approx[t], NULL, mask};
+        engine->update(st, pass, &tile);
+        const int64_t pairs = (a1 - a0) * (c1 - c0), exact = tm_exact_count() - before;
+        if (by_fast) {
+            cnt->pairs_fast += pairs;
+            cnt->exact_fast += exact;
+        } else if (tiles) {
+            cnt->pairs_f32 += pairs;
+            cnt->exact_f32 += exact;
+        }
+        if (t == 0)
+            tm_exchange_progress(x);
+    }
+}
+
 void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
                tm_metric_t metric, tm_kern_bound_t bound, const tm_rows_t *anch,
                const tm_rows_t *cand, tm_sweep_t *s, tm_exchange_t *x)
@@ -306,7 +352,6 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
         tm_fpenv_enter(&fp);
         const int t = omp_get_thread_num();
         uint8_t *mask = ps->mask[t];
-        tm_sweep_count_t *cnt = &s->count[t];
 #pragma omp for schedule(dynamic, 1)
         for (int64_t blk = 0; blk < ps->nblocks; blk++) {
             const int64_t base = blk * TM_TILE_ANCHORS;
@@ -320,35 +365,27 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
                     break;
                 if (ps->segq[k] != en->q)
                     continue;
-                /* From a kernel's panel boundary (core/kernel.h); the mask says who takes it. */
-                const int64_t lo = en->lo / TM_KTILE_ALIGN * TM_KTILE_ALIGN;
-                const int64_t a0 = base + lo, a1 = base + en->hi + 1;
-                for (int64_t i = lo; i <= en->hi; i++)
-                    mask[i - lo] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
-                for (int64_t c0 = ps->segs[k]; c0 < ps->sege[k]; c0 += TM_TILE_CANDS) {
-                    const int64_t c1 = c0 + TM_TILE_CANDS < ps->sege[k] ? c0 + TM_TILE_CANDS
-                                                                     : ps->sege[k];
-                    const tm_ktile_t kt = {anch, &s->anch, a0, a1, &pc, &ps->pack, c0, c1};
-                    tm_kern_bound_t b = bound;
-                    int by_fast = 0;
-                    if (fast)
-                        by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
-                    if (tiles && !by_fast)
-                        tm_kernel_f32.tile(&kt, s->gram[t], &b);
-                    const int64_t before = tm_exact_count();
-                    const tm_tile_t tile = {metric, b, anch, a0, a1, &pc, c0, c1,
-                                            tiles ? s->gram[t] : NULL, s->approx[t], NULL, mask};
-                    engine->update(st, pass, &tile);
-                    const int64_t pairs = (a1 - a0) * (c1 - c0), exact = tm_exact_count() - before;
-                    if (by_fast) {
-                        cnt->pairs_fast += pairs;
-                        cnt->exact_fast += exact;
-                    } else if (tiles) {
-                        cnt->pairs_f32 += pairs;
-                        cnt->exact_f32 += exact;
+                /*
+                 * Runs of kernel panels (core/kernel.h) that hold an anchor
+                 * probing the partition: one tile each, the mask saying who
+                 * takes it.
+                 */
+                const int64_t g0 = en->lo / TM_KTILE_ALIGN, g1 = en->hi / TM_KTILE_ALIGN;
+                for (int64_t g = g0; g <= g1;) {
+                    int64_t h = g;
+                    while (h <= g1 && panel_bits(en, h) != 0)
+                        h++;
+                    if (h == g) {
+                        g++;
+                        continue;
                     }
-                    if (t == 0)
-                        tm_exchange_progress(x);
+                    const int64_t lo = g * TM_KTILE_ALIGN;
+                    const int64_t hi = h * TM_KTILE_ALIGN - 1 < en->hi ? h * TM_KTILE_ALIGN - 1
+                                                                      : en->hi;
+                    offer_partition(ps, engine, st, pass, metric, bound, anch, &pc, base + lo,
+                                    base + hi + 1, en, lo, ps->segs[k], ps->sege[k], tiles,
+                                    fast, s, t, mask, x);
+                    g = h;
                 }
             }
             /* Each anchor's positives in the partitions it does not probe. */
