@@ -176,10 +176,12 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     tm_rows_t nat;
     tm_inputs_anchors(&j->in, &nat);
     tm_shard_t *cand = &j->in.anch; /* the candidates are the anchors' rows */
-    rc = tm_parts_build(&j->parts, j->mine, cand, &nat, 1, j->threads, j->comm, err);
+    const double t0 = MPI_Wtime();
+    rc = tm_parts_build(&j->parts, j->mine, cand, &nat, 1, j->kernel, j->threads, j->comm, err);
     if (rc != 0)
         return rc;
     cand->part = j->parts.own;
+    j->times.partitions = MPI_Wtime() - t0;
     if (j->rank == 0) {
         double cs = 0.0;
         for (int64_t i = 0; i < j->parts.count * j->parts.dim; i++)

@@ -21,8 +21,9 @@
 #include "engines/draw.h"
 #include "engines/prefilter.h"
 
-/* Rows per sgemm block of the nearest-centre search. */
+/* Rows per block of the nearest-centre search, centres per tile of it. */
 #define BLOCK 64
+#define CHUNK 1024
 /* k-means: at most this many iterations, on at most SAMPLE_PER rows per centre. */
 #define ITERATIONS 8
 #define SAMPLE_PER 32
@@ -68,15 +69,20 @@ void tm_parts_free(tm_parts_t *pt)
     free(pt->own);
     free(pt->probes);
     free(pt->reach);
+    tm_kpack_free(&pt->cpack);
     memset(pt, 0, sizeof *pt);
 }
 
-/* The centres' norms, after they change. */
+/* The centres' norms and pack, after they change. */
 static void centre_norms(tm_parts_t *pt)
 {
     tm_shard_sqnorms(pt->cent, pt->count, pt->dim, pt->csq);
     for (int64_t q = 0; q < pt->count; q++)
         pt->cnorm[q] = sqrt(pt->csq[q]);
+    if (pt->cpack.data != NULL) {
+        tm_kpack_rows(&pt->cpack, pt->cent, pt->count, 0, pt->count);
+        tm_kpack_done(&pt->cpack);
+    }
 }
 
 typedef struct scored {
@@ -111,6 +117,39 @@ static double pth_smallest(const double *v, int64_t n, int64_t P, double *top)
 }
 
 /*
+ * G (rows [r0, r1) x every centre, row-major) and the bound of each chunk
+ * of CHUNK centres: the fast kernel's tiles where it takes them (apack not
+ * NULL: the rows are packed into it first), float32 sgemm elsewhere.
+ */
+static void dots(const tm_parts_t *pt, const tm_rows_t *cent, const float *emb, const double *sq,
+                 const double *nrm, int64_t r0, int64_t r1, tm_kpack_t *apack, float *Gc,
+                 float *G, tm_kern_bound_t *cb)
+{
+    const int64_t C = pt->count, dim = pt->dim, mr = r1 - r0;
+    const tm_kern_bound_t f32 = tm_kern_bound(dim);
+    if (apack == NULL) {
+        tm_kern_gram(emb + r0 * dim, mr, pt->cent, C, dim, G);
+        for (int64_t c0 = 0; c0 < C; c0 += CHUNK)
+            cb[c0 / CHUNK] = f32;
+        return;
+    }
+    const tm_rows_t rows = {.n = mr, .dim = dim, .emb = emb + r0 * dim, .sqnorm = sq + r0,
+                            .norm = nrm + r0};
+    tm_kpack_rows(apack, rows.emb, mr, 0, mr);
+    tm_kpack_done(apack);
+    for (int64_t c0 = 0; c0 < C; c0 += CHUNK) {
+        const int64_t c1 = c0 + CHUNK < C ? c0 + CHUNK : C, w = c1 - c0;
+        const tm_ktile_t kt = {&rows, apack, 0, mr, cent, &pt->cpack, c0, c1};
+        tm_kern_bound_t b = f32;
+        if (!tm_kernel_tile(pt->kernel, &kt, Gc, &b))
+            tm_kernel_f32.tile(&kt, Gc, &b);
+        cb[c0 / CHUNK] = b;
+        for (int64_t r = 0; r < mr; r++)
+            memcpy(G + r * C + c0, Gc + r * w, (size_t)w * sizeof *G);
+    }
+}
+
+/*
  * For rows [0, n) of emb (squared norms sq, norms nrm): the P nearest
  * centres into out (n x P, nearest first), the exact fast-space distance of
  * the nearest into best (if not NULL) and, into low (if not NULL), a lower
@@ -122,7 +161,6 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
 {
     int failed = 0;
     const int64_t C = pt->count, dim = pt->dim;
-    const tm_kern_bound_t bound = tm_kern_bound(dim);
     const tm_rows_t cent = {.n = C, .dim = dim, .emb = pt->cent, .sqnorm = pt->csq,
                             .norm = pt->cnorm};
     const int64_t nblk = (n + BLOCK - 1) / BLOCK;
@@ -134,7 +172,15 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
         double *top = malloc((size_t)P * sizeof *top);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
-        const int ok = G && lo && hi && top && sc;
+        /* The fast kernel's: the block's rows packed, a tile of G, each chunk's bound. */
+        const int fast = pt->cpack.data != NULL;
+        tm_kpack_t apack;
+        memset(&apack, 0, sizeof apack);
+        float *Gc = fast ? malloc((size_t)BLOCK * CHUNK * sizeof *Gc) : NULL;
+        tm_kern_bound_t *cb = malloc((size_t)((C + CHUNK - 1) / CHUNK) * sizeof *cb);
+        int ok = G && lo && hi && top && sc && cb && (!fast || Gc != NULL);
+        if (ok && fast)
+            ok = tm_kpack_init(&apack, pt->kernel, TM_KSIDE_ANCHORS, BLOCK, dim) == 0;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t b = 0; b < nblk; b++) {
             if (!ok) {
@@ -143,11 +189,13 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                 continue;
             }
             const int64_t r0 = b * BLOCK, r1 = r0 + BLOCK < n ? r0 + BLOCK : n;
-            tm_kern_gram(emb + r0 * dim, r1 - r0, pt->cent, C, dim, G);
+            dots(pt, &cent, emb, sq, nrm, r0, r1, fast ? &apack : NULL, Gc, G, cb);
             for (int64_t r = r0; r < r1; r++) {
                 const float *row = emb + r * dim;
-                tm_interval_row(pt->metric, bound, sq[r], nrm[r], &cent, 0, C,
-                                G + (r - r0) * C, 0, lo, hi);
+                for (int64_t c0 = 0; c0 < C; c0 += CHUNK)
+                    tm_interval_row(pt->metric, cb[c0 / CHUNK], sq[r], nrm[r], &cent, c0,
+                                    C - c0 < CHUNK ? C - c0 : CHUNK, G + (r - r0) * C + c0, 0,
+                                    lo + c0, hi + c0);
                 /* Every centre that could be among the P nearest is scored exactly. */
                 const double gate = pth_smallest(hi, C, P, top);
                 int64_t m = 0;
@@ -177,6 +225,9 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         free(hi);
         free(top);
         free(sc);
+        free(Gc);
+        free(cb);
+        tm_kpack_free(&apack);
         tm_fpenv_leave(&fp);
     }
     return failed ? TM_ENOMEM : 0;
@@ -352,8 +403,8 @@ done:
 }
 
 int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
-                   const tm_rows_t *anch, int anchors_are_cand, int threads, MPI_Comm comm,
-                   tm_err_t *err)
+                   const tm_rows_t *anch, int anchors_are_cand, const tm_kernel_t *kernel,
+                   int threads, MPI_Comm comm, tm_err_t *err)
 {
     memset(pt, 0, sizeof *pt);
     pt->count = tm_parts_resolve(mine->partitions, cand->n_global);
@@ -370,6 +421,9 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
     double *best = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *best);
     double *cnrm = NULL;
     int ok = pt->cent && pt->csq && pt->cnorm && pt->own && pt->probes && pt->reach && best;
+    pt->kernel = kernel;
+    if (ok && kernel != &tm_kernel_f32 && kernel->pack != NULL && tm_kernel_takes_dim(kernel, dim))
+        ok = tm_kpack_init(&pt->cpack, kernel, TM_KSIDE_CANDS, C, dim) == 0;
     if (ok && !anchors_are_cand) {
         cnrm = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *cnrm);
         ok = cnrm != NULL;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "comm/shard.h"
+#include "core/kernels.h"
 #include "core/rows.h"
 #include "tripminer/err.h"
 #include "tripminer/params.h"
@@ -38,6 +39,9 @@ typedef struct tm_parts {
      */
     double *reach;
     double radius;      /* the largest geometric distance of a row to its centre */
+    /* The kernel of the distances to the centres, and the centres packed for it. */
+    const tm_kernel_t *kernel;
+    tm_kpack_t cpack;
 } tm_parts_t;
 
 /* The partitions a run uses: given (-1: auto, about 4 sqrt(n)), at most n, at least 1. */
@@ -47,12 +51,14 @@ int64_t tm_parts_resolve(int64_t given, int64_t n);
  * Build the partitions of the candidates cand (the rank's shard, held in
  * memory) for the anchors anch: anchors_are_cand says the anchors are the
  * shard's own rows, in order (then the probe lists give the own
- * partitions). threads compute. 0, or an error agreed by every rank.
+ * partitions). threads compute, the dot products with the centres by
+ * kernel (float32 where it refuses; no bit of the result depends on it).
+ * 0, or an error agreed by every rank.
  * Collective over comm.
  */
 int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
-                   const tm_rows_t *anch, int anchors_are_cand, int threads, MPI_Comm comm,
-                   tm_err_t *err);
+                   const tm_rows_t *anch, int anchors_are_cand, const tm_kernel_t *kernel,
+                   int threads, MPI_Comm comm, tm_err_t *err);
 
 void tm_parts_free(tm_parts_t *pt);
 

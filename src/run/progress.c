@@ -124,23 +124,25 @@ void tm_phase_times_report(const tm_phase_times_t *t, MPI_Comm comm)
     int rank = 0, nranks = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    double mine[4] = {t->read, t->wait, t->compute, t->write};
+    double mine[5] = {t->read, t->wait, t->compute, t->write, t->partitions};
     double *all = rank == 0 ? malloc((size_t)nranks * sizeof mine) : NULL;
     int ok = rank != 0 || all != NULL;
     MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
     if (!ok)
         return;
-    MPI_Gather(mine, 4, MPI_DOUBLE, all, 4, MPI_DOUBLE, 0, comm);
+    MPI_Gather(mine, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, comm);
     if (rank != 0)
         return;
-    static const char *names[4] = {"read", "wait (communication)", "compute", "write"};
+    static const char *names[5] = {"read", "wait (communication)", "compute", "write",
+                                   "partitions"};
+    const int shown = t->partitions > 0.0 ? 5 : 4; /* the same on every rank */
     double *col = malloc((size_t)nranks * sizeof *col);
     if (col != NULL) {
         tm_log(TM_LOG_DEBUG, "time per rank, min / median / max over %d rank%s:", nranks,
                nranks == 1 ? "" : "s");
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < shown; k++) {
             for (int q = 0; q < nranks; q++)
-                col[q] = all[4 * q + k];
+                col[q] = all[5 * q + k];
             qsort(col, (size_t)nranks, sizeof *col, cmp_dbl);
             const double med = nranks % 2 ? col[nranks / 2]
                                           : 0.5 * (col[nranks / 2 - 1] + col[nranks / 2]);

@@ -45,6 +45,7 @@ void tm_progress_end(tm_progress_t *p);
 /* Seconds of one rank's run, by phase. */
 typedef struct tm_phase_times {
     double read, wait, compute, write;
+    double partitions; /* partitioned mining's k-means and probes (0: not shown) */
 } tm_phase_times_t;
 
 /*
