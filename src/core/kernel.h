@@ -59,11 +59,12 @@ typedef struct tm_kpack {
  * from a0 and c0) and, for a kernel that packs, as the packs of those rows.
  */
 /*
- * A tile's first anchor a0 and first candidate c0 are multiples of this:
- * the fast kernels pack rows in panels (8 anchors, 16 candidates) and find
- * a tile's rows by its first panel.
+ * A tile's first anchor a0 is a multiple of TM_KTILE_ALIGN_ANCHORS and its
+ * first candidate c0 one of TM_KTILE_ALIGN_CANDS: the fast kernels pack
+ * rows in panels that large and find a tile's rows by its first panel.
  */
-#define TM_KTILE_ALIGN 16
+#define TM_KTILE_ALIGN_ANCHORS 8
+#define TM_KTILE_ALIGN_CANDS 16
 
 typedef struct tm_ktile {
     const tm_rows_t *anch;

@@ -190,6 +190,8 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
                "iterations (centre sum %.17g); largest radius %.6g",
                (long long)j->parts.count, (long long)j->parts.probe,
                (long long)j->parts.sample, j->parts.iterations, cs, j->parts.radius);
+        tm_log(TM_LOG_DEBUG, "partitions: rank 0 computed %lld exact distances to centres",
+               (long long)j->parts.scored);
     }
     j->sum->partitions = j->parts.count;
     j->sum->probe = j->parts.probe;

@@ -25,8 +25,8 @@
 #define BLOCK 64
 #define CHUNK 1024
 /* k-means: at most this many iterations, on at most SAMPLE_PER rows per centre. */
-#define ITERATIONS 8
-#define SAMPLE_PER 32
+#define ITERATIONS 5
+#define SAMPLE_PER 16
 /* The stream of the sample's draws (engines/draw.h). */
 #define STREAM_SAMPLE 0x6b6d65616e73ULL
 
@@ -157,14 +157,15 @@ static void dots(const tm_parts_t *pt, const tm_rows_t *cent, const float *emb, 
  */
 static int nearest_centres(const tm_parts_t *pt, const float *emb, const double *sq,
                            const double *nrm, int64_t n, int64_t P, int32_t *out, double *best,
-                           double *low, int threads)
+                           double *low, int threads, int64_t *scored)
 {
     int failed = 0;
+    int64_t nscored = 0;
     const int64_t C = pt->count, dim = pt->dim;
     const tm_rows_t cent = {.n = C, .dim = dim, .emb = pt->cent, .sqnorm = pt->csq,
                             .norm = pt->cnorm};
     const int64_t nblk = (n + BLOCK - 1) / BLOCK;
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) reduction(+ : nscored)
     {
         tm_fpenv_t fp;
         tm_fpenv_enter(&fp);
@@ -207,6 +208,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                         sc[m++] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + q * dim,
                                                            dim), q};
                 }
+                nscored += m;
                 qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
                 for (int64_t k = 0; k < P; k++)
                     out[r * P + k] = (int32_t)sc[k].idx;
@@ -230,6 +232,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         tm_kpack_free(&apack);
         tm_fpenv_leave(&fp);
     }
+    *scored += nscored;
     return failed ? TM_ENOMEM : 0;
 }
 
@@ -357,7 +360,7 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int thr
     int64_t *cnt = sums + C * dim;
     pt->iterations = 0;
     for (int it = 0; it < ITERATIONS; it++) {
-        if (nearest_centres(pt, emb, sq, nrm, m, 1, asg, NULL, NULL, threads) != 0)
+        if (nearest_centres(pt, emb, sq, nrm, m, 1, asg, NULL, NULL, threads, &pt->scored) != 0)
             ok = 0;
         MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
         if (!ok) {
@@ -437,7 +440,8 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
     if (rc == 0) {
         /* The anchors' probes (and, for anchors that are the candidates, their own partitions). */
         int bad = nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P,
-                                  pt->probes, anchors_are_cand ? best : NULL, pt->reach, threads);
+                                  pt->probes, anchors_are_cand ? best : NULL, pt->reach, threads,
+                                  &pt->scored);
         if (anchors_are_cand) {
             for (int64_t i = 0; i < cand->n; i++)
                 pt->own[i] = pt->probes[i * P];
@@ -445,7 +449,7 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
             for (int64_t i = 0; i < cand->n; i++)
                 cnrm[i] = sqrt(cand->sqnorm[i]);
             bad |= nearest_centres(pt, cand->emb, cand->sqnorm, cnrm, cand->n, 1, pt->own, best,
-                                   NULL, threads);
+                                   NULL, threads, &pt->scored);
         }
         if (bad)
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the partitions' scratch (rank %d)",

@@ -28,6 +28,7 @@ typedef struct tm_parts {
     tm_metric_t metric;
     int iterations;     /* k-means iterations run */
     int64_t sample;     /* rows of the k-means sample, over all ranks */
+    int64_t scored;     /* exact distances to centres this rank computed */
     float *cent;        /* count x dim: the centres */
     double *csq, *cnorm;
     int32_t *own;       /* per candidate row of this rank's shard: its partition */

@@ -19,7 +19,9 @@
 #include "tripminer/err.h"
 
 /* A partition's rows start at a multiple of this in the regrouped round. */
-#define SEG_ALIGN TM_KTILE_ALIGN
+#define SEG_ALIGN TM_KTILE_ALIGN_CANDS
+/* An anchor block's tiles start at multiples of this. */
+#define PANEL TM_KTILE_ALIGN_ANCHORS
 
 struct tm_pentry {
     int32_t q;          /* the partition */
@@ -289,11 +291,11 @@ static void offer_positives(tm_psweep_t *ps, const tm_engine_t *engine, void *st
     }
 }
 
-/* The mask bits of panel g (TM_KTILE_ALIGN anchors) of an entry. */
+/* The mask bits of panel g (PANEL anchors) of an entry. */
 static uint64_t panel_bits(const tm_pentry_t *en, int64_t g)
 {
-    const int64_t bit = g * TM_KTILE_ALIGN;
-    return (en->m[bit / 64] >> (bit % 64)) & ((UINT64_C(1) << TM_KTILE_ALIGN) - 1);
+    const int64_t bit = g * PANEL;
+    return (en->m[bit / 64] >> (bit % 64)) & ((UINT64_C(1) << PANEL) - 1);
 }
 
 /*
@@ -370,7 +372,7 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
                  * probing the partition: one tile each, the mask saying who
                  * takes it.
                  */
-                const int64_t g0 = en->lo / TM_KTILE_ALIGN, g1 = en->hi / TM_KTILE_ALIGN;
+                const int64_t g0 = en->lo / PANEL, g1 = en->hi / PANEL;
                 for (int64_t g = g0; g <= g1;) {
                     int64_t h = g;
                     while (h <= g1 && panel_bits(en, h) != 0)
@@ -379,9 +381,8 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
                         g++;
                         continue;
                     }
-                    const int64_t lo = g * TM_KTILE_ALIGN;
-                    const int64_t hi = h * TM_KTILE_ALIGN - 1 < en->hi ? h * TM_KTILE_ALIGN - 1
-                                                                      : en->hi;
+                    const int64_t lo = g * PANEL;
+                    const int64_t hi = h * PANEL - 1 < en->hi ? h * PANEL - 1 : en->hi;
                     offer_partition(ps, engine, st, pass, metric, bound, anch, &pc, base + lo,
                                     base + hi + 1, en, lo, ps->segs[k], ps->sege[k], tiles,
                                     fast, s, t, mask, x);
