@@ -74,11 +74,11 @@ typedef struct tm_job {
     tm_psweep_t ps;
     int64_t *perm;
     float *pemb;
-    int64_t *plab, *pgid, *pdraw;
+    int64_t *plab, *pgid, *pdraw, *pxbeg, *pxend;
     double *psq, *pnrm;
     int64_t ncheck, *cidx;
     float *cemb;
-    int64_t *clab, *cgid, *cdraw;
+    int64_t *clab, *cgid, *cdraw, *cxbeg, *cxend;
     double *csq, *cnrm;
     tm_rows_t checked;
     void *cstate;

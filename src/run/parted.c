@@ -40,6 +40,10 @@ void tm_parted_free(tm_job_t *j)
     free(j->pdraw);
     free(j->psq);
     free(j->pnrm);
+    free(j->pxbeg);
+    free(j->pxend);
+    free(j->cxbeg);
+    free(j->cxend);
     free(j->cidx);
     free(j->cemb);
     free(j->clab);
@@ -48,6 +52,7 @@ void tm_parted_free(tm_job_t *j)
     free(j->csq);
     free(j->cnrm);
     j->perm = j->pgid = j->plab = j->pdraw = j->cidx = j->clab = j->cgid = j->cdraw = NULL;
+    j->pxbeg = j->pxend = j->cxbeg = j->cxend = NULL;
     j->pemb = j->cemb = NULL;
     j->psq = j->pnrm = j->csq = j->cnrm = NULL;
 }
@@ -67,10 +72,15 @@ static int cmp_anchor(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Copy row src of rows into slot dst of the arrays. */
+/* Copy row src of rows into slot dst of the arrays (xbeg and xend: with --pairs). */
 static void copy_row(const tm_rows_t *r, int64_t src, int64_t dst, float *emb, int64_t *lab,
-                     int64_t *gid, int64_t *draw, double *sq, double *nrm)
+                     int64_t *gid, int64_t *draw, double *sq, double *nrm, int64_t *xbeg,
+                     int64_t *xend)
 {
+    if (r->xbeg != NULL) {
+        xbeg[dst] = r->xbeg[src];
+        xend[dst] = r->xend[src];
+    }
     memcpy(emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *emb);
     lab[dst] = r->labels[src];
     gid[dst] = r->gid != NULL ? r->gid[src] : -1;
@@ -104,8 +114,9 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
                           (long long)S);
     }
     for (int64_t a = 0; a < n; a++) {
-        mine[2 * a] = tm_draw(key, j->in.out[a]);
-        mine[2 * a + 1] = (uint64_t)j->in.out[a];
+        /* Its row of -i, or its pair's row (tm_inputs_t.draw): one per anchor. */
+        mine[2 * a] = tm_draw(key, j->in.draw[a]);
+        mine[2 * a + 1] = (uint64_t)j->in.draw[a];
     }
     uint64_t *sorted = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *sorted);
     if (sorted != NULL) {
@@ -139,7 +150,10 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
     j->cdraw = malloc(c * sizeof *j->cdraw);
     j->csq = malloc(c * sizeof *j->csq);
     j->cnrm = malloc(c * sizeof *j->cnrm);
-    ok = j->cidx && j->cemb && j->clab && j->cgid && j->cdraw && j->csq && j->cnrm;
+    j->cxbeg = malloc(c * sizeof *j->cxbeg);
+    j->cxend = malloc(c * sizeof *j->cxend);
+    ok = j->cidx && j->cemb && j->clab && j->cgid && j->cdraw && j->csq && j->cnrm && j->cxbeg &&
+         j->cxend;
     int64_t *inv = ok ? malloc((size_t)(n > 0 ? n : 1) * sizeof *inv) : NULL;
     if (ok && inv != NULL) {
         for (int64_t s = 0; s < n; s++)
@@ -148,7 +162,8 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
         for (int64_t a = 0; a < n; a++) {
             if (cmp_u64pair(mine + 2 * a, last) > 0)
                 continue;
-            copy_row(nat, a, k, j->cemb, j->clab, j->cgid, j->cdraw, j->csq, j->cnrm);
+            copy_row(nat, a, k, j->cemb, j->clab, j->cgid, j->cdraw, j->csq, j->cnrm, j->cxbeg,
+                     j->cxend);
             j->cidx[k++] = inv[a];
         }
     }
@@ -160,24 +175,24 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
     j->checked = (tm_rows_t){.n = j->ncheck, .dim = nat->dim, .emb = j->cemb, .labels = j->clab,
                              .gid = j->cgid, .sqnorm = j->csq, .norm = j->cnrm,
                              .draw = j->cdraw};
+    if (nat->xidx != NULL) {
+        j->checked.xbeg = j->cxbeg;
+        j->checked.xend = j->cxend;
+        j->checked.xidx = nat->xidx;
+    }
     return 0;
 }
 
 int tm_parted_setup(tm_job_t *j, tm_err_t *err)
 {
-    int rc = 0;
-    if (j->in.streamed || j->in.xidx != NULL)
-        rc = tm_err_set(err, TM_EUSAGE, "--partitions does not take --reference or --pairs in "
-                        "this version: mine them with the exact sweep (--partitions 0)");
-    rc = tm_err_agree(rc, err, j->comm);
-    if (rc != 0)
-        return rc;
     j->parted = 1;
     tm_rows_t nat;
     tm_inputs_anchors(&j->in, &nat);
-    tm_shard_t *cand = &j->in.anch; /* the candidates are the anchors' rows */
+    /* The candidates: the anchors' own rows, or rows read a round at a time. */
+    tm_shard_t *cand = j->in.streamed ? &j->in.cand : &j->in.anch;
     const double t0 = MPI_Wtime();
-    rc = tm_parts_build(&j->parts, j->mine, cand, &nat, 1, j->kernel, j->threads, j->comm, err);
+    int rc = tm_parts_build(&j->parts, j->mine, cand, tm_inputs_fill, &j->in, &nat,
+                            !j->in.streamed, j->kernel, j->threads, j->comm, err);
     if (rc != 0)
         return rc;
     cand->part = j->parts.own;
@@ -206,10 +221,12 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     j->pdraw = malloc(c * sizeof *j->pdraw);
     j->psq = malloc(c * sizeof *j->psq);
     j->pnrm = malloc(c * sizeof *j->pnrm);
+    j->pxbeg = malloc(c * sizeof *j->pxbeg);
+    j->pxend = malloc(c * sizeof *j->pxend);
     int32_t *probes = malloc(c * (size_t)P * sizeof *probes);
     double *reach = malloc(c * sizeof *reach);
     int ok = j->perm && j->pemb && j->plab && j->pgid && j->pdraw && j->psq && j->pnrm &&
-             probes && reach;
+             j->pxbeg && j->pxend && probes && reach;
     if (ok) {
         for (int64_t a = 0; a < n; a++)
             j->perm[a] = a;
@@ -217,7 +234,8 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         qsort(j->perm, (size_t)n, sizeof *j->perm, cmp_anchor);
         for (int64_t s = 0; s < n; s++) {
             const int64_t a = j->perm[s];
-            copy_row(&nat, a, s, j->pemb, j->plab, j->pgid, j->pdraw, j->psq, j->pnrm);
+            copy_row(&nat, a, s, j->pemb, j->plab, j->pgid, j->pdraw, j->psq, j->pnrm, j->pxbeg,
+                     j->pxend);
             memcpy(probes + s * P, j->parts.probes + a * P, (size_t)P * sizeof *probes);
             reach[s] = j->parts.reach[a];
         }
@@ -238,6 +256,11 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         return rc;
     j->anch = (tm_rows_t){.n = n, .dim = dim, .emb = j->pemb, .labels = j->plab,
                           .gid = j->pgid, .sqnorm = j->psq, .norm = j->pnrm, .draw = j->pdraw};
+    if (nat.xidx != NULL) {
+        j->anch.xbeg = j->pxbeg;
+        j->anch.xend = j->pxend;
+        j->anch.xidx = nat.xidx;
+    }
 
     /* The check and its state. */
     if (j->mine->check > 0) {

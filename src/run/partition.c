@@ -236,6 +236,30 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
     return failed ? TM_ENOMEM : 0;
 }
 
+/* Where the candidate rows come from: the shard's memory or its reader. */
+typedef struct source {
+    const tm_shard_t *cand;
+    tm_parts_fill_fn fill;
+    void *ctx;
+    float *buf;         /* STREAM rows when read */
+    int64_t *lab;
+} source_t;
+
+/* Rows read a block at a time. */
+#define STREAM 4096
+
+/* Rows [first, first + count) of the shard (count <= STREAM): 0 or an error. */
+static int rows_at(source_t *src, int64_t first, int64_t count, const float **rows,
+                   tm_err_t *err)
+{
+    if (src->cand->emb != NULL) {
+        *rows = src->cand->emb + first * src->cand->dim;
+        return 0;
+    }
+    *rows = src->buf;
+    return src->fill(src->ctx, first, count, src->buf, src->lab, err);
+}
+
 /* Whether global row g of the candidates is in the k-means sample. */
 static int sampled(uint64_t seed, uint64_t thr, int64_t g)
 {
@@ -254,9 +278,10 @@ static int cmp_u64pair(const void *x, const void *y)
  * The k-means: centres start at the C sampled rows of smallest draw, then
  * move to their members' means. Collective.
  */
-static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int threads,
-                  MPI_Comm comm, tm_err_t *err)
+static int kmeans(tm_parts_t *pt, uint64_t seed, source_t *src, int threads, MPI_Comm comm,
+                  tm_err_t *err)
 {
+    const tm_shard_t *cand = src->cand;
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
     const int64_t C = pt->count, dim = pt->dim, N = cand->n_global;
@@ -284,16 +309,38 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int thr
                         (long long)m);
         goto done;
     }
+    if (src->cand->emb == NULL) {
+        src->buf = malloc((size_t)STREAM * (size_t)dim * sizeof *src->buf);
+        src->lab = malloc((size_t)STREAM * sizeof *src->lab);
+        ok = src->buf != NULL && src->lab != NULL;
+        MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+        if (!ok) {
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means reader");
+            goto done;
+        }
+    }
     m = 0;
     double maxabs = 0.0;
-    for (int64_t i = 0; i < cand->n; i++) {
-        if (!sampled(seed, thr, cand->lo + i))
-            continue;
-        memcpy(emb + m * dim, cand->emb + i * dim, (size_t)dim * sizeof *emb);
-        for (int64_t k = 0; k < dim; k++)
-            maxabs = fmax(maxabs, fabs((double)emb[m * dim + k]));
-        gid[m++] = cand->lo + i;
+    for (int64_t i0 = 0; i0 < cand->n && rc == 0; i0 += STREAM) {
+        const int64_t cnt = cand->n - i0 < STREAM ? cand->n - i0 : STREAM;
+        int64_t any = 0;
+        for (int64_t i = i0; i < i0 + cnt; i++)
+            any += sampled(seed, thr, cand->lo + i);
+        const float *rows = NULL;
+        if (any > 0)
+            rc = rows_at(src, i0, cnt, &rows, err);
+        for (int64_t i = i0; any > 0 && rc == 0 && i < i0 + cnt; i++) {
+            if (!sampled(seed, thr, cand->lo + i))
+                continue;
+            memcpy(emb + m * dim, rows + (i - i0) * dim, (size_t)dim * sizeof *emb);
+            for (int64_t k = 0; k < dim; k++)
+                maxabs = fmax(maxabs, fabs((double)emb[m * dim + k]));
+            gid[m++] = cand->lo + i;
+        }
     }
+    rc = tm_err_agree(rc, err, comm);
+    if (rc != 0)
+        goto done;
     tm_shard_sqnorms(emb, m, dim, sq);
     for (int64_t i = 0; i < m; i++)
         nrm[i] = sqrt(sq[i]);
@@ -333,10 +380,18 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, const tm_shard_t *cand, int thr
     qsort(all, (size_t)(C * nranks), 2 * sizeof *all, cmp_u64pair);
     memset(pt->cent, 0, (size_t)(C * dim) * sizeof *pt->cent);
     for (int64_t q = 0; q < C; q++) {
+        /* A sampled row of this rank: found in the sample, ascending by index. */
         const int64_t g = (int64_t)all[2 * q + 1];
-        if (g >= cand->lo && g < cand->lo + cand->n)
-            memcpy(pt->cent + q * dim, cand->emb + (g - cand->lo) * dim,
-                   (size_t)dim * sizeof *pt->cent);
+        int64_t lo = 0, hi = m;
+        while (lo < hi) {
+            const int64_t mid = lo + (hi - lo) / 2;
+            if (gid[mid] < g)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < m && gid[lo] == g)
+            memcpy(pt->cent + q * dim, emb + lo * dim, (size_t)dim * sizeof *pt->cent);
     }
     /* One rank holds each row, the others zeros: the sum is that row, exactly. */
     MPI_Allreduce(MPI_IN_PLACE, pt->cent, (int)(C * dim), MPI_FLOAT, MPI_SUM, comm);
@@ -405,10 +460,40 @@ done:
     return rc;
 }
 
-int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
-                   const tm_rows_t *anch, int anchors_are_cand, const tm_kernel_t *kernel,
-                   int threads, MPI_Comm comm, tm_err_t *err)
+/*
+ * Every candidate row's own partition, and the exact distance to its
+ * centre into best, a block of rows at a time (read when streamed).
+ */
+static int assign_rows(tm_parts_t *pt, source_t *src, double *best, int threads, tm_err_t *err)
 {
+    const tm_shard_t *cand = src->cand;
+    const int64_t dim = pt->dim;
+    double *sq = malloc((size_t)STREAM * sizeof *sq), *nrm = malloc((size_t)STREAM * sizeof *nrm);
+    int rc = sq != NULL && nrm != NULL ? 0 : tm_err_set(err, TM_ENOMEM, "cannot allocate the "
+                                                        "partitions' norms");
+    for (int64_t i0 = 0; i0 < cand->n && rc == 0; i0 += STREAM) {
+        const int64_t cnt = cand->n - i0 < STREAM ? cand->n - i0 : STREAM;
+        const float *rows = NULL;
+        rc = rows_at(src, i0, cnt, &rows, err);
+        if (rc != 0)
+            break;
+        tm_shard_sqnorms(rows, cnt, dim, sq);
+        for (int64_t i = 0; i < cnt; i++)
+            nrm[i] = sqrt(sq[i]);
+        if (nearest_centres(pt, rows, sq, nrm, cnt, 1, pt->own + i0, best + i0, NULL, threads,
+                            &pt->scored) != 0)
+            rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the partitions' scratch");
+    }
+    free(sq);
+    free(nrm);
+    return rc;
+}
+
+int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
+                   tm_parts_fill_fn fill, void *ctx, const tm_rows_t *anch, int anchors_are_cand,
+                   const tm_kernel_t *kernel, int threads, MPI_Comm comm, tm_err_t *err)
+{
+    source_t src = {cand, fill, ctx, NULL, NULL};
     memset(pt, 0, sizeof *pt);
     pt->count = tm_parts_resolve(mine->partitions, cand->n_global);
     pt->probe = mine->probe < pt->count ? mine->probe : pt->count;
@@ -422,38 +507,31 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
     pt->probes = malloc((size_t)(anch->n > 0 ? anch->n * P : 1) * sizeof *pt->probes);
     pt->reach = malloc((size_t)(anch->n > 0 ? anch->n : 1) * sizeof *pt->reach);
     double *best = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *best);
-    double *cnrm = NULL;
     int ok = pt->cent && pt->csq && pt->cnorm && pt->own && pt->probes && pt->reach && best;
     pt->kernel = kernel;
     if (ok && kernel != &tm_kernel_f32 && kernel->pack != NULL && tm_kernel_takes_dim(kernel, dim))
         ok = tm_kpack_init(&pt->cpack, kernel, TM_KSIDE_CANDS, C, dim) == 0;
-    if (ok && !anchors_are_cand) {
-        cnrm = malloc((size_t)(cand->n > 0 ? cand->n : 1) * sizeof *cnrm);
-        ok = cnrm != NULL;
-    }
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
     int rc = 0;
     if (!ok)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate %lld partitions", (long long)C);
     if (rc == 0)
-        rc = kmeans(pt, mine->seed, cand, threads, comm, err);
+        rc = kmeans(pt, mine->seed, &src, threads, comm, err);
     if (rc == 0) {
         /* The anchors' probes (and, for anchors that are the candidates, their own partitions). */
         int bad = nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P,
                                   pt->probes, anchors_are_cand ? best : NULL, pt->reach, threads,
                                   &pt->scored);
-        if (anchors_are_cand) {
-            for (int64_t i = 0; i < cand->n; i++)
-                pt->own[i] = pt->probes[i * P];
-        } else {
-            for (int64_t i = 0; i < cand->n; i++)
-                cnrm[i] = sqrt(cand->sqnorm[i]);
-            bad |= nearest_centres(pt, cand->emb, cand->sqnorm, cnrm, cand->n, 1, pt->own, best,
-                                   NULL, threads, &pt->scored);
-        }
         if (bad)
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the partitions' scratch (rank %d)",
                             tm_parts_rank(comm));
+        if (anchors_are_cand) {
+            for (int64_t i = 0; i < cand->n; i++)
+                pt->own[i] = pt->probes[i * P];
+        } else if (rc == 0) {
+            rc = assign_rows(pt, &src, best, threads, err);
+        }
+        rc = tm_err_agree(rc, err, comm);
         /* The radius, rounded up a hair: every row is within it of its centre. */
         double r = 0.0;
         for (int64_t i = 0; i < cand->n; i++)
@@ -469,7 +547,8 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
         }
     }
     free(best);
-    free(cnrm);
+    free(src.buf);
+    free(src.lab);
     rc = tm_err_agree(rc, err, comm);
     if (rc != 0)
         tm_parts_free(pt);

@@ -48,9 +48,14 @@ typedef struct tm_parts {
 /* The partitions a run uses: given (-1: auto, about 4 sqrt(n)), at most n, at least 1. */
 int64_t tm_parts_resolve(int64_t given, int64_t n);
 
+/* Rows [first, first + count) of a shard not held in memory (run/inputs.h's reader). */
+typedef int (*tm_parts_fill_fn)(void *ctx, int64_t first, int64_t count, float *emb,
+                                int64_t *labels, tm_err_t *err);
+
 /*
- * Build the partitions of the candidates cand (the rank's shard, held in
- * memory) for the anchors anch: anchors_are_cand says the anchors are the
+ * Build the partitions of the candidates cand (the rank's shard: in
+ * memory, or read through fill with ctx when cand->emb is NULL) for the
+ * anchors anch: anchors_are_cand says the anchors are the
  * shard's own rows, in order (then the probe lists give the own
  * partitions). threads compute, the dot products with the centres by
  * kernel (float32 where it refuses; no bit of the result depends on it).
@@ -58,8 +63,8 @@ int64_t tm_parts_resolve(int64_t given, int64_t n);
  * Collective over comm.
  */
 int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_t *cand,
-                   const tm_rows_t *anch, int anchors_are_cand, const tm_kernel_t *kernel,
-                   int threads, MPI_Comm comm, tm_err_t *err);
+                   tm_parts_fill_fn fill, void *ctx, const tm_rows_t *anch, int anchors_are_cand,
+                   const tm_kernel_t *kernel, int threads, MPI_Comm comm, tm_err_t *err);
 
 void tm_parts_free(tm_parts_t *pt);
 
