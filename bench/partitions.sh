@@ -23,7 +23,7 @@
 #      negatives reaches what tripminer's `hard` reached at the smallest P
 #      with check_identical >= 0.99 (the largest P when none did): once with
 #      FAISS's own k-means settings and once with tripminer's k-means budget
-#      (32 rows per centre, 8 iterations). The exact nearest negatives come
+#      (16 rows per centre, 5 iterations). The exact nearest negatives come
 #      from the exact `hard` output (with --skip-exact: 1000 sampled anchors
 #      by brute force).
 # Report: DIR/partitions.md (printed at the end), raw lines in
@@ -203,7 +203,7 @@ for set in $sets; do
     kopt=()
     label="FAISS's k-means settings"
     if [ "$cfg" = faiss-budget ]; then
-      kopt=(--niter 8 --train-points 32)
+      kopt=(--niter 5 --train-points 16)
       label="tripminer's k-means budget"
     fi
     log "$name: IndexIVFFlat nlist $nlist, target $target ($cpus threads)"
