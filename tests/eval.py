@@ -32,6 +32,14 @@ Cases:
                         is normalised too; --suspects 0
   g-float64             float64 embeddings (read as float32), int32 labels
                         with negative values, non-default dataset names
+a partitioned run, p-partitions: on `tripminer synth -n 2000 -d 16 -c 50`,
+`eval --partitions 10 --probe 2 --check 200` on 1 and 2 ranks (identical
+reports) must write the values of the partitions and of the check as root
+attributes of their types, print them under the same names with --json
+and in one line of the text summary (tests/parts_check.py's words); with
+--probe 10 (every partition) the check finds everything (1.0, 1.0) and
+every query is certified; and the same eval without --partitions has none
+of these attributes, keys or lines;
 and one failure: on a 3000-row input with one class of 2500 rows, D=4,
 `--mem-limit MEM_LIMIT` must exit with status 1, print exactly one
 "tripminer: error:" line matching MEM_ERROR_PATTERNS, and leave nothing in the
@@ -66,6 +74,7 @@ except ImportError as exc:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval_ref  # noqa: E402  (tests/eval_ref.py, beside this file)
+import parts_check  # noqa: E402  (tests/parts_check.py: the words of a partitioned run)
 
 # --- Knobs -----------------------------------------------------------------
 
@@ -598,6 +607,136 @@ def run_mem_limit(work, tripminer, mpiexec, pre, env):
           f"{'ok' if len(failures) == before else 'FAILED'}")
 
 
+# The partitioned run: its input (tripminer synth), options and rank counts.
+PARTS_SYNTH = ("-n", "2000", "-d", "16", "-c", "50")
+PARTS_OPTS = ("--partitions", "10", "--probe", "2", "--check", "200")
+PARTS_NPS = (1, 2)
+
+
+def parts_run(tag, cmd, env):
+    """Run an eval of the partitioned case; its stdout, or None after a failure."""
+    res = launch(cmd, env)
+    if not check(res is not None, f"{tag}: hang, killed after {TIMEOUT} s: {shlex.join(cmd)}"):
+        return None
+    status, stdout, stderr = res
+    if not check(status == 0, f"{tag}: exit status {status}: {shlex.join(cmd)}\n{tail(stderr)}"):
+        return None
+    return stdout
+
+
+def parts_of(tag, path):
+    """The partitioned run's root attributes of a report, their types checked."""
+    kinds = {name: "int" for name in parts_check.INTS}
+    kinds.update({name: "float" for name in parts_check.FLOATS})
+    v = {}
+    with h5py.File(path, "r") as f:
+        for name in parts_check.NAMES:
+            if not check(name in f.attrs, f"{tag}: no root attribute {name}"):
+                continue
+            if name == "partition_seed":
+                typ = h5py.h5a.open(f.id, name.encode()).get_type()
+                check(typ.get_class() == h5py.h5t.INTEGER and typ.get_size() == 8 and
+                      typ.get_sign() == h5py.h5t.SGN_NONE,
+                      f"{tag}: attribute partition_seed is not a uint64")
+            else:
+                check_attr_type(f, name, kinds[name], tag)
+            v[name] = f.attrs[name].item()
+    return v
+
+
+def parts_json(tag, stdout):
+    """The --json object of a run, or {} after a failure."""
+    try:
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        check(False, f"{tag}: --json printed no JSON object ({exc}): {stdout[:400]!r}")
+        return {}
+
+
+def run_partitions(work, tripminer, mpiexec, pre, env):
+    before = len(failures)
+    d = os.path.join(work, "p-partitions")
+    os.makedirs(d)
+    inp = os.path.join(d, "d.h5")
+    cmd = [tripminer, "synth", "-o", inp, *PARTS_SYNTH, "-q"]
+    if parts_run("p-partitions synth", cmd, env) is None:
+        return
+    first = None
+    values = {}
+    for nprocs in PARTS_NPS:
+        tag = f"p-partitions np {nprocs}"
+        out = os.path.join(d, f"np{nprocs}.h5")
+        cmd = [mpiexec, "-n", str(nprocs), *pre, tripminer, "eval", "-i", inp, *PARTS_OPTS,
+               "-o", out, "--json"]
+        stdout = parts_run(tag, cmd, env)
+        if stdout is None:
+            continue
+        check_json(tag, stdout, out, out)
+        values = parts_of(tag, out)
+        summary = parts_json(tag, stdout)
+        for name in parts_check.NAMES:
+            check(name in summary and name in values and
+                  parts_check.same(summary[name], values[name]),
+                  f"{tag}: --json {name} is {summary.get(name)!r}, the attribute "
+                  f"{values.get(name)!r}")
+        if len(values) == len(parts_check.NAMES):
+            given = ("partitions", "probe", "check_anchors", "partition_seed")
+            check([values[k] for k in given] == [10, 2, 200, 0],
+                  f"{tag}: {', '.join(given)} are {[values[k] for k in given]}, not 10, 2, 200, 0")
+            for k in parts_check.FLOATS:
+                check(0.0 <= values[k] <= 1.0, f"{tag}: {k} is {values[k]!r}, not a fraction")
+            check(0 <= values["certified_anchors"] <= 2000,
+                  f"{tag}: certified_anchors is {values['certified_anchors']}")
+        snap = snapshot(out)
+        if first is None:
+            first = (tag, snap)
+        else:
+            diff = differences(first[1], snap)
+            check(not diff, f"{tag}: the report differs from that of {first[0]} in "
+                  f"{', '.join(diff[:10])}")
+
+    # The text summary: one line, in the words of the attributes.
+    tag = "p-partitions text"
+    out = os.path.join(d, "text.h5")
+    cmd = [tripminer, "eval", "-i", inp, *PARTS_OPTS, "-o", out]
+    stdout = parts_run(tag, cmd, env)
+    if stdout is not None and len(values) == len(parts_check.NAMES):
+        want = "  " + "partitions".ljust(28) + " " + parts_check.words(values, "queries")
+        check(want in stdout.splitlines(), f"{tag}: no line {want!r} in\n{stdout}")
+        check(parts_of(tag, out) == values, f"{tag}: its report's values differ from --json's")
+
+    # Every partition probed: the exact ranking, which the check finds whole.
+    tag = "p-partitions probe 10"
+    out = os.path.join(d, "all.h5")
+    cmd = [tripminer, "eval", "-i", inp, *PARTS_OPTS[:2], "--probe", "10", *PARTS_OPTS[4:],
+           "-o", out, "--json"]
+    if parts_run(tag, cmd, env) is not None:
+        v = parts_of(tag, out)
+        check(v.get("check_identical") == 1.0 and v.get("check_recall") == 1.0 and
+              v.get("certified_anchors") == 2000,
+              f"{tag}: check_identical, check_recall, certified_anchors are "
+              f"{v.get('check_identical')!r}, {v.get('check_recall')!r}, "
+              f"{v.get('certified_anchors')!r}, not 1.0, 1.0, 2000")
+
+    # Without --partitions: none of them, in the report, --json or the text.
+    for json_flag in (["--json"], []):
+        tag = f"p-partitions without --partitions{' --json' if json_flag else ''}"
+        out = os.path.join(d, f"exact{len(json_flag)}.h5")
+        cmd = [tripminer, "eval", "-i", inp, "-o", out, *json_flag]
+        stdout = parts_run(tag, cmd, env)
+        if stdout is None:
+            continue
+        with h5py.File(out, "r") as f:
+            have = sorted(set(parts_check.NAMES) & set(f.attrs))
+        check(not have, f"{tag}: the report has {have}")
+        found = [w for w in parts_check.WORDS if w in stdout.replace(d, "DIR")]
+        check(not found, f"{tag}: stdout names {found}:\n{stdout}")
+    print(f"p-partitions: eval {' '.join(PARTS_OPTS)} on {PARTS_SYNTH[1]} x {PARTS_SYNTH[3]}, "
+          f"np {', '.join(map(str, PARTS_NPS))}: "
+          f"{parts_check.words(values, 'queries') if len(values) == 7 else '?'}; "
+          f"{'ok' if len(failures) == before else 'FAILED'}")
+
+
 def check_help(tripminer, env):
     """`tripminer eval --help` must work (exit 0) before anything else."""
     res = launch([tripminer, "eval", "--help"], env)
@@ -633,6 +772,8 @@ def main():
         for name, build in CASES:
             if only.search(name):
                 run_case(name, build, work, tripminer, mpiexec, pre, env)
+        if only.search("p-partitions"):
+            run_partitions(work, tripminer, mpiexec, pre, env)
         if only.search("mem-limit"):
             run_mem_limit(work, tripminer, mpiexec, pre, env)
     finally:

@@ -2,7 +2,9 @@
 # Tests of `tripminer inspect`: the text, JSON and SVG reports of outputs of
 # every strategy and of an empty output, checked against numbers computed
 # independently by tm_h5stats; the same of eval reports (with and without
-# --by-class) against their values read back with h5dump; the refusals
+# --by-class) against their values read back with h5dump; the values of
+# partitioned runs of mine and eval (--partitions) in inspect's reports and
+# in the runs' own summaries, and their absence without it; the refusals
 # (exit 1, one error line) and the usage errors (exit 2); --svg never
 # replacing a file without --force; and inspect started on several MPI ranks.
 #
@@ -14,6 +16,8 @@
 #   MPIEXEC_PREFLAGS   extra launcher flags, e.g. "--oversubscribe"
 #   PYTHON             a python3 for the checks (default: python3; standard
 #                      library only: json and xml.etree)
+#   TM_PYTHON          a python3 with h5py, for those of partitioned runs
+#                      (tests/parts_check.py; default: /usr/bin/python3)
 #   TM_ONLY            optional extended regex: run only the matching cases
 #   TM_KEEP=1          keep the work directory (its path is printed)
 #   TM_TIMEOUT         seconds before a run counts as a hang (default 60)
@@ -443,6 +447,96 @@ for s in eval-bc eval; do
             fail "unchanged-$s" "inspect changed the file it read"
         fi
     fi
+done
+
+# ---- partitioned runs -----------------------------------------------------------
+# mine and eval with --partitions: the values of the partitions and of the
+# check (docs/contract.md, "Partitions") in the file's attributes, the text
+# summary, --json and inspect's text, JSON and SVG, all the same; without
+# --partitions none of them anywhere. Read with h5py (tests/parts_check.py).
+PARTS_CHECK=$(dirname "$SCRIPT")/parts_check.py
+H5PY=${TM_PYTHON:-/usr/bin/python3}
+P=$WORK/parts
+mkdir -p "$P"
+PARTS=(--partitions 10 --probe 2 --check 200)
+setup synth -o "$P/in.h5" -n 2000 -d 16 -c 50 -q
+# The text summary and --json of the same run (its output twice: the same bytes).
+NRANKS=2 setup mine -i "$P/in.h5" -o "$P/mine.h5" "${PARTS[@]}"
+cp "$OUT" "$P/mine.summary"
+NRANKS=2 setup mine -i "$P/in.h5" -o "$P/mine-j.h5" "${PARTS[@]}" --json
+cp "$OUT" "$P/mine.json"
+setup eval -i "$P/in.h5" -o "$P/eval.h5" "${PARTS[@]}"
+cp "$OUT" "$P/eval.summary"
+setup eval -i "$P/in.h5" -o "$P/eval-j.h5" "${PARTS[@]}" --json
+cp "$OUT" "$P/eval.json"
+# And without --partitions.
+setup mine -i "$P/in.h5" -o "$P/exact.h5"
+cp "$OUT" "$P/exact.summary"
+setup mine -i "$P/in.h5" -o "$P/exact-j.h5" --json
+cp "$OUT" "$P/exact.json"
+setup eval -i "$P/in.h5" -o "$P/eval-exact.h5"
+cp "$OUT" "$P/eval-exact.summary"
+setup eval -i "$P/in.h5" -o "$P/eval-exact-j.h5" --json
+cp "$OUT" "$P/eval-exact.json"
+
+# Usage: inspect_all NAME FILE: inspect's text, JSON and SVG of FILE as
+# $P/NAME.txt, .json and .svg; 0, or 1 after fail.
+inspect_all() {
+    local name=$1 file=$2
+    rm -f "$P/$1.svg"
+    run inspect "$file"
+    expect "$name" 0 || return 1
+    cp "$OUT" "$P/$name.txt"
+    run inspect "$file" --json
+    expect "$name" 0 || return 1
+    cp "$OUT" "$P/$name.json"
+    run inspect "$file" --svg "$P/$name.svg" -q
+    expect "$name" 0 || return 1
+    if command -v xmllint >/dev/null && ! xmllint --noout "$P/$name.svg" 2>"$WORK/check.out"; then
+        fail "$name" "xmllint: not well-formed" "$WORK/check.out"
+        return 1
+    fi
+    return 0
+}
+
+# Usage: parts_check NAME ARGS...: tests/parts_check.py ARGS, passed or failed as NAME.
+parts_check() {
+    local name=$1
+    shift
+    LAST_CMD=("$H5PY" "$PARTS_CHECK" "$@")
+    if "${LAST_CMD[@]}" >"$WORK/check.out" 2>&1; then
+        pass "$name" "$(head -n 1 "$WORK/check.out")"
+    else
+        fail "$name" "the values disagree" "$WORK/check.out"
+    fi
+}
+
+for k in mine eval; do
+    name=parts-$k
+    selected "$name" || continue
+    LAST_CMD=(cmp "$P/$k.h5" "$P/$k-j.h5")
+    if ! cmp -s "$P/$k.h5" "$P/$k-j.h5"; then
+        fail "$name" "the runs with and without --json wrote different files"
+        continue
+    fi
+    inspect_all "$name" "$P/$k.h5" || continue
+    parts_check "$name" "$k" "$P/$k.h5" "$P/$k.summary" "$P/$k.json" "$P/$name.txt" \
+        "$P/$name.json" "$P/$name.svg"
+done
+# Without --partitions: no attribute, key, line or caption of theirs.
+for k in exact eval-exact; do
+    name=parts-absent-$k
+    selected "$name" || continue
+    inspect_all "$name" "$P/$k.h5" || continue
+    parts_check "$name" absent "$P/$k.h5" "$P/$k.summary" "$P/$k.json" "$P/$name.txt" \
+        "$P/$name.json" "$P/$name.svg"
+done
+# The outputs above, of the other tests' data, have none either.
+for k in hard topk empty eval-bc eval; do
+    name=parts-absent-$k
+    selected "$name" || continue
+    inspect_all "$name" "$D/$k.h5" || continue
+    parts_check "$name" absent "$D/$k.h5" "$P/$name.txt" "$P/$name.json" "$P/$name.svg"
 done
 
 # ---- --svg onto an existing file ---------------------------------------------

@@ -155,6 +155,17 @@ typedef struct tm_eval_summary {
     const char *kernel;       /* the tile kernel, as in tm_mine_summary_t */
     int64_t pairs_fast, pairs_f32;
     double rechecked_fraction;
+    /*
+     * Partitioned ranking (--partitions; 0 partitions: none), as in
+     * tm_mine_summary_t: the partitions and the probe used; the queries
+     * the check ranked exactly too, the fraction of them whose record
+     * equals the exact one, the fraction whose nearest negative is the
+     * exact one (NaN when none), and the queries proven exact.
+     */
+    int64_t partitions, probe;
+    int64_t check_anchors;
+    double check_identical, check_recall;
+    int64_t certified_anchors;
 } tm_eval_summary_t;
 
 /* The defaults of the contract (docs/contract.md). Local. */

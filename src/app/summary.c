@@ -14,6 +14,14 @@
 #include "rules/rule.h"
 #include "tripminer/mine.h"
 
+/* The line of a partitioned run's values, after its label (docs/contract.md, "Partitions"). */
+static void print_parts(FILE *f, const char *label, int width, const tm_parts_facts_t *p)
+{
+    char words[256];
+    tm_parts_words(p, words, sizeof words);
+    fprintf(f, "  %-*s %s\n", width, label, words);
+}
+
 static void mine_print_summary_in(const tm_mine_params_t *m, const tm_run_params_t *r,
                            const tm_talk_params_t *t, const tm_mine_summary_t *s, FILE *f)
 {
@@ -39,6 +47,14 @@ static void mine_print_summary_in(const tm_mine_params_t *m, const tm_run_params
                 s->skipped_anchors, m->pairs != NULL ? "; with --pairs: anchor pairs" : "");
         fprintf(f, "  loss             sum %.6g, mean %.6g, mean over active %.6g\n", s->loss_sum,
                 s->loss_mean, s->loss_mean_active);
+        if (m->partitions != 0) {
+            const tm_parts_facts_t p = {
+                .partitions = s->partitions, .probe = s->probe,
+                .check_anchors = s->check_anchors, .check_identical = s->check_identical,
+                .check_recall = s->check_recall, .certified_anchors = s->certified_anchors,
+                .unit = "anchors"};
+            print_parts(f, "partitions", 16, &p);
+        }
         fprintf(f, "  output           %s\n", r->output);
         fprintf(f, "  time             %.3f s\n", s->seconds);
     }
@@ -87,6 +103,14 @@ static void eval_print_summary_in(const tm_mine_params_t *m, const tm_eval_param
     }
     fprintf(f, "  queries without positive     %" PRId64 " (left out of the means)\n",
             s->without_positive);
+    if (m->partitions != 0) {
+        const tm_parts_facts_t p = {
+            .partitions = s->partitions, .probe = s->probe,
+            .check_anchors = s->check_anchors, .check_identical = s->check_identical,
+            .check_recall = s->check_recall, .certified_anchors = s->certified_anchors,
+            .unit = "queries"};
+        print_parts(f, "partitions", 28, &p);
+    }
     if (s->num_suspects > 0) {
         fprintf(f, "  suspects (nearest positive farthest behind the nearest negative):\n");
         for (int64_t i = 0; i < s->num_suspects && i < TM_EVAL_SHOWN; i++)

@@ -129,6 +129,13 @@ static void print_text(FILE *f, const tm_inspect_report_t *r)
             fprintf(f, "%lld", (long long)v->i);
         fputc('\n', f);
     }
+    tm_parts_facts_t parts;
+    if (tm_report_parts(r, &parts)) {
+        char words[256];
+        tm_parts_words(&parts, words, sizeof words);
+        fputs("partitioned mining (negatives from the partitions each anchor probes)\n", f);
+        fprintf(f, "  %-18s%s\n", "partitions", words);
+    }
 
     /* The anchors: the input's rows, or the pairs of a run with --pairs. */
     const int pairs = !r->attr[tm_field_index("num_pairs")].none;
@@ -298,6 +305,8 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
             text_str(f, v.s);
         else if (v.type == TM_FT_F64)
             fprintf(f, "%.10g", v.f);
+        else if (v.type == TM_FT_U64)
+            fprintf(f, "%llu", (unsigned long long)v.u);
         else
             fprintf(f, "%lld", (long long)v.i);
         fputc('\n', f);
@@ -314,6 +323,12 @@ static void print_eval_text(FILE *f, const tm_evalrep_t *e)
     }
     fprintf(f, "  %-28s %lld (left out of the means)\n", "queries without positive",
             (long long)e->without_positive);
+    tm_parts_facts_t parts;
+    if (tm_evalrep_parts(e, &parts)) {
+        char words[256];
+        tm_parts_words(&parts, words, sizeof words);
+        fprintf(f, "  %-28s %s\n", "partitions", words);
+    }
 
     if (e->has_by_class) {
         const int64_t n = e->classes - e->classes_nan;
@@ -405,6 +420,8 @@ static void print_eval_json(FILE *f, const tm_evalrep_t *e)
             tm_json_str(f, v.s);
         else if (v.type == TM_FT_F64)
             tm_json_num(f, v.f);
+        else if (v.type == TM_FT_U64)
+            fprintf(f, "%llu", (unsigned long long)v.u);
         else
             fprintf(f, "%lld", (long long)v.i);
     }

@@ -49,6 +49,26 @@ int64_t tm_report_i64(const tm_inspect_report_t *r, const char *name)
     return attr_of(r, name)->i;
 }
 
+int tm_report_parts(const tm_inspect_report_t *r, tm_parts_facts_t *p)
+{
+    static const char *const names[] = {"partitions", "probe", "check_anchors",
+                                        "check_identical", "check_recall", "certified_anchors"};
+    memset(p, 0, sizeof *p);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        const int i = tm_field_index(names[k]);
+        if (i < 0 || r->attr[i].none)
+            return 0;
+    }
+    p->partitions = tm_report_i64(r, "partitions");
+    p->probe = tm_report_i64(r, "probe");
+    p->check_anchors = tm_report_i64(r, "check_anchors");
+    p->check_identical = tm_report_f64(r, "check_identical");
+    p->check_recall = tm_report_f64(r, "check_recall");
+    p->certified_anchors = tm_report_i64(r, "certified_anchors");
+    p->unit = "anchors";
+    return 1;
+}
+
 /* A whole 1-D column as float32, in pieces. */
 static int read_column(tm_outread_t *o, const char *name, int64_t m, float *out, tm_err_t *err)
 {

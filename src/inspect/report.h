@@ -59,6 +59,13 @@ const char *tm_report_str(const tm_inspect_report_t *r, const char *name);
 double tm_report_f64(const tm_inspect_report_t *r, const char *name);
 int64_t tm_report_i64(const tm_inspect_report_t *r, const char *name);
 
+/*
+ * The values of a partitioned run into p, in the words of io/format.h
+ * (anchors): 1 when the output has every one of them (mined with
+ * --partitions), else 0 and p zeroed. Local.
+ */
+int tm_report_parts(const tm_inspect_report_t *r, tm_parts_facts_t *p);
+
 /* Free what tm_inspect_report_load allocated. Local. */
 void tm_inspect_report_free(tm_inspect_report_t *r);
 

@@ -307,6 +307,18 @@ static void page_begin(FILE *f, int height, const char *title, const char *desc)
     text_at(f, PLOT_X0, 32, "id=\"title\" font-size=\"18\" font-weight=\"bold\"", title);
 }
 
+/*
+ * The caption of a partitioned run's values at baseline y: how many
+ * partitions, the probe, and what the exact check found.
+ */
+static void parts_caption(FILE *f, double y, const tm_parts_facts_t *p)
+{
+    char words[256], buf[300];
+    tm_parts_words(p, words, sizeof words);
+    snprintf(buf, sizeof buf, "partitions: %s", words);
+    text_at(f, PLOT_X0, y, "id=\"partitions\" font-size=\"12\" fill=\"#444\"", buf);
+}
+
 /* Top panel: d_ap and d_an on shared bins. */
 static int draw_distances(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
 {
@@ -447,6 +459,9 @@ static int draw(FILE *f, const tm_inspect_report_t *r, tm_err_t *err)
              r->path, tm_report_f64(r, "margin"), (long long)tm_report_i64(r, "num_embeddings"), (long long)tm_report_i64(r, "dim"),
              (long long)tm_report_i64(r, "skipped_anchors"), tm_report_f64(r, "loss_mean"));
     text_at(f, PLOT_X0, 54, "font-size=\"12\" fill=\"#444\"", buf);
+    tm_parts_facts_t parts;
+    if (tm_report_parts(r, &parts))
+        parts_caption(f, 70, &parts);
     text_at(f, PLOT_X0, TOP_Y0 - TITLE_UP, "font-size=\"14\" font-weight=\"bold\"",
             "Distances of the mined triplets");
     text_at(f, PLOT_X0, BOT_Y0 - TITLE_UP, "font-size=\"14\" font-weight=\"bold\"",
@@ -708,9 +723,12 @@ static int draw_eval(FILE *f, const void *what, tm_err_t *err)
     const tm_evalrep_t *e = pic->e;
     /*
      * The boxes from the top down, then the page height; they start one
-     * header line lower than those of the mining picture.
+     * header line lower than those of the mining picture, two with the
+     * caption of a partitioned run.
      */
-    double y_class = TOP_Y0 + 18.0, y = y_class;
+    tm_parts_facts_t parts;
+    const int has_parts = tm_evalrep_parts(e, &parts);
+    double y_class = TOP_Y0 + (has_parts ? 36.0 : 18.0), y = y_class;
     if (e->has_by_class)
         y += EV_CLASS_H + EV_BETWEEN;
     double y_conf = y;
@@ -735,6 +753,8 @@ static int draw_eval(FILE *f, const void *what, tm_err_t *err)
              (long long)e->without_positive,
              e->has_by_class ? "" : "; no per-class panel (eval without --by-class)");
     text_at(f, PLOT_X0, 72, "font-size=\"12\" fill=\"#444\"", buf);
+    if (has_parts)
+        parts_caption(f, 90, &parts);
     int rc = 0;
     if (e->has_by_class)
         rc = draw_classes(f, e, pic->bins, y_class, err);

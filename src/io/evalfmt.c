@@ -18,6 +18,7 @@
 #define J TM_EVAL_JSON
 #define REF TM_EVAL_WITH_REFERENCE
 #define BC TM_EVAL_WITH_BY_CLASS
+#define PT TM_EVAL_WITH_PARTS
 #define SRC(member, keep) TM_EVAL_FROM_SOURCES, keep, offsetof(tm_eval_sources_t, member)
 #define MINE(member, keep) TM_EVAL_FROM_MINE, keep, offsetof(tm_mine_params_t, member)
 #define EVAL(member, keep) TM_EVAL_FROM_EVAL, keep, offsetof(tm_eval_params_t, member)
@@ -85,6 +86,21 @@ const tm_eval_field_t tm_eval_fields[] = {
      "pairs whose dot products float32 sgemm computed"},
     {"rechecked", TM_FT_F64, J, SUM(rechecked_fraction, TM_KEEP_F64), UNREAD, 0,
      "the fraction of those pairs re-scored exactly"},
+    /* The names and meanings of the mining output's rows (io/format.c). */
+    {"partitions", TM_FT_I64, A | J | PT, SUM(partitions, TM_KEEP_I64), AT(partitions), 10,
+     "k-means partitions of the candidates (--partitions, resolved)"},
+    {"probe", TM_FT_I64, A | J | PT, SUM(probe, TM_KEEP_I64), AT(probe), 11,
+     "partitions each query is ranked against (--probe, at most partitions)"},
+    {"partition_seed", TM_FT_U64, A | J | PT, MINE(seed, TM_KEEP_U64), AT(partition_seed), 12,
+     "the seed of the k-means sample and of the check's queries"},
+    {"check_anchors", TM_FT_I64, A | J | PT, SUM(check_anchors, TM_KEEP_I64), AT(check_anchors),
+     13, "queries ranked exactly too (--check)"},
+    {"check_identical", TM_FT_F64, A | J | PT, SUM(check_identical, TM_KEEP_F64),
+     AT(check_identical), 14, "the fraction of them whose record equals the exact one (NaN: none)"},
+    {"check_recall", TM_FT_F64, A | J | PT, SUM(check_recall, TM_KEEP_F64), AT(check_recall), 15,
+     "the fraction of them whose nearest negative is the exact one (NaN: none)"},
+    {"certified_anchors", TM_FT_I64, A | J | PT, SUM(certified_anchors, TM_KEEP_I64),
+     AT(certified_anchors), 16, "queries proven exact: those that probe every partition"},
 };
 
 const size_t tm_eval_nfields = sizeof tm_eval_fields / sizeof tm_eval_fields[0];
@@ -152,6 +168,8 @@ int tm_eval_field_present(const tm_eval_field_t *f, const tm_eval_sources_t *s)
         return 0;
     if ((f->flags & TM_EVAL_WITH_BY_CLASS) && !s->eval->by_class)
         return 0;
+    if ((f->flags & TM_EVAL_WITH_PARTS) && s->mine->partitions == 0)
+        return 0;
     return 1;
 }
 
@@ -197,6 +215,8 @@ static void json_value(FILE *f, const tm_value_t *v)
         tm_json_str(f, v->s);
     else if (v->type == TM_FT_F64)
         tm_json_num(f, v->f);
+    else if (v->type == TM_FT_U64)
+        fprintf(f, "%" PRIu64, v->u);
     else
         fprintf(f, "%" PRId64, v->i);
 }

@@ -51,8 +51,13 @@ enum {
     TM_EVAL_UNDER_METRICS = 64,
     /* The metric whose spread over the classes inspect shows (min, mean, max, picture). */
     TM_EVAL_PER_CLASS = 128,
+    /*
+     * Values of a partitioned run, only with --partitions (io/format.h's
+     * TM_FIELD_WITH_PARTS): in a report, all of them or none.
+     */
+    TM_EVAL_WITH_PARTS = 256,
 };
-#define TM_EVAL_OPTIONAL (TM_EVAL_WITH_REFERENCE | TM_EVAL_WITH_BY_CLASS)
+#define TM_EVAL_OPTIONAL (TM_EVAL_WITH_REFERENCE | TM_EVAL_WITH_BY_CLASS | TM_EVAL_WITH_PARTS)
 
 /* A row of by_class: one label. */
 typedef struct tm_eval_class {

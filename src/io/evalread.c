@@ -87,15 +87,21 @@ static int read_attr(hid_t f, const tm_h5_reader_t *rd, const char *name, tm_fty
         memcpy(to, &v.s, sizeof v.s); /* owned by e from here */
     else if (type == TM_FT_F64)
         memcpy(to, &v.f, sizeof v.f);
+    else if (type == TM_FT_U64)
+        memcpy(to, &v.u, sizeof v.u);
     else
         memcpy(to, &v.i, sizeof v.i);
     return 0;
 }
 
-/* Every attribute row of the table, in its order; those of an option may be absent. */
+/*
+ * Every attribute row of the table, in its order; those of an option may be
+ * absent, but a partitioned run's come together.
+ */
 static int read_attrs(hid_t f, const tm_h5_reader_t *rd, tm_evalrep_t *e, tm_err_t *err)
 {
-    int rc = 0, present = 0, k = 0;
+    int rc = 0, present = 0, k = 0, nparts = 0, parts_seen = 0;
+    const char *parts_missing = NULL;
     for (size_t i = 0; rc == 0 && i < tm_eval_nfields; i++) {
         const tm_eval_field_t *fd = &tm_eval_fields[i];
         if (!(fd->flags & TM_EVAL_ATTR))
@@ -118,7 +124,19 @@ static int read_attrs(hid_t f, const tm_h5_reader_t *rd, tm_evalrep_t *e, tm_err
             at += (size_t)k++ * sizeof(double);
         rc = read_attr(f, rd, fd->name, fd->type, (fd->flags & TM_EVAL_OPTIONAL) != 0, e, at,
                        &present, err);
+        if (fd->flags & TM_EVAL_WITH_PARTS) {
+            nparts++;
+            parts_seen += present;
+            if (!present && parts_missing == NULL)
+                parts_missing = fd->name;
+        }
     }
+    e->has_parts = nparts > 0 && parts_seen == nparts;
+    if (rc == 0 && parts_seen > 0 && parts_missing != NULL)
+        rc = tm_err_set(err, TM_EINPUT,
+                        NOT_REPORT ": root attribute '%s' is missing beside the other %d of a "
+                        "partitioned run (%s)",
+                        parts_missing, parts_seen, rd->path);
     if (rc == 0 && (e->num_queries < 0 || e->without_positive < 0 ||
                     e->without_positive > e->num_queries))
         rc = tm_err_set(err, TM_EINPUT,
@@ -360,10 +378,28 @@ tm_value_t tm_evalrep_attr(const tm_evalrep_t *e, const tm_eval_field_t *fd)
         memcpy(&v.s, at, sizeof v.s);
     else if (fd->type == TM_FT_F64)
         memcpy(&v.f, at, sizeof v.f);
+    else if (fd->type == TM_FT_U64)
+        memcpy(&v.u, at, sizeof v.u);
     else
         memcpy(&v.i, at, sizeof v.i);
-    v.none = fd->type == TM_FT_STR && v.s == NULL;
+    v.none = (fd->type == TM_FT_STR && v.s == NULL) ||
+             ((fd->flags & TM_EVAL_WITH_PARTS) && !e->has_parts);
     return v;
+}
+
+int tm_evalrep_parts(const tm_evalrep_t *e, tm_parts_facts_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!e->has_parts)
+        return 0;
+    p->partitions = e->partitions;
+    p->probe = e->probe;
+    p->check_anchors = e->check_anchors;
+    p->check_identical = e->check_identical;
+    p->check_recall = e->check_recall;
+    p->certified_anchors = e->certified_anchors;
+    p->unit = "queries";
+    return 1;
 }
 
 void tm_evalrep_free(tm_evalrep_t *e)

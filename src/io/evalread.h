@@ -33,6 +33,12 @@ typedef struct tm_evalrep {
     int has_avg;                  /* every avg_of_avgs_<metric> is present */
     double avg[TM_EVAL_NMETRICS];
 
+    /* A partitioned run's (TM_EVAL_WITH_PARTS): all of them (has_parts) or none. */
+    int has_parts;
+    int64_t partitions, probe, check_anchors, certified_anchors;
+    uint64_t partition_seed;
+    double check_identical, check_recall;
+
     /* by_class (has_by_class): one row per label. */
     int has_by_class;
     int64_t classes;           /* rows */
@@ -54,6 +60,12 @@ typedef struct tm_evalrep {
 } tm_evalrep_t;
 
 /*
+ * The values of a partitioned run (has_parts) into p, in the words of
+ * io/format.h (queries); 0 and nothing for a report without them. Local.
+ */
+int tm_evalrep_parts(const tm_evalrep_t *e, tm_parts_facts_t *p);
+
+/*
  * Whether the file at path looks like an eval report rather than a mining
  * output: it opens as HDF5, has no dataset `triplets`, and has the root
  * attribute `num_queries` or the group `confusions`. Anything else
@@ -64,7 +76,8 @@ int tm_evalrep_detect(const char *path);
 
 /*
  * Read the eval report at path into e (zeroed first), after checking it:
- * every root attribute of its class and scalar, the groups suspects and
+ * every root attribute of its class and scalar (those of an option may be
+ * absent; a partitioned run's all or none), the groups suspects and
  * confusions (by_class optional) with every column 1-D, of its class and
  * of one length per group. Returns 0, or TM_EIO, TM_EINPUT, TM_ENOMEM with
  * err saying what and where; e must be freed either way. Local.
@@ -73,7 +86,7 @@ int tm_evalrep_load(const char *path, tm_evalrep_t *e, tm_err_t *err);
 
 /*
  * The root attribute of row fd (TM_EVAL_ATTR, not a metric) as e holds it;
- * an absent string is none. Local.
+ * an absent string, and an absent partitioned run's value, is none. Local.
  */
 tm_value_t tm_evalrep_attr(const tm_evalrep_t *e, const tm_eval_field_t *fd);
 

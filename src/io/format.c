@@ -297,3 +297,37 @@ void tm_fields_json(FILE *f, const tm_run_record_t *r)
     }
     fputs("}\n", f);
 }
+
+/*
+ * The fraction x as x * scale with dec decimals; a value strictly between 0
+ * and 1 is never shown as 0 or as scale, so that "100.0 %" means all.
+ */
+static void fraction_words(char *buf, size_t len, double x, double scale, int dec)
+{
+    if (isnan(x)) {
+        snprintf(buf, len, "n/a");
+        return;
+    }
+    const double step = pow(10.0, -dec);
+    snprintf(buf, len, "%.*f", dec, x * scale);
+    const double shown = strtod(buf, NULL);
+    if (x < 1.0 && shown >= scale)
+        snprintf(buf, len, "> %.*f", dec, scale - step);
+    else if (x > 0.0 && shown <= 0.0)
+        snprintf(buf, len, "< %.*f", dec, step);
+}
+
+void tm_parts_words(const tm_parts_facts_t *p, char *buf, size_t len)
+{
+    if (p->check_anchors <= 0) {
+        snprintf(buf, len, "%" PRId64 ", probe %" PRId64 "; check: none (--check 0); %" PRId64
+                 " certified", p->partitions, p->probe, p->certified_anchors);
+        return;
+    }
+    char identical[32], recall[32];
+    fraction_words(identical, sizeof identical, p->check_identical, 100.0, 1);
+    fraction_words(recall, sizeof recall, p->check_recall, 1.0, 3);
+    snprintf(buf, len, "%" PRId64 ", probe %" PRId64 "; check: %" PRId64 " %s, %s %% identical, "
+             "recall %s; %" PRId64 " certified", p->partitions, p->probe, p->check_anchors,
+             p->unit, identical, recall, p->certified_anchors);
+}

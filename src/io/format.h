@@ -132,6 +132,29 @@ char *tm_fields_deps(const tm_run_record_t *r);
 /* The --json summary of r: one JSON object and a newline on f. Local. */
 void tm_fields_json(FILE *f, const tm_run_record_t *r);
 
+/* ---- what a partitioned run measured ---------------------------------------- */
+
+/*
+ * The values of a partitioned run (docs/contract.md, "Partitions") that
+ * the summaries of mine and eval, and inspect, show in one line of words.
+ */
+typedef struct tm_parts_facts {
+    int64_t partitions, probe;
+    int64_t check_anchors;     /* 0: no check (--check 0) */
+    double check_identical;    /* fractions; NaN when there is nothing to count */
+    double check_recall;
+    int64_t certified_anchors;
+    const char *unit;          /* what the check counts: "anchors" or "queries" */
+} tm_parts_facts_t;
+
+/*
+ * p in words into buf (cut to len - 1 bytes): "C, probe P; check: S
+ * anchors, X % identical, recall R; Z certified", or "check: none (--check
+ * 0)" without a check. A fraction below 1 is never rounded up to 100 % or
+ * 1.000, and one with nothing to count reads "n/a". Local.
+ */
+void tm_parts_words(const tm_parts_facts_t *p, char *buf, size_t len);
+
 /* ---- datasets ------------------------------------------------------------ */
 
 typedef struct tm_dataset_def {

@@ -98,11 +98,29 @@ static int records_finish(tm_job_t *j, tm_err_t *err)
     return tm_err_agree(rc, err, j->comm);
 }
 
+/*
+ * What the partitions measured, from the mining summary the job kept
+ * (tm_parted_finish filled it on every rank): the report's attributes
+ * hold it, so it is copied before the report is written.
+ */
+static void records_parts(tm_job_t *j)
+{
+    tm_eval_summary_t *esum = j->esum;
+    const tm_mine_summary_t *s = j->sum;
+    esum->partitions = s->partitions;
+    esum->probe = s->probe;
+    esum->check_anchors = s->check_anchors;
+    esum->check_identical = s->check_identical;
+    esum->check_recall = s->check_recall;
+    esum->certified_anchors = s->certified_anchors;
+}
+
 static int records_write(tm_job_t *j, tm_err_t *err)
 {
     /* The candidates a query is ranked against: all but itself, unless --reference. */
     const int64_t candidates = tm_inputs_candidates(&j->in)->n_global -
                                (j->mine->reference == NULL ? 1 : 0);
+    records_parts(j);
     return tm_eval_report(j->res.rec, j->res.nrec, j->mine, j->eval, j->run, candidates,
                           j->comm, j->esum, err);
 }

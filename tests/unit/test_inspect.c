@@ -3,7 +3,9 @@
  * (inspect.h): quantiles on hand-worked values, round steps, histogram
  * layouts and bin choice at the edges, option parsing and the usage text;
  * and the table of the eval report (io/evalfmt.h): its rules, the
- * `eval --json` it makes, a report written and read back.
+ * `eval --json` it makes, a report written and read back; the words of a
+ * partitioned run's values (io/format.h) and their line in the summaries
+ * of mine and eval, present only with --partitions.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, mkdtemp */
 #include <math.h>
@@ -11,11 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "io/evalfmt.h"
 #include "io/evalread.h"
 #include "io/evalwrite.h"
 #include "tm_unit.h"
 #include "tripminer/inspect.h"
+#include "tripminer/mine.h"
 
 #define EPS 1e-12
 
@@ -436,6 +441,18 @@ static void eval_run_make(eval_run_t *r, int by_class, const char *reference, co
     r->conf[1] = (tm_eval_pair_t){7, 4, 1};
 }
 
+/* The run made partitioned: --partitions auto, --seed 7, and what the check found. */
+static void eval_run_parts(eval_run_t *r)
+{
+    r->mine.partitions = -1;
+    r->mine.probe = 2;
+    r->mine.check = 5;
+    r->mine.seed = 7;
+    tm_eval_summary_t *s = &r->sum;
+    s->partitions = 10, s->probe = 2, s->check_anchors = 5;
+    s->check_identical = 0.8, s->check_recall = 0.875, s->certified_anchors = 1;
+}
+
 /* What eval --json prints for the run, as a string (malloc'd). */
 static char *eval_json_of(const eval_run_t *r)
 {
@@ -477,6 +494,21 @@ START_TEST(test_eval_json)
     got = eval_json_of(&r);
     ck_assert(strstr(got, "\"reference\"") == NULL && strstr(got, "\"classes\"") == NULL &&
               strstr(got, "avg_of_avgs") == NULL && strstr(got, "\"output\": \"r.h5\"") != NULL);
+    ck_assert(strstr(got, "partition") == NULL && strstr(got, "probe") == NULL &&
+              strstr(got, "check_") == NULL && strstr(got, "certified") == NULL);
+    free(got);
+
+    /* With --partitions: the partitions' values last, the seed unsigned. */
+    eval_run_make(&r, 0, NULL, NULL);
+    eval_run_parts(&r);
+    r.mine.seed = UINT64_MAX;
+    got = eval_json_of(&r);
+    const char *tail = "\"rechecked\": 0.25, \"partitions\": 10, \"probe\": 2, "
+                       "\"partition_seed\": 18446744073709551615, \"check_anchors\": 5, "
+                       "\"check_identical\": 0.8, \"check_recall\": 0.875, "
+                       "\"certified_anchors\": 1}\n";
+    ck_assert_msg(strlen(got) > strlen(tail) && strcmp(got + strlen(got) - strlen(tail), tail) == 0,
+                  "eval --json ends %s", got);
     free(got);
 }
 END_TEST
@@ -526,10 +558,191 @@ START_TEST(test_eval_write_read)
         ck_assert(e.gap[0] == 0.5);
         ck_assert(e.npairs == 2 && e.ntop == 2 && e.confused_queries == 3);
         ck_assert(memcmp(e.top, r.conf, sizeof r.conf) == 0);
+        /* No partitions: none of their attributes, in the file or as read. */
+        ck_assert_int_eq(e.has_parts, 0);
+        tm_parts_facts_t p;
+        ck_assert_int_eq(tm_evalrep_parts(&e, &p), 0);
+        for (size_t i = 0; i < tm_eval_nfields; i++)
+            if (tm_eval_fields[i].flags & TM_EVAL_WITH_PARTS) {
+                ck_assert(tm_evalrep_attr(&e, &tm_eval_fields[i]).none);
+                hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+                ck_assert(h >= 0);
+                ck_assert_msg(H5Aexists(h, tm_eval_fields[i].name) == 0, "%s written",
+                              tm_eval_fields[i].name);
+                H5Fclose(h);
+            }
         tm_evalrep_free(&e);
         unlink(path);
     }
     rmdir(dir);
+}
+END_TEST
+
+/* Write the report of r to path (no rows but a suspect and a pair). */
+static void eval_write(eval_run_t *r, const char *path)
+{
+    r->run.output = path;
+    tm_eval_sources_t src;
+    tm_eval_sources_init(&src, &r->mine, &r->eval, &r->run, &r->sum);
+    tm_eval_tables_t t;
+    t.rows[TM_EVAL_BY_CLASS] = r->cls, t.n[TM_EVAL_BY_CLASS] = 0;
+    t.rows[TM_EVAL_SUSPECTS] = r->sus, t.n[TM_EVAL_SUSPECTS] = 1;
+    t.rows[TM_EVAL_CONFUSIONS] = r->conf, t.n[TM_EVAL_CONFUSIONS] = 2;
+    tm_err_t err;
+    tm_err_clear(&err);
+    ck_assert_msg(tm_eval_write(&src, &t, &err) == 0, "%s", err.msg);
+}
+
+START_TEST(test_eval_parts_write_read)
+{
+    char dir[] = "/tmp/tm_unit_evalpXXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/report.h5", dir);
+    eval_run_t r;
+    eval_run_make(&r, 0, NULL, NULL);
+    eval_run_parts(&r);
+    eval_write(&r, path);
+
+    tm_evalrep_t e;
+    tm_err_t err;
+    tm_err_clear(&err);
+    ck_assert_msg(tm_evalrep_load(path, &e, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(e.has_parts, 1);
+    ck_assert(e.partitions == 10 && e.probe == 2 && e.partition_seed == 7);
+    ck_assert(e.check_anchors == 5 && e.certified_anchors == 1);
+    ck_assert(e.check_identical == 0.8 && e.check_recall == 0.875);
+    tm_parts_facts_t p;
+    ck_assert_int_eq(tm_evalrep_parts(&e, &p), 1);
+    char words[256];
+    tm_parts_words(&p, words, sizeof words);
+    ck_assert_str_eq(words, "10, probe 2; check: 5 queries, 80.0 % identical, recall 0.875; "
+                            "1 certified");
+    const tm_eval_field_t *seed = NULL;
+    for (size_t i = 0; i < tm_eval_nfields; i++)
+        if (strcmp(tm_eval_fields[i].name, "partition_seed") == 0)
+            seed = &tm_eval_fields[i];
+    ck_assert(seed != NULL);
+    tm_value_t v = tm_evalrep_attr(&e, seed);
+    ck_assert(!v.none && v.type == TM_FT_U64 && v.u == 7);
+    tm_evalrep_free(&e);
+
+    /* They come together: one missing is a damaged report. */
+    hid_t h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert(h >= 0);
+    ck_assert(H5Adelete(h, "check_recall") >= 0);
+    H5Fclose(h);
+    tm_err_clear(&err);
+    ck_assert_int_eq(tm_evalrep_load(path, &e, &err), TM_EINPUT);
+    ck_assert_msg(strstr(err.msg, "'check_recall'") != NULL && strstr(err.msg, "partitioned"),
+                  "%s", err.msg);
+    tm_evalrep_free(&e);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* ---- a partitioned run's values in words ------------------------------------- */
+
+static const char *parts_words(int64_t check, double identical, double recall)
+{
+    static char buf[256];
+    const tm_parts_facts_t p = {.partitions = 1789, .probe = 8, .check_anchors = check,
+                                .check_identical = identical, .check_recall = recall,
+                                .certified_anchors = 3, .unit = "anchors"};
+    tm_parts_words(&p, buf, sizeof buf);
+    return buf;
+}
+
+START_TEST(test_parts_words)
+{
+    ck_assert_str_eq(parts_words(1000, 0.829, 0.829),
+                     "1789, probe 8; check: 1000 anchors, 82.9 % identical, recall 0.829; "
+                     "3 certified");
+    ck_assert_str_eq(parts_words(1000, 1.0, 1.0),
+                     "1789, probe 8; check: 1000 anchors, 100.0 % identical, recall 1.000; "
+                     "3 certified");
+    /* Almost all is not all, almost none is not none. */
+    ck_assert_str_eq(parts_words(10000, 0.9999, 0.99995),
+                     "1789, probe 8; check: 10000 anchors, > 99.9 % identical, recall > 0.999; "
+                     "3 certified");
+    ck_assert_str_eq(parts_words(10000, 0.0001, 0.0002),
+                     "1789, probe 8; check: 10000 anchors, < 0.1 % identical, recall < 0.001; "
+                     "3 certified");
+    ck_assert_str_eq(parts_words(10000, 0.0, 0.0),
+                     "1789, probe 8; check: 10000 anchors, 0.0 % identical, recall 0.000; "
+                     "3 certified");
+    /* No exact pair to find (every checked anchor skipped). */
+    ck_assert_str_eq(parts_words(4, 1.0, NAN),
+                     "1789, probe 8; check: 4 anchors, 100.0 % identical, recall n/a; "
+                     "3 certified");
+    ck_assert_str_eq(parts_words(0, NAN, NAN),
+                     "1789, probe 8; check: none (--check 0); 3 certified");
+    /* A short buffer is cut, never overrun. */
+    const tm_parts_facts_t p = {.partitions = 1789, .probe = 8, .check_anchors = 1000,
+                                .check_identical = 0.5, .check_recall = 0.5, .unit = "anchors"};
+    char small[12];
+    memset(small, 'x', sizeof small);
+    tm_parts_words(&p, small, 8);
+    ck_assert_str_eq(small, "1789, p");
+    ck_assert(small[8] == 'x');
+}
+END_TEST
+
+/* The text summary of mine (eval: with_eval) for these runs, as a string (malloc'd). */
+static char *summary_of(int with_eval, int64_t partitions)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert(f != NULL);
+    tm_mine_params_t m;
+    tm_run_params_t run;
+    tm_talk_params_t talk;
+    tm_mine_params_default(&m);
+    tm_run_params_default(&run);
+    tm_talk_params_default(&talk);
+    m.input = "in.h5";
+    m.partitions = partitions;
+    run.output = "out.h5";
+    if (with_eval) {
+        eval_run_t r;
+        eval_run_make(&r, 0, NULL, NULL);
+        eval_run_parts(&r);
+        tm_eval_print_summary(&m, &r.eval, &run, &talk, &r.sum, f);
+    } else {
+        tm_mine_summary_t s;
+        memset(&s, 0, sizeof s);
+        s.num_embeddings = 2000, s.dim = 16, s.ranks = 1, s.threads = 1;
+        s.num_triplets = s.active_triplets = 2000;
+        s.partitions = 1789, s.probe = 8, s.check_anchors = 1000;
+        s.check_identical = 0.829, s.check_recall = 0.829;
+        tm_mine_print_summary(&m, &run, &talk, &s, f);
+    }
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_summaries_parts)
+{
+    char *text = summary_of(0, -1);
+    const char *line = "\n  partitions       1789, probe 8; check: 1000 anchors, 82.9 % "
+                       "identical, recall 0.829; 0 certified\n  output ";
+    ck_assert_msg(strstr(text, "\n  loss ") != NULL && strstr(text, line) != NULL, "%s", text);
+    free(text);
+    text = summary_of(1, 10);
+    ck_assert_msg(strstr(text, "\n  queries without positive     1 (left out of the means)\n"
+                               "  partitions                   10, probe 2; check: 5 queries, "
+                               "80.0 % identical, recall 0.875; 1 certified\n") != NULL,
+                  "%s", text);
+    free(text);
+    /* Without --partitions: no such line, whatever the summary holds. */
+    for (int ev = 0; ev < 2; ev++) {
+        text = summary_of(ev, 0);
+        ck_assert_msg(strstr(text, "partitions") == NULL && strstr(text, "probe") == NULL, "%s",
+                      text);
+        free(text);
+    }
 }
 END_TEST
 
@@ -561,6 +774,12 @@ static Suite *inspect_suite(void)
     tcase_add_test(tc, test_eval_table);
     tcase_add_test(tc, test_eval_json);
     tcase_add_test(tc, test_eval_write_read);
+    tcase_add_test(tc, test_eval_parts_write_read);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parts");
+    tcase_add_test(tc, test_parts_words);
+    tcase_add_test(tc, test_summaries_parts);
     suite_add_tcase(s, tc);
     return s;
 }
