@@ -116,6 +116,29 @@ static double pth_smallest(const double *v, int64_t n, int64_t P, double *top)
     return top[P - 1];
 }
 
+/* Centres per group of the gate's first cut. */
+#define GROUP 16
+
+/*
+ * An upper bound on the P-th smallest of hi[0 .. C): the P-th smallest of
+ * the minima of its groups of GROUP (P of them are P values of hi at most
+ * that large), or of hi itself when there are fewer than P groups.
+ */
+static double gate_of(const double *hi, int64_t C, int64_t P, double *gmin, double *top)
+{
+    const int64_t ng = (C + GROUP - 1) / GROUP;
+    if (ng < P)
+        return pth_smallest(hi, C, P, top);
+    for (int64_t g = 0; g < ng; g++) {
+        const int64_t q0 = g * GROUP, q1 = q0 + GROUP < C ? q0 + GROUP : C;
+        double m = INFINITY;
+        for (int64_t q = q0; q < q1; q++)
+            m = hi[q] < m ? hi[q] : m;
+        gmin[g] = m;
+    }
+    return pth_smallest(gmin, ng, P, top);
+}
+
 /*
  * G (rows [r0, r1) x every centre, row-major) and the bound of each chunk
  * of CHUNK centres: the fast kernel's tiles where it takes them (apack not
@@ -172,6 +195,8 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
         double *top = malloc((size_t)P * sizeof *top);
+        double *gmin = malloc((size_t)((C + GROUP - 1) / GROUP) * sizeof *gmin);
+        int32_t *idx = malloc((size_t)C * sizeof *idx);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
         /* The fast kernel's: the block's rows packed, a tile of G, each chunk's bound. */
         const int fast = pt->cpack.data != NULL;
@@ -179,7 +204,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         memset(&apack, 0, sizeof apack);
         float *Gc = fast ? malloc((size_t)BLOCK * CHUNK * sizeof *Gc) : NULL;
         tm_kern_bound_t *cb = malloc((size_t)((C + CHUNK - 1) / CHUNK) * sizeof *cb);
-        int ok = G && lo && hi && top && sc && cb && (!fast || Gc != NULL);
+        int ok = G && lo && hi && top && gmin && idx && sc && cb && (!fast || Gc != NULL);
         if (ok && fast)
             ok = tm_kpack_init(&apack, pt->kernel, TM_KSIDE_ANCHORS, BLOCK, dim) == 0;
 #pragma omp for schedule(dynamic, 1)
@@ -197,17 +222,23 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                     tm_interval_row(pt->metric, cb[c0 / CHUNK], sq[r], nrm[r], &cent, c0,
                                     C - c0 < CHUNK ? C - c0 : CHUNK, G + (r - r0) * C + c0, 0,
                                     lo + c0, hi + c0);
-                /* Every centre that could be among the P nearest is scored exactly. */
-                const double gate = pth_smallest(hi, C, P, top);
+                /*
+                 * Every centre that could be among the P nearest is scored
+                 * exactly (a gate above the P-th upper bound only scores more).
+                 */
+                const double gate = gate_of(hi, C, P, gmin, top);
                 int64_t m = 0;
                 double beyond = INFINITY; /* the least lower bound of those not scored */
                 for (int64_t q = 0; q < C; q++) {
-                    if (lo[q] > gate)
-                        beyond = lo[q] < beyond ? lo[q] : beyond;
-                    else /* NaN bounds are scored too */
-                        sc[m++] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + q * dim,
-                                                           dim), q};
+                    const double l = lo[q];
+                    const int in = !(l > gate); /* NaN bounds are scored too */
+                    idx[m] = (int32_t)q;
+                    m += in;
+                    beyond = in || !(l < beyond) ? beyond : l;
                 }
+                for (int64_t k = 0; k < m; k++)
+                    sc[k] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + idx[k] * dim, dim),
+                                       idx[k]};
                 nscored += m;
                 qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
                 for (int64_t k = 0; k < P; k++)
@@ -226,6 +257,8 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         free(lo);
         free(hi);
         free(top);
+        free(gmin);
+        free(idx);
         free(sc);
         free(Gc);
         free(cb);
@@ -423,11 +456,18 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, source_t *src, int threads, MPI
             break;
         }
         memset(sums, 0, (size_t)(C * dim + C) * sizeof *sums);
-        for (int64_t i = 0; i < m; i++) {
-            const int64_t q = asg[i];
-            cnt[q]++;
+        for (int64_t i = 0; i < m; i++)
+            cnt[asg[i]]++;
+        /* Threads take columns: integer sums, the same in any order. */
+#pragma omp parallel num_threads(threads)
+        {
+            tm_fpenv_t fp;
+            tm_fpenv_enter(&fp);
+#pragma omp for schedule(static)
             for (int64_t k = 0; k < dim; k++)
-                sums[q * dim + k] += llrint(ldexp((double)emb[i * dim + k], shift));
+                for (int64_t i = 0; i < m; i++)
+                    sums[asg[i] * dim + k] += llrint(ldexp((double)emb[i * dim + k], shift));
+            tm_fpenv_leave(&fp);
         }
         MPI_Allreduce(MPI_IN_PLACE, sums, (int)(C * dim + C), MPI_INT64_T, MPI_SUM, comm);
         int64_t moved = 0;
