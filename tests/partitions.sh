@@ -10,7 +10,7 @@
 # Needs TRIPMINER and TM_PYTHON (with h5py and NumPy).
 set -u
 [[ -n ${TRIPMINER:-} && -x $TRIPMINER ]] || { echo "partitions.sh: TRIPMINER must name an executable" >&2; exit 2; }
-PY=${TM_PYTHON:-python3}
+PY=${TM_PYTHON:-/usr/bin/python3}
 MPIEXEC=${MPIEXEC:-mpirun}
 read -r -a PREFLAGS <<<"${MPIEXEC_PREFLAGS:-}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
