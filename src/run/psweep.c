@@ -72,18 +72,17 @@ static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, int3
 
 void tm_psweep_free(tm_psweep_t *ps, int nthreads)
 {
+    /* Each per-thread array may be missing after a failed init. */
     for (int t = 0; t < nthreads; t++) {
-        if (ps->pemb == NULL)
-            break;
-        free(ps->pemb[t]);
-        free(ps->pkadd[t]);
-        free(ps->pkmul[t]);
-        free(ps->pgram[t]);
-        free(ps->plab[t]);
-        free(ps->pgid[t]);
-        free(ps->psq[t]);
-        free(ps->pnrm[t]);
-        free(ps->mask[t]);
+        free(ps->pemb != NULL ? ps->pemb[t] : NULL);
+        free(ps->pkadd != NULL ? ps->pkadd[t] : NULL);
+        free(ps->pkmul != NULL ? ps->pkmul[t] : NULL);
+        free(ps->pgram != NULL ? ps->pgram[t] : NULL);
+        free(ps->plab != NULL ? ps->plab[t] : NULL);
+        free(ps->pgid != NULL ? ps->pgid[t] : NULL);
+        free(ps->psq != NULL ? ps->psq[t] : NULL);
+        free(ps->pnrm != NULL ? ps->pnrm[t] : NULL);
+        free(ps->mask != NULL ? ps->mask[t] : NULL);
     }
     free(ps->pemb);
     free(ps->pkadd);
