@@ -108,8 +108,9 @@ TRIPMINER_FAULT=delay=0.2 timeout 120 "$MPIEXEC" --oversubscribe --bind-to none 
     "${PREFLAGS[@]}" "$TRIPMINER" mine -i d.h5 -o res.h5 -s topk --negatives 4 --partitions 12 \
     --probe 2 --chunk 100 --checkpoint ck --checkpoint-every 0.1 -q --force >/dev/null 2>&1 &
 launcher=$!
-# Once a checkpoint stands, every rank (the children of mpirun) gets SIGTERM.
-for _ in $(seq 100); do [[ -f ck/manifest ]] && break; sleep 0.1; done
+# Once a checkpoint stands (or the run has ended: then the check below
+# fails), every rank (the children of mpirun) gets SIGTERM.
+while [[ ! -f ck/manifest ]] && kill -0 "$launcher" 2>/dev/null; do sleep 0.05; done
 for pid in $(pgrep -P "$(pgrep -P "$launcher" | head -1)"); do kill -TERM "$pid"; done
 wait "$launcher"
 code=$?
