@@ -14,6 +14,9 @@
 #include "base/watchdog.h"
 #include "comm/heard.h"
 
+/* The rows' floats, labels, partitions and (regrouped blocks) indices. */
+#define NREQ 4
+
 typedef struct buffer {
     float *emb;
     int64_t *labels;
@@ -21,7 +24,7 @@ typedef struct buffer {
     double *sqnorm;
     double *norm;
     int32_t *part;     /* NULL unless the shard has partitions */
-    MPI_Request req[3];
+    MPI_Request req[NREQ];
     int64_t round; /* the round it holds or receives, -1 if none */
 } buffer_t;
 
@@ -99,6 +102,11 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
     x->row_type = MPI_DATATYPE_NULL;
 
     int64_t max_shard = (shard->n_global + x->nranks - 1) / x->nranks;
+    if (shard->rank_n != NULL) {
+        max_shard = 0;
+        for (int q = 0; q < x->nranks; q++)
+            max_shard = shard->rank_n[q] > max_shard ? shard->rank_n[q] : max_shard;
+    }
     /* A chunk beyond the largest shard only wastes buffer space. */
     if (chunk > max_shard)
         chunk = max_shard > 0 ? max_shard : 1;
@@ -125,7 +133,8 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
         x->buf[b].norm = malloc(cap * sizeof(double));
         x->buf[b].part = shard->part != NULL ? malloc(cap * sizeof(int32_t)) : NULL;
         x->buf[b].round = -1;
-        x->buf[b].req[0] = x->buf[b].req[1] = x->buf[b].req[2] = MPI_REQUEST_NULL;
+        for (int i = 0; i < NREQ; i++)
+            x->buf[b].req[i] = MPI_REQUEST_NULL;
         ok = x->buf[b].emb && x->buf[b].labels && x->buf[b].gid && x->buf[b].sqnorm &&
              x->buf[b].norm && (shard->part == NULL || x->buf[b].part != NULL);
     }
@@ -137,8 +146,11 @@ int tm_exchange_create(MPI_Comm comm, const tm_shard_t *shard, int64_t chunk,
                           (long long)tm_exchange_bytes(shard->n_global, shard->dim, x->nranks, chunk),
                           (long long)chunk);
     }
-    for (int q = 0; q < x->nranks; q++)
+    for (int q = 0; q < x->nranks; q++) {
         tm_shard_range(shard->n_global, x->nranks, q, &x->shard_lo[q], &x->shard_n[q]);
+        if (shard->rank_n != NULL)
+            x->shard_n[q] = shard->rank_n[q];
+    }
     if (MPI_Type_contiguous((int)shard->dim, MPI_FLOAT, &x->row_type) != MPI_SUCCESS ||
         MPI_Type_commit(&x->row_type) != MPI_SUCCESS) {
         tm_exchange_free(x);
@@ -188,12 +200,20 @@ static int64_t contrib(const tm_exchange_t *x, int q, int64_t r)
     return left < x->chunk ? left : x->chunk;
 }
 
+/* Whether a transfer into b is under way. */
+static int pending(const buffer_t *b)
+{
+    for (int i = 0; i < NREQ; i++)
+        if (b->req[i] != MPI_REQUEST_NULL)
+            return 1;
+    return 0;
+}
+
 int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
 {
     buffer_t *b = &x->buf[r % 2];
     for (int i = 0; i < 2; i++)
-        if (x->buf[i].req[0] != MPI_REQUEST_NULL || x->buf[i].req[1] != MPI_REQUEST_NULL ||
-            x->buf[i].req[2] != MPI_REQUEST_NULL)
+        if (pending(&x->buf[i]))
             return tm_err_set(err, TM_EINTERNAL, "round %lld started before the previous one "
                               "was waited for (exchange)", (long long)r);
     int rank = 0;
@@ -234,6 +254,11 @@ int tm_exchange_start(tm_exchange_t *x, int64_t r, tm_err_t *err)
         const int32_t *send_part = mine > 0 ? s->part + first : b->part;
         rc = MPI_Iallgatherv(send_part, mine, MPI_INT32_T, b->part, x->counts, x->displs,
                              MPI_INT32_T, x->comm, &b->req[2]);
+    }
+    if (rc == MPI_SUCCESS && s->gid != NULL) {
+        const int64_t *send_gid = mine > 0 ? s->gid + first : b->gid;
+        rc = MPI_Iallgatherv(send_gid, mine, MPI_INT64_T, b->gid, x->counts, x->displs,
+                             MPI_INT64_T, x->comm, &b->req[3]);
     }
     if (rc != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "MPI_Iallgatherv of round %lld failed (exchange)",
@@ -303,7 +328,7 @@ static int wait_round(tm_exchange_t *x, buffer_t *b, int64_t r)
                       (long long)x->rounds);
     int rc = tm_heard_arrive(&x->heard, r);
     if (rc == MPI_SUCCESS)
-        rc = tm_heard_wait(&x->heard, 3, b->req);
+        rc = tm_heard_wait(&x->heard, NREQ, b->req);
     tm_watchdog_leave();
     return rc;
 }
@@ -316,11 +341,11 @@ int tm_exchange_wait(tm_exchange_t *x, int64_t r, tm_rows_t *rows, tm_err_t *err
     if (wait_round(x, b, r) != MPI_SUCCESS)
         return tm_err_set(err, TM_EMPI, "waiting for round %lld failed (exchange)", (long long)r);
 
-    /* Global indices and norms of the rows received, in rank order. */
+    /* Global indices (unless they travelled) and norms of the rows received, in rank order. */
     int64_t k = 0;
     for (int q = 0; q < x->nranks; q++) {
         int64_t cnt = contrib(x, q, r), g0 = x->shard_lo[q] + r * x->chunk;
-        for (int64_t j = 0; j < cnt; j++)
+        for (int64_t j = 0; j < cnt && x->shard->gid == NULL; j++)
             b->gid[k + j] = g0 + j;
         k += cnt;
     }
@@ -345,11 +370,10 @@ void tm_exchange_progress(tm_exchange_t *x)
 {
     for (int i = 0; i < 2; i++) {
         buffer_t *b = &x->buf[i];
-        if (b->req[0] != MPI_REQUEST_NULL || b->req[1] != MPI_REQUEST_NULL ||
-            b->req[2] != MPI_REQUEST_NULL) {
+        if (pending(b)) {
             /* Completion is kept in the requests; errors surface in wait. */
             int done = 0;
-            MPI_Testall(3, b->req, &done, MPI_STATUSES_IGNORE);
+            MPI_Testall(NREQ, b->req, &done, MPI_STATUSES_IGNORE);
         }
     }
 }

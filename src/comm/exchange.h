@@ -2,9 +2,10 @@
  * exchange.h - the candidate stream: allgather rounds over all ranks.
  *
  * In round r every rank contributes rows [r * chunk, (r + 1) * chunk) of
- * its shard (possibly none), and every rank receives all of them: one
- * candidate block, ordered by (label, global index) so that the rows of
- * one label form one range. All ranks run the same number of rounds,
+ * its shard (possibly none; a block regrouped by partition, comm/regroup.h,
+ * has its own row counts and sends its rows' indices along), and every
+ * rank receives all of them: one candidate block, ordered by (label,
+ * global index) so that the rows of one label form one range. All ranks run the same number of rounds,
  * so no collective is ever skipped. Round r + 1 travels (non-blocking
  * allgather into the second buffer) while round r is being computed.
  */

@@ -20,6 +20,13 @@ typedef struct tm_shard {
      * row through the exchange (partitioned mining; not owned by the shard).
      */
     const int32_t *part;
+    /*
+     * Optional, for a block regrouped by partition (comm/regroup.h; not
+     * owned): each row's global index (NULL: lo + i) and every rank's row
+     * count (NULL: tm_shard_range's split).
+     */
+    const int64_t *gid;
+    const int64_t *rank_n;
 } tm_shard_t;
 
 /*

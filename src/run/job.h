@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "comm/exchange.h"
 #include "comm/heard.h"
+#include "comm/regroup.h"
 #include "core/kern.h"
 #include "core/kernels.h"
 #include "rules/rule.h"
@@ -71,6 +72,7 @@ typedef struct tm_job {
      */
     int parted;
     tm_parts_t parts;
+    tm_regrouped_t moved; /* the candidates on the ranks that own their partitions */
     tm_psweep_t ps;
     int64_t *perm;
     float *pemb;

@@ -213,7 +213,8 @@ static int setup_state(job_t *j, tm_err_t *err)
 {
     int rc = 0;
     const tm_engine_t *engine = j->plan.engine;
-    const tm_shard_t *cand = tm_inputs_candidates(&j->in);
+    /* Partitioned mining streams the candidates from their partitions' ranks. */
+    const tm_shard_t *cand = j->parted ? &j->moved.shard : tm_inputs_candidates(&j->in);
     const tm_engine_size_t sz = {j->in.anch.n, cand->n_global, j->budget};
     if (!j->parted)
         tm_inputs_anchors(&j->in, &j->anch);
@@ -231,7 +232,7 @@ static int setup_state(job_t *j, tm_err_t *err)
             rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the tiles' scratch and packed "
                             "rows of %lld anchors (rank %d)", (long long)j->in.anch.n, j->rank);
     }
-    if (rc == 0 && j->in.streamed)
+    if (rc == 0 && j->in.streamed && !j->parted)
         rc = tm_exchange_stream(j->x, tm_inputs_fill, &j->in, err);
     if (rc == 0 && tm_heard_init(&j->heard, j->comm, TM_TAG_BOUNDARY) != 0)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the round tokens (rank %d)", j->rank);

@@ -33,6 +33,7 @@ void tm_parted_free(tm_job_t *j)
         j->plan.engine->destroy(j->cstate);
     j->cstate = NULL;
     tm_parts_free(&j->parts);
+    tm_regrouped_free(&j->moved);
     free(j->perm);
     free(j->pemb);
     free(j->plab);
@@ -195,7 +196,13 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
                             !j->in.streamed, j->kernel, j->threads, j->comm, err);
     if (rc != 0)
         return rc;
-    cand->part = j->parts.own;
+    /* The candidates move to the ranks that own their partitions. */
+    rc = tm_regroup(j->comm, cand, tm_inputs_fill, &j->in, j->parts.own, j->parts.count,
+                    j->sum->chunk, &j->moved, err);
+    if (rc != 0)
+        return rc;
+    free(j->parts.own);
+    j->parts.own = NULL;
     j->times.partitions = MPI_Wtime() - t0;
     if (j->rank == 0) {
         double cs = 0.0;
