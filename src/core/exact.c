@@ -74,16 +74,22 @@ static void sqdist4(const float *a, const float *const b[4], int64_t dim, double
         out[k] = s[k];
 }
 
-void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
+void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4])
 {
     if (metric == TM_METRIC_COSINE) {
         for (int k = 0; k < 4; k++)
-            out[k] = tm_exact_dist(metric, a, b[k], dim);
+            out[k] = tm_exact_fast(metric, a, b[k], dim);
         return;
     }
     exact_count += 4;
     sqdist4(a, b, dim, out);
+}
+
+void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
+                    double out[4])
+{
+    tm_exact_fast4(metric, a, b, dim, out);
     for (int k = 0; k < 4; k++)
         out[k] = tm_exact_from_fast(metric, out[k]);
 }

@@ -203,7 +203,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         return rc;
     free(j->parts.own);
     j->parts.own = NULL;
-    j->times.partitions = MPI_Wtime() - t0;
+    const double t_moved = MPI_Wtime();
     if (j->rank == 0) {
         double cs = 0.0;
         for (int64_t i = 0; i < j->parts.count * j->parts.dim; i++)
@@ -215,6 +215,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         tm_log(TM_LOG_DEBUG, "partitions: rank 0 computed %lld exact distances to centres",
                (long long)j->parts.scored);
     }
+    const double t_probed = t0 + j->parts.t_kmeans + j->parts.t_probes;
     j->sum->partitions = j->parts.count;
     j->sum->probe = j->parts.probe;
 
@@ -269,6 +270,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         j->anch.xidx = nat.xidx;
     }
 
+    const double t_ordered = MPI_Wtime();
     /* The check and its state. */
     if (j->mine->check > 0) {
         rc = draw_check(j, &nat, err);
@@ -281,6 +283,12 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         }
         rc = tm_err_agree(rc, err, j->comm);
     }
+    j->times.partitions = MPI_Wtime() - t0;
+    if (j->rank == 0)
+        tm_log(TM_LOG_DEBUG, "partitions: rank 0 took %.3f s for the k-means, %.3f s for the "
+               "probes, %.3f s moving the rows, %.3f s ordering the anchors, %.3f s drawing "
+               "the check", j->parts.t_kmeans, j->parts.t_probes, t_moved - t_probed,
+               t_ordered - t_moved, t0 + j->times.partitions - t_ordered);
     return rc;
 }
 

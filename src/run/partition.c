@@ -119,24 +119,79 @@ static double pth_smallest(const double *v, int64_t n, int64_t P, double *top)
 /* Centres per group of the gate's first cut. */
 #define GROUP 16
 
+typedef double v4d_t __attribute__((vector_size(32), aligned(8)));
+typedef long long v4l_t __attribute__((vector_size(32), aligned(8)));
+
+/* Lane by lane a < b ? a : b (b where a is NaN); a macro, so that no vector crosses a call. */
+#define VMIN4(a, b) ((v4d_t)((((v4l_t)(a)) & ((a) < (b))) | (((v4l_t)(b)) & ~((a) < (b)))))
+
+/*
+ * The minima of the groups of GROUP of hi[0 .. C) into ghi and of lo into
+ * glo (NaN when a lower bound of the group is NaN: the group is then
+ * always looked at). Which of two equal values is kept does not matter:
+ * only comparisons read them.
+ */
+__attribute__((target_clones("avx2", "default")))
+static void group_minima(const double *lo, const double *hi, int64_t C, double *glo, double *ghi)
+{
+    int64_t q0 = 0, g = 0;
+    for (; q0 + GROUP <= C; q0 += GROUP, g++) {
+        const v4d_t *l4 = (const v4d_t *)(const void *)(lo + q0);
+        const v4d_t *h4 = (const v4d_t *)(const void *)(hi + q0);
+        v4d_t l = VMIN4(VMIN4(l4[0], l4[1]), VMIN4(l4[2], l4[3]));
+        v4d_t h = VMIN4(VMIN4(h4[0], h4[1]), VMIN4(h4[2], h4[3]));
+        const v4l_t nan = (l4[0] != l4[0]) | (l4[1] != l4[1]) | (l4[2] != l4[2]) |
+                          (l4[3] != l4[3]);
+        double ml = l[0], mh = h[0];
+        for (int u = 1; u < 4; u++) {
+            ml = l[u] < ml ? l[u] : ml;
+            mh = h[u] < mh ? h[u] : mh;
+        }
+        glo[g] = (nan[0] | nan[1] | nan[2] | nan[3]) ? NAN : ml;
+        ghi[g] = mh;
+    }
+    if (q0 < C) {
+        double l = INFINITY, h = INFINITY;
+        int nan = 0;
+        for (int64_t q = q0; q < C; q++) {
+            h = hi[q] < h ? hi[q] : h;
+            l = lo[q] < l ? lo[q] : l;
+            nan |= lo[q] != lo[q];
+        }
+        glo[g] = nan ? NAN : l;
+        ghi[g] = h;
+    }
+}
+
 /*
  * An upper bound on the P-th smallest of hi[0 .. C): the P-th smallest of
- * the minima of its groups of GROUP (P of them are P values of hi at most
- * that large), or of hi itself when there are fewer than P groups.
+ * the minima ghi of its groups of GROUP (P of them are P values of hi at
+ * most that large), or of hi itself when there are fewer than P groups.
  */
-static double gate_of(const double *hi, int64_t C, int64_t P, double *gmin, double *top)
+static double gate_of(const double *hi, int64_t C, int64_t P, const double *ghi, double *top)
 {
     const int64_t ng = (C + GROUP - 1) / GROUP;
     if (ng < P)
         return pth_smallest(hi, C, P, top);
-    for (int64_t g = 0; g < ng; g++) {
-        const int64_t q0 = g * GROUP, q1 = q0 + GROUP < C ? q0 + GROUP : C;
-        double m = INFINITY;
-        for (int64_t q = q0; q < q1; q++)
-            m = hi[q] < m ? hi[q] : m;
-        gmin[g] = m;
+    return pth_smallest(ghi, ng, P, top);
+}
+
+/* Sort the m scored centres by (value, index): insertion below 48, else qsort. */
+static void sort_scored(scored_t *sc, int64_t m)
+{
+    if (m > 48) {
+        qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
+        return;
     }
-    return pth_smallest(gmin, ng, P, top);
+    for (int64_t i = 1; i < m; i++) {
+        const scored_t x = sc[i];
+        int64_t k = i;
+        while (k > 0 && cmp_scored(&sc[k - 1], &x) > 0) {
+            sc[k] = sc[k - 1];
+            k--;
+        }
+        sc[k] = x;
+    }
 }
 
 /*
@@ -195,7 +250,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
         double *top = malloc((size_t)P * sizeof *top);
-        double *gmin = malloc((size_t)((C + GROUP - 1) / GROUP) * sizeof *gmin);
+        double *gmin = malloc((size_t)((C + GROUP - 1) / GROUP) * 2 * sizeof *gmin);
         int32_t *idx = malloc((size_t)C * sizeof *idx);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
         /* The fast kernel's: the block's rows packed, a tile of G, each chunk's bound. */
@@ -226,21 +281,42 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                  * Every centre that could be among the P nearest is scored
                  * exactly (a gate above the P-th upper bound only scores more).
                  */
+                const int64_t ng = (C + GROUP - 1) / GROUP;
+                double *glo = gmin + ng;
+                group_minima(lo, hi, C, glo, gmin);
                 const double gate = gate_of(hi, C, P, gmin, top);
                 int64_t m = 0;
                 double beyond = INFINITY; /* the least lower bound of those not scored */
-                for (int64_t q = 0; q < C; q++) {
-                    const double l = lo[q];
-                    const int in = !(l > gate); /* NaN bounds are scored too */
-                    idx[m] = (int32_t)q;
-                    m += in;
-                    beyond = in || !(l < beyond) ? beyond : l;
+                for (int64_t g = 0; g < ng; g++) {
+                    if (glo[g] > gate) {
+                        /* None of the group is scored: its least bound counts. */
+                        beyond = glo[g] < beyond ? glo[g] : beyond;
+                        continue;
+                    }
+                    const int64_t q1 = (g + 1) * GROUP < C ? (g + 1) * GROUP : C;
+                    for (int64_t q = g * GROUP; q < q1; q++) {
+                        const double l = lo[q];
+                        const int in = !(l > gate); /* NaN bounds are scored too */
+                        idx[m] = (int32_t)q;
+                        m += in;
+                        beyond = in || !(l < beyond) ? beyond : l;
+                    }
                 }
-                for (int64_t k = 0; k < m; k++)
-                    sc[k] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + idx[k] * dim, dim),
-                                       idx[k]};
+                int64_t s = 0;
+                for (; s + 4 <= m; s += 4) {
+                    const float *b4[4] = {pt->cent + idx[s] * dim, pt->cent + idx[s + 1] * dim,
+                                          pt->cent + idx[s + 2] * dim,
+                                          pt->cent + idx[s + 3] * dim};
+                    double v4[4];
+                    tm_exact_fast4(pt->metric, row, b4, dim, v4);
+                    for (int u = 0; u < 4; u++)
+                        sc[s + u] = (scored_t){v4[u], idx[s + u]};
+                }
+                for (; s < m; s++)
+                    sc[s] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + idx[s] * dim, dim),
+                                       idx[s]};
                 nscored += m;
-                qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
+                sort_scored(sc, m);
                 for (int64_t k = 0; k < P; k++)
                     out[r * P + k] = (int32_t)sc[k].idx;
                 if (best != NULL)
@@ -555,8 +631,10 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
     int rc = 0;
     if (!ok)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate %lld partitions", (long long)C);
+    const double t0 = MPI_Wtime();
     if (rc == 0)
         rc = kmeans(pt, mine->seed, &src, threads, comm, err);
+    pt->t_kmeans = MPI_Wtime() - t0;
     if (rc == 0) {
         /* The anchors' probes (and, for anchors that are the candidates, their own partitions). */
         int bad = nearest_centres(pt, anch->emb, anch->sqnorm, anch->norm, anch->n, P,
@@ -586,6 +664,7 @@ int tm_parts_build(tm_parts_t *pt, const tm_mine_params_t *mine, const tm_shard_
             pt->reach[a] = P == C ? INFINITY : g * (1.0 - 0x1p-40) - pt->radius;
         }
     }
+    pt->t_probes = MPI_Wtime() - t0 - pt->t_kmeans;
     free(best);
     free(src.buf);
     free(src.lab);

@@ -29,6 +29,7 @@ typedef struct tm_parts {
     int iterations;     /* k-means iterations run */
     int64_t sample;     /* rows of the k-means sample, over all ranks */
     int64_t scored;     /* exact distances to centres this rank computed */
+    double t_kmeans, t_probes; /* seconds this rank spent on them (-v) */
     float *cent;        /* count x dim: the centres */
     double *csq, *cnorm;
     int32_t *own;       /* per candidate row of this rank's shard: its partition */
