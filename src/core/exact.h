@@ -47,6 +47,10 @@ void tm_exact_normalize_rows(float *emb, int64_t n, int64_t dim);
  */
 int64_t tm_exact_count(void);
 
+/* tm_exact_fast of a against b[0..7], bit for bit, faster still. Local. */
+void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
+                    double out[8]);
+
 /* tm_exact_fast of a against b[0..3], bit for bit, faster. Local. */
 void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4]);

@@ -52,6 +52,44 @@ void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast
 }
 
 /*
+ * Offer the nhit candidates c0 + hits[k] to anchor a, each scored exactly
+ * (eight or four at a time: the same bits as one by one). A positive is one of
+ * the range [p0, p1) of the tile's columns, or (p0 < 0) one of the
+ * anchor's label.
+ */
+static void offer_hits(tm_hard_t *st, tm_metric_t metric, const tm_rows_t *anch, int64_t a,
+                       const tm_rows_t *cand, int64_t c0, const int32_t *hits, int64_t nhit,
+                       int64_t p0, int64_t p1)
+{
+    const int64_t dim = anch->dim, lab = anch->labels[a];
+    const float *arow = anch->emb + a * dim;
+    double fast[8];
+    for (int64_t k0 = 0; k0 < nhit;) {
+        const int64_t w = nhit - k0 >= 8 ? 8 : (nhit - k0 >= 4 ? 4 : nhit - k0);
+        if (w == 8) {
+            const float *rows[8];
+            for (int u = 0; u < 8; u++)
+                rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
+            tm_exact_fast8(metric, arow, rows, dim, fast);
+        } else if (w == 4) {
+            const float *rows[4];
+            for (int u = 0; u < 4; u++)
+                rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
+            tm_exact_fast4(metric, arow, rows, dim, fast);
+        } else {
+            for (int64_t u = 0; u < w; u++)
+                fast[u] = tm_exact_fast(metric, arow, cand->emb + (c0 + hits[k0 + u]) * dim, dim);
+        }
+        for (int64_t u = 0; u < w; u++) {
+            const int64_t j = hits[k0 + u], c = c0 + j;
+            const int pos = p0 >= 0 ? j >= p0 && j < p1 : cand->labels[c] == lab;
+            tm_hard_offer(st, a, pos, tm_exact_from_fast(metric, fast[u]), fast[u], cand->gid[c]);
+        }
+        k0 += w;
+    }
+}
+
+/*
  * One anchor against a row of dot products g: the hot loop of the
  * default strategy. Pass 1 is branch-free over the row (it vectorises):
  * the interval [lo, hi] of each candidate in fast space, the smallest
@@ -139,14 +177,7 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
                 hits[nhit++] = (int32_t)j;
         }
     }
-    const int64_t dim = anch->dim;
-    const float *arow = anch->emb + a * dim;
-    for (int64_t k = 0; k < nhit; k++) {
-        const int64_t c = c0 + hits[k];
-        const int neg = cand->labels[c] != lab;
-        double fast = tm_exact_fast(metric, arow, cand->emb + c * dim, dim);
-        tm_hard_offer(st, a, !neg, tm_exact_from_fast(metric, fast), fast, cand->gid[c]);
-    }
+    offer_hits(st, metric, anch, a, cand, c0, hits, nhit, -1, -1);
 }
 
 /*
@@ -188,14 +219,7 @@ static void hard_row_keys(tm_hard_t *st, tm_metric_t metric, const tm_keyrow_t *
         if (r[q][0] < r[q][1])
             nhit += tm_key_scan(g, kadd, kmul, r[q][0], r[q][1], q < 2 ? -INFINITY : tp,
                                 q < 2 ? tn : INFINITY, INFINITY, hits + nhit);
-    const int64_t dim = anch->dim;
-    const float *arow = anch->emb + a * dim;
-    for (int64_t k = 0; k < nhit; k++) {
-        const int64_t j = hits[k], c = c0 + j;
-        const int pos = j >= p0 && j < p1;
-        double fast = tm_exact_fast(metric, arow, cand->emb + c * dim, dim);
-        tm_hard_offer(st, a, pos, tm_exact_from_fast(metric, fast), fast, cand->gid[c]);
-    }
+    offer_hits(st, metric, anch, a, cand, c0, hits, nhit, p0, p1);
 }
 
 static void hard_keys(void *st, const tm_rowctx_t *r)

@@ -58,19 +58,46 @@ void tm_parted_free(tm_job_t *j)
     j->psq = j->pnrm = j->csq = j->cnrm = NULL;
 }
 
-/* The order of the anchors: by their probes, nearest first, then their own order. */
+/*
+ * The order of the anchors: by their nearest partition, then by MH
+ * min-hashes of their probe sets (anchors whose sets overlap much tend to
+ * share them, so an 8-anchor panel probes few partitions between its
+ * anchors), then by their probes, nearest first, then their own order.
+ */
+#define MH 3
 static const tm_parts_t *sort_parts;
+static const uint64_t *sort_mh;
 
 static int cmp_anchor(const void *x, const void *y)
 {
     const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    const int64_t P = sort_parts->probe, n = P;
-    for (int64_t k = 0; k < n; k++) {
-        const int32_t pa = sort_parts->probes[a * P + k], pb = sort_parts->probes[b * P + k];
-        if (pa != pb)
-            return pa < pb ? -1 : 1;
-    }
+    const int64_t P = sort_parts->probe;
+    const int32_t *pa = sort_parts->probes + a * P, *pb = sort_parts->probes + b * P;
+    if (pa[0] != pb[0])
+        return pa[0] < pb[0] ? -1 : 1;
+    for (int k = 0; k < MH; k++)
+        if (sort_mh[a * MH + k] != sort_mh[b * MH + k])
+            return sort_mh[a * MH + k] < sort_mh[b * MH + k] ? -1 : 1;
+    for (int64_t k = 1; k < P; k++)
+        if (pa[k] != pb[k])
+            return pa[k] < pb[k] ? -1 : 1;
     return (a > b) - (a < b);
+}
+
+/* The MH min-hashes of each of n anchors' probe sets into mh (n x MH). */
+static void min_hashes(const tm_parts_t *pt, int64_t n, uint64_t *mh)
+{
+    const int64_t P = pt->probe;
+    for (int64_t a = 0; a < n; a++)
+        for (int k = 0; k < MH; k++) {
+            const uint64_t key = tm_draw_key(0x6d696e68617368ULL, (uint64_t)k, 0);
+            uint64_t m = UINT64_MAX;
+            for (int64_t i = 0; i < P; i++) {
+                const uint64_t h = tm_draw(key, pt->probes[a * P + i]);
+                m = h < m ? h : m;
+            }
+            mh[a * MH + k] = m;
+        }
 }
 
 /* Copy row src of rows into slot dst of the arrays (xbeg and xend: with --pairs). */
@@ -235,10 +262,14 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     double *reach = malloc(c * sizeof *reach);
     int ok = j->perm && j->pemb && j->plab && j->pgid && j->pdraw && j->psq && j->pnrm &&
              j->pxbeg && j->pxend && probes && reach;
+    uint64_t *mh = ok ? malloc(c * MH * sizeof *mh) : NULL;
+    ok = ok && mh != NULL;
     if (ok) {
         for (int64_t a = 0; a < n; a++)
             j->perm[a] = a;
+        min_hashes(&j->parts, n, mh);
         sort_parts = &j->parts;
+        sort_mh = mh;
         qsort(j->perm, (size_t)n, sizeof *j->perm, cmp_anchor);
         for (int64_t s = 0; s < n; s++) {
             const int64_t a = j->perm[s];
@@ -256,6 +287,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     }
     free(probes);
     free(reach);
+    free(mh);
     if (!ok)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the ordered anchors (rank %d)",
                         j->rank);

@@ -303,6 +303,15 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                     }
                 }
                 int64_t s = 0;
+                for (; s + 8 <= m; s += 8) {
+                    const float *b8[8];
+                    double v8[8];
+                    for (int u = 0; u < 8; u++)
+                        b8[u] = pt->cent + idx[s + u] * dim;
+                    tm_exact_fast8(pt->metric, row, b8, dim, v8);
+                    for (int u = 0; u < 8; u++)
+                        sc[s + u] = (scored_t){v8[u], idx[s + u]};
+                }
                 for (; s + 4 <= m; s += 4) {
                     const float *b4[4] = {pt->cent + idx[s] * dim, pt->cent + idx[s + 1] * dim,
                                           pt->cent + idx[s + 2] * dim,
