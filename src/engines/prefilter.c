@@ -339,7 +339,7 @@ static uint64_t row_blocks(const int64_t *clab, int64_t lab, const double *lo, c
     return mask;
 }
 
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 static void interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra,
                          const tm_rows_t *cand, int64_t c0, int64_t nc, const float *restrict g,
                          int metric_units, double *restrict lo, double *restrict hi)
