@@ -77,6 +77,13 @@ run 1 eval -i d.h5 -o e1.h5 --partitions 12 --probe 2 -q --force >/dev/null || f
 run 3 eval -i d.h5 -o e3.h5 --partitions 12 --probe 2 --chunk 90 -q --force >/dev/null || fail "eval 3 ranks"
 same e1.h5 e3.h5 "eval on 3 ranks"
 
+# Fewer partitions than ranks: some ranks own none and send every row away.
+run 1 mine -i d.h5 -o q1.h5 -s topk --negatives 4 --partitions 2 --probe 1 -q --force \
+    >/dev/null || fail "2 partitions on 1 rank"
+run 4 mine -i d.h5 -o q4.h5 -s topk --negatives 4 --partitions 2 --probe 1 --chunk 70 -q \
+    --force >/dev/null || fail "2 partitions on 4 ranks"
+same q1.h5 q4.h5 "2 partitions on 4 ranks"
+
 # Queries against a reference (streamed candidates) and given pairs.
 "$TRIPMINER" synth -o c.h5 -n 2000 -d 24 -c 60 --queries 300 --seed 3 -q || exit 1
 "$TRIPMINER" synth -o q.h5 -n 400 -d 24 -c 60 --seed 4 -q || exit 1

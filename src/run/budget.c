@@ -37,7 +37,10 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     const int64_t shard = tm_state_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8,
                                          need->held + apack);
     /* A fast kernel packs each round's rows: bytes per 1024 rows of a round. */
-    const int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
+    int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
+    /* Partitioned: the round regrouped by partition, packed again, and its keys and norms. */
+    if (need->parted)
+        cpack = 2 * cpack + 1024 * (need->dim * 4 + 48);
     const tm_engine_size_t sz = {need->anchors, need->candidates, budget};
     const int64_t state = tm_rule_state_bytes(rule, mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;

@@ -28,6 +28,7 @@ typedef struct tm_budget_need {
     int64_t held;        /* other bytes held (exclusion lists, readers) */
     int streamed;        /* candidates are read a round at a time (a send buffer) */
     const tm_kernel_t *kernel; /* the tile kernel: a fast one holds packed rows (run/sweep.h) */
+    int parted;          /* partitioned: each round is also regrouped (run/psweep.h) */
 } tm_budget_need_t;
 
 /*

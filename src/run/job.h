@@ -26,6 +26,13 @@
 
 struct tm_output;
 
+/* Copies of anchor rows with what travels with them (run/parted.c). */
+typedef struct tm_rowcopy {
+    float *emb;
+    int64_t *lab, *gid, *draw, *xbeg, *xend;
+    double *sq, *nrm;
+} tm_rowcopy_t;
+
 typedef struct tm_job {
     const tm_mine_params_t *mine;
     const tm_eval_params_t *eval; /* tripminer eval's own (NULL: mine) */
@@ -75,13 +82,9 @@ typedef struct tm_job {
     tm_regrouped_t moved; /* the candidates on the ranks that own their partitions */
     tm_psweep_t ps;
     int64_t *perm;
-    float *pemb;
-    int64_t *plab, *pgid, *pdraw, *pxbeg, *pxend;
-    double *psq, *pnrm;
+    tm_rowcopy_t ordered; /* the anchors in the order of their probes (j->anch) */
     int64_t ncheck, *cidx;
-    float *cemb;
-    int64_t *clab, *cgid, *cdraw, *cxbeg, *cxend;
-    double *csq, *cnrm;
+    tm_rowcopy_t check;   /* the check's anchors (checked) */
     tm_rows_t checked;
     void *cstate;
     tm_sweep_t csweep;

@@ -184,8 +184,11 @@ static int setup_rounds(job_t *j, tm_err_t *err)
     if (run.resume && run.chunk == 0)
         run.chunk = deps_chunk(j->info.deps);
     const tm_shard_t *cand = tm_inputs_candidates(&j->in);
-    const tm_budget_need_t need = {j->in.anch.n, cand->n_global, cand->dim, j->in.held,
-                                   j->in.streamed, j->kernel};
+    tm_budget_need_t need = {j->in.anch.n, cand->n_global, cand->dim, j->in.held,
+                             j->in.streamed, j->kernel, j->mine->partitions != 0};
+    if (need.parted)
+        need.held += tm_parted_bytes(j->mine, j->in.anch.n, cand->n_global, cand->dim,
+                                     j->nranks);
     int64_t chunk = tm_budget_chunk(&run, j->mine, j->rule, &need, j->nranks, j->budget, err);
     int rc = chunk < 0 ? TM_ENOMEM : 0;
     j->sum->num_embeddings = j->in.num_input;

@@ -19,11 +19,70 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "comm/smallest.h"
 #include "engines/draw.h"
 #include "tripminer/err.h"
 
 /* The stream of the check's draws (engines/draw.h). */
 #define STREAM_CHECK 0x636865636bULL
+
+/* Room for n rows of dim floats. 0 or TM_ENOMEM (rc freed). */
+static int rowcopy_alloc(tm_rowcopy_t *rc, int64_t n, int64_t dim)
+{
+    const size_t c = (size_t)(n > 0 ? n : 1);
+    rc->emb = malloc(c * (size_t)dim * sizeof *rc->emb);
+    rc->lab = malloc(c * sizeof *rc->lab);
+    rc->gid = malloc(c * sizeof *rc->gid);
+    rc->draw = malloc(c * sizeof *rc->draw);
+    rc->xbeg = malloc(c * sizeof *rc->xbeg);
+    rc->xend = malloc(c * sizeof *rc->xend);
+    rc->sq = malloc(c * sizeof *rc->sq);
+    rc->nrm = malloc(c * sizeof *rc->nrm);
+    if (rc->emb && rc->lab && rc->gid && rc->draw && rc->xbeg && rc->xend && rc->sq && rc->nrm)
+        return 0;
+    return TM_ENOMEM;
+}
+
+static void rowcopy_free(tm_rowcopy_t *rc)
+{
+    free(rc->emb);
+    free(rc->lab);
+    free(rc->gid);
+    free(rc->draw);
+    free(rc->xbeg);
+    free(rc->xend);
+    free(rc->sq);
+    free(rc->nrm);
+    memset(rc, 0, sizeof *rc);
+}
+
+/* Row src of r into slot dst of rc (xbeg and xend: with --pairs). */
+static void rowcopy_put(tm_rowcopy_t *rc, const tm_rows_t *r, int64_t src, int64_t dst)
+{
+    if (r->xbeg != NULL) {
+        rc->xbeg[dst] = r->xbeg[src];
+        rc->xend[dst] = r->xend[src];
+    }
+    memcpy(rc->emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *rc->emb);
+    rc->lab[dst] = r->labels[src];
+    rc->gid[dst] = r->gid != NULL ? r->gid[src] : -1;
+    rc->draw[dst] = r->draw != NULL ? r->draw[src] : (r->gid != NULL ? r->gid[src] : -1);
+    rc->sq[dst] = r->sqnorm[src];
+    rc->nrm[dst] = r->norm[src];
+}
+
+/* The n copied rows as the engines see them (nat: the anchors they came from). */
+static tm_rows_t rowcopy_rows(const tm_rowcopy_t *rc, int64_t n, const tm_rows_t *nat)
+{
+    tm_rows_t r = {.n = n, .dim = nat->dim, .emb = rc->emb, .labels = rc->lab, .gid = rc->gid,
+                   .sqnorm = rc->sq, .norm = rc->nrm, .draw = rc->draw};
+    if (nat->xidx != NULL) {
+        r.xbeg = rc->xbeg;
+        r.xend = rc->xend;
+        r.xidx = nat->xidx;
+    }
+    return r;
+}
 
 void tm_parted_free(tm_job_t *j)
 {
@@ -34,28 +93,11 @@ void tm_parted_free(tm_job_t *j)
     j->cstate = NULL;
     tm_parts_free(&j->parts);
     tm_regrouped_free(&j->moved);
+    rowcopy_free(&j->ordered);
+    rowcopy_free(&j->check);
     free(j->perm);
-    free(j->pemb);
-    free(j->plab);
-    free(j->pgid);
-    free(j->pdraw);
-    free(j->psq);
-    free(j->pnrm);
-    free(j->pxbeg);
-    free(j->pxend);
-    free(j->cxbeg);
-    free(j->cxend);
     free(j->cidx);
-    free(j->cemb);
-    free(j->clab);
-    free(j->cgid);
-    free(j->cdraw);
-    free(j->csq);
-    free(j->cnrm);
-    j->perm = j->pgid = j->plab = j->pdraw = j->cidx = j->clab = j->cgid = j->cdraw = NULL;
-    j->pxbeg = j->pxend = j->cxbeg = j->cxend = NULL;
-    j->pemb = j->cemb = NULL;
-    j->psq = j->pnrm = j->csq = j->cnrm = NULL;
+    j->perm = j->cidx = NULL;
 }
 
 /*
@@ -100,114 +142,51 @@ static void min_hashes(const tm_parts_t *pt, int64_t n, uint64_t *mh)
         }
 }
 
-/* Copy row src of rows into slot dst of the arrays (xbeg and xend: with --pairs). */
-static void copy_row(const tm_rows_t *r, int64_t src, int64_t dst, float *emb, int64_t *lab,
-                     int64_t *gid, int64_t *draw, double *sq, double *nrm, int64_t *xbeg,
-                     int64_t *xend)
-{
-    if (r->xbeg != NULL) {
-        xbeg[dst] = r->xbeg[src];
-        xend[dst] = r->xend[src];
-    }
-    memcpy(emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *emb);
-    lab[dst] = r->labels[src];
-    gid[dst] = r->gid != NULL ? r->gid[src] : -1;
-    draw[dst] = r->draw != NULL ? r->draw[src] : (r->gid != NULL ? r->gid[src] : -1);
-    sq[dst] = r->sqnorm[src];
-    nrm[dst] = r->norm[src];
-}
-
-static int cmp_u64pair(const void *x, const void *y)
-{
-    const uint64_t *a = x, *b = y;
-    if (a[0] != b[0])
-        return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
-}
-
 /* The anchors of the check: local anchors whose (draw, row) is among the S smallest. */
 static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
 {
     const int64_t n = nat->n, S = j->mine->check;
     const uint64_t key = tm_draw_key(j->mine->seed, STREAM_CHECK, 0);
-    const int64_t keep = S < n ? S : n;
     uint64_t *mine = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *mine);
-    uint64_t *all = malloc((size_t)(S > 0 ? S : 1) * 2 * (size_t)j->nranks * sizeof *all);
+    uint64_t *all = malloc((size_t)(S > 0 ? S : 1) * 2 * sizeof *all);
     int ok = mine != NULL && all != NULL;
+    for (int64_t a = 0; ok && a < n; a++) {
+        /* Its row of -i, or its pair's row (tm_inputs_t.draw): one per anchor. */
+        mine[2 * a] = tm_draw(key, j->in.draw[a]);
+        mine[2 * a + 1] = (uint64_t)j->in.draw[a];
+    }
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, j->comm);
-    if (!ok) {
+    if (!ok || tm_smallest_pairs(mine, n, S, j->comm, all) != 0) {
         free(mine);
         free(all);
         return tm_err_set(err, TM_ENOMEM, "cannot allocate the check of %lld anchors",
                           (long long)S);
     }
-    for (int64_t a = 0; a < n; a++) {
-        /* Its row of -i, or its pair's row (tm_inputs_t.draw): one per anchor. */
-        mine[2 * a] = tm_draw(key, j->in.draw[a]);
-        mine[2 * a + 1] = (uint64_t)j->in.draw[a];
-    }
-    uint64_t *sorted = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *sorted);
-    if (sorted != NULL) {
-        memcpy(sorted, mine, (size_t)n * 2 * sizeof *sorted);
-        qsort(sorted, (size_t)n, 2 * sizeof *sorted, cmp_u64pair);
-    }
-    uint64_t *first = malloc((size_t)(S > 0 ? S : 1) * 2 * sizeof *first);
-    ok = sorted != NULL && first != NULL;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, j->comm);
-    if (!ok) {
-        free(mine), free(all), free(sorted), free(first);
-        return tm_err_set(err, TM_ENOMEM, "cannot allocate the check of %lld anchors",
-                          (long long)S);
-    }
-    for (int64_t k = 0; k < S; k++) {
-        first[2 * k] = k < keep ? sorted[2 * k] : UINT64_MAX;
-        first[2 * k + 1] = k < keep ? sorted[2 * k + 1] : UINT64_MAX;
-    }
-    MPI_Allgather(first, (int)(2 * S), MPI_UINT64_T, all, (int)(2 * S), MPI_UINT64_T, j->comm);
-    qsort(all, (size_t)(S * j->nranks), 2 * sizeof *all, cmp_u64pair);
     /* The S-th smallest over all ranks: anchors up to it are checked. */
     const uint64_t *last = all + 2 * (S - 1);
     j->ncheck = 0;
     for (int64_t a = 0; a < n; a++)
-        j->ncheck += cmp_u64pair(mine + 2 * a, last) <= 0;
-    const size_t c = (size_t)(j->ncheck > 0 ? j->ncheck : 1);
-    j->cidx = malloc(c * sizeof *j->cidx);
-    j->cemb = malloc(c * (size_t)nat->dim * sizeof *j->cemb);
-    j->clab = malloc(c * sizeof *j->clab);
-    j->cgid = malloc(c * sizeof *j->cgid);
-    j->cdraw = malloc(c * sizeof *j->cdraw);
-    j->csq = malloc(c * sizeof *j->csq);
-    j->cnrm = malloc(c * sizeof *j->cnrm);
-    j->cxbeg = malloc(c * sizeof *j->cxbeg);
-    j->cxend = malloc(c * sizeof *j->cxend);
-    ok = j->cidx && j->cemb && j->clab && j->cgid && j->cdraw && j->csq && j->cnrm && j->cxbeg &&
-         j->cxend;
+        j->ncheck += tm_pair_cmp(mine + 2 * a, last) <= 0;
+    j->cidx = malloc((size_t)(j->ncheck > 0 ? j->ncheck : 1) * sizeof *j->cidx);
+    ok = j->cidx != NULL && rowcopy_alloc(&j->check, j->ncheck, nat->dim) == 0;
     int64_t *inv = ok ? malloc((size_t)(n > 0 ? n : 1) * sizeof *inv) : NULL;
     if (ok && inv != NULL) {
         for (int64_t s = 0; s < n; s++)
             inv[j->perm[s]] = s;
         int64_t k = 0;
         for (int64_t a = 0; a < n; a++) {
-            if (cmp_u64pair(mine + 2 * a, last) > 0)
+            if (tm_pair_cmp(mine + 2 * a, last) > 0)
                 continue;
-            copy_row(nat, a, k, j->cemb, j->clab, j->cgid, j->cdraw, j->csq, j->cnrm, j->cxbeg,
-                     j->cxend);
+            rowcopy_put(&j->check, nat, a, k);
             j->cidx[k++] = inv[a];
         }
     }
     ok = ok && inv != NULL;
-    free(inv), free(mine), free(all), free(sorted), free(first);
+    free(inv), free(mine), free(all);
     if (!ok)
         return tm_err_set(err, TM_ENOMEM, "cannot allocate the check's anchors (rank %d)",
                           j->rank);
-    j->checked = (tm_rows_t){.n = j->ncheck, .dim = nat->dim, .emb = j->cemb, .labels = j->clab,
-                             .gid = j->cgid, .sqnorm = j->csq, .norm = j->cnrm,
-                             .draw = j->cdraw};
-    if (nat->xidx != NULL) {
-        j->checked.xbeg = j->cxbeg;
-        j->checked.xend = j->cxend;
-        j->checked.xidx = nat->xidx;
-    }
+    j->checked = rowcopy_rows(&j->check, j->ncheck, nat);
     return 0;
 }
 
@@ -250,18 +229,9 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     const int64_t n = nat.n, P = j->parts.probe, dim = nat.dim;
     const size_t c = (size_t)(n > 0 ? n : 1);
     j->perm = malloc(c * sizeof *j->perm);
-    j->pemb = malloc(c * (size_t)dim * sizeof *j->pemb);
-    j->plab = malloc(c * sizeof *j->plab);
-    j->pgid = malloc(c * sizeof *j->pgid);
-    j->pdraw = malloc(c * sizeof *j->pdraw);
-    j->psq = malloc(c * sizeof *j->psq);
-    j->pnrm = malloc(c * sizeof *j->pnrm);
-    j->pxbeg = malloc(c * sizeof *j->pxbeg);
-    j->pxend = malloc(c * sizeof *j->pxend);
     int32_t *probes = malloc(c * (size_t)P * sizeof *probes);
     double *reach = malloc(c * sizeof *reach);
-    int ok = j->perm && j->pemb && j->plab && j->pgid && j->pdraw && j->psq && j->pnrm &&
-             j->pxbeg && j->pxend && probes && reach;
+    int ok = rowcopy_alloc(&j->ordered, n, dim) == 0 && j->perm && probes && reach;
     uint64_t *mh = ok ? malloc(c * MH * sizeof *mh) : NULL;
     ok = ok && mh != NULL;
     if (ok) {
@@ -273,8 +243,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
         qsort(j->perm, (size_t)n, sizeof *j->perm, cmp_anchor);
         for (int64_t s = 0; s < n; s++) {
             const int64_t a = j->perm[s];
-            copy_row(&nat, a, s, j->pemb, j->plab, j->pgid, j->pdraw, j->psq, j->pnrm, j->pxbeg,
-                     j->pxend);
+            rowcopy_put(&j->ordered, &nat, a, s);
             memcpy(probes + s * P, j->parts.probes + a * P, (size_t)P * sizeof *probes);
             reach[s] = j->parts.reach[a];
         }
@@ -294,13 +263,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     rc = tm_err_agree(rc, err, j->comm);
     if (rc != 0)
         return rc;
-    j->anch = (tm_rows_t){.n = n, .dim = dim, .emb = j->pemb, .labels = j->plab,
-                          .gid = j->pgid, .sqnorm = j->psq, .norm = j->pnrm, .draw = j->pdraw};
-    if (nat.xidx != NULL) {
-        j->anch.xbeg = j->pxbeg;
-        j->anch.xend = j->pxend;
-        j->anch.xidx = nat.xidx;
-    }
+    j->anch = rowcopy_rows(&j->ordered, n, &nat);
 
     const double t_ordered = MPI_Wtime();
     /* The check and its state. */
@@ -322,6 +285,18 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
                "the check", j->parts.t_kmeans, j->parts.t_probes, t_moved - t_probed,
                t_ordered - t_moved, t0 + j->times.partitions - t_ordered);
     return rc;
+}
+
+int64_t tm_parted_bytes(const tm_mine_params_t *m, int64_t anchors, int64_t cands, int64_t dim,
+                        int nranks)
+{
+    const int64_t C = tm_parts_resolve(m->partitions, cands);
+    const int64_t P = m->probe < C ? m->probe : C;
+    /* A rank's share, with room for the partition its boundary cuts. */
+    const int64_t rows = (cands + nranks - 1) / nranks, share = rows + rows / 8;
+    const int64_t per_anchor = dim * 4 + 8 * 8 + P * 4 + MH * 8;
+    return tm_regroup_bytes(share, dim) + anchors * per_anchor + C * (dim * 8 + 64) +
+           (16 * C / nranks + 1) * (dim * 4 + 40);
 }
 
 int tm_parted_sweeps(tm_job_t *j)

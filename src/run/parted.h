@@ -16,6 +16,15 @@
  */
 int tm_parted_setup(tm_job_t *j, tm_err_t *err);
 
+/*
+ * Bytes a rank holds for partitioned mining besides the exact sweep's
+ * (its share of the moved candidate rows, the anchors' ordered copy and
+ * probes, the centres and the k-means sample), for anchors local anchors
+ * and cands candidates of dim floats over nranks ranks. Local.
+ */
+int64_t tm_parted_bytes(const tm_mine_params_t *m, int64_t anchors, int64_t cands, int64_t dim,
+                        int nranks);
+
 /* After the exchange exists: the sweeps' scratch. 0 or TM_ENOMEM. Local. */
 int tm_parted_sweeps(tm_job_t *j);
 

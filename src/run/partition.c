@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include "base/fpenv.h"
+#include "comm/smallest.h"
 #include "core/exact.h"
 #include "core/kern.h"
 #include "engines/draw.h"
@@ -384,14 +385,6 @@ static int sampled(uint64_t seed, uint64_t thr, int64_t g)
     return thr == UINT64_MAX || tm_draw(tm_draw_key(seed, STREAM_SAMPLE, 0), g) < thr;
 }
 
-static int cmp_u64pair(const void *x, const void *y)
-{
-    const uint64_t *a = x, *b = y;
-    if (a[0] != b[0])
-        return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
-}
-
 /*
  * The k-means: centres start at the C sampled rows of smallest draw, then
  * move to their members' means. Collective.
@@ -400,8 +393,6 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, source_t *src, int threads, MPI
                   tm_err_t *err)
 {
     const tm_shard_t *cand = src->cand;
-    int nranks = 1;
-    MPI_Comm_size(comm, &nranks);
     const int64_t C = pt->count, dim = pt->dim, N = cand->n_global;
     const int64_t want = C * SAMPLE_PER;
     const uint64_t thr = want >= N ? UINT64_MAX
@@ -416,10 +407,9 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, source_t *src, int threads, MPI
     double *nrm = malloc((size_t)(m > 0 ? m : 1) * sizeof *nrm);
     int64_t *gid = malloc((size_t)(m > 0 ? m : 1) * sizeof *gid);
     int32_t *asg = malloc((size_t)(m > 0 ? m : 1) * sizeof *asg);
-    uint64_t *first = malloc((size_t)C * 2 * sizeof *first);
-    uint64_t *all = malloc((size_t)C * 2 * (size_t)nranks * sizeof *all);
+    uint64_t *all = malloc((size_t)C * 2 * sizeof *all);
     int64_t *sums = malloc((size_t)(C * dim + C) * sizeof *sums);
-    int ok = emb && sq && nrm && gid && asg && first && all && sums;
+    int ok = emb && sq && nrm && gid && asg && all && sums;
     MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
     int rc = 0;
     if (!ok) {
@@ -474,28 +464,20 @@ static int kmeans(tm_parts_t *pt, uint64_t seed, source_t *src, int threads, MPI
     }
 
     /* The first centres: the C sampled rows of smallest draw, over all ranks. */
-    int64_t nf = m < C ? m : C;
     uint64_t *mine = malloc((size_t)(m > 0 ? m : 1) * 2 * sizeof *mine);
-    if (mine == NULL)
-        ok = 0;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
-    if (!ok) {
-        free(mine);
-        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means start");
-        goto done;
-    }
-    for (int64_t i = 0; i < m; i++) {
+    for (int64_t i = 0; mine != NULL && i < m; i++) {
         mine[2 * i] = tm_draw(key, gid[i]);
         mine[2 * i + 1] = (uint64_t)gid[i];
     }
-    qsort(mine, (size_t)m, 2 * sizeof *mine, cmp_u64pair);
-    for (int64_t i = 0; i < C; i++) {
-        first[2 * i] = i < nf ? mine[2 * i] : UINT64_MAX;
-        first[2 * i + 1] = i < nf ? mine[2 * i + 1] : UINT64_MAX;
-    }
+    ok = mine != NULL;
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+    if (ok && tm_smallest_pairs(mine, m, C, comm, all) != 0)
+        ok = 0;
     free(mine);
-    MPI_Allgather(first, (int)(2 * C), MPI_UINT64_T, all, (int)(2 * C), MPI_UINT64_T, comm);
-    qsort(all, (size_t)(C * nranks), 2 * sizeof *all, cmp_u64pair);
+    if (!ok) {
+        rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the k-means start");
+        goto done;
+    }
     memset(pt->cent, 0, (size_t)(C * dim) * sizeof *pt->cent);
     for (int64_t q = 0; q < C; q++) {
         /* A sampled row of this rank: found in the sample, ascending by index. */
@@ -579,7 +561,6 @@ done:
     free(nrm);
     free(gid);
     free(asg);
-    free(first);
     free(all);
     free(sums);
     return rc;
