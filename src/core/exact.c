@@ -106,6 +106,29 @@ void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8],
     sqdist8(a, b, dim, out);
 }
 
+void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, int n,
+                    int64_t dim, double *out)
+{
+    if (metric == TM_METRIC_COSINE || n == 1) {
+        for (int k = 0; k < n; k++)
+            out[k] = tm_exact_fast(metric, a, b[k], dim);
+        return;
+    }
+    /* The short batch padded with its last row; only n are counted. */
+    const float *rows[8];
+    double v[8];
+    const int w = n > 4 ? 8 : 4;
+    for (int k = 0; k < w; k++)
+        rows[k] = b[k < n ? k : n - 1];
+    if (w == 8)
+        sqdist8(a, rows, dim, v);
+    else
+        sqdist4(a, rows, dim, v);
+    exact_count += n;
+    for (int k = 0; k < n; k++)
+        out[k] = v[k];
+}
+
 void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4])
 {

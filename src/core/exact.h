@@ -47,6 +47,14 @@ void tm_exact_normalize_rows(float *emb, int64_t n, int64_t dim);
  */
 int64_t tm_exact_count(void);
 
+/*
+ * tm_exact_fast of a against b[0 .. n), 1 <= n <= 8, bit for bit, as fast
+ * as four or eight at once (the chains run side by side, so a short batch
+ * costs what a full one does). Local.
+ */
+void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, int n,
+                    int64_t dim, double *out);
+
 /* tm_exact_fast of a against b[0..7], bit for bit, faster still. Local. */
 void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
                     double out[8]);

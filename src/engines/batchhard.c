@@ -53,7 +53,7 @@ void tm_hard_offer(tm_hard_t *st, int64_t a, int is_pos, double val, double fast
 
 /*
  * Offer the nhit candidates c0 + hits[k] to anchor a, each scored exactly
- * (eight or four at a time: the same bits as one by one). A positive is one of
+ * (up to eight at a time: the same bits as one by one). A positive is one of
  * the range [p0, p1) of the tile's columns, or (p0 < 0) one of the
  * anchor's label.
  */
@@ -65,21 +65,11 @@ static void offer_hits(tm_hard_t *st, tm_metric_t metric, const tm_rows_t *anch,
     const float *arow = anch->emb + a * dim;
     double fast[8];
     for (int64_t k0 = 0; k0 < nhit;) {
-        const int64_t w = nhit - k0 >= 8 ? 8 : (nhit - k0 >= 4 ? 4 : nhit - k0);
-        if (w == 8) {
-            const float *rows[8];
-            for (int u = 0; u < 8; u++)
-                rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
-            tm_exact_fast8(metric, arow, rows, dim, fast);
-        } else if (w == 4) {
-            const float *rows[4];
-            for (int u = 0; u < 4; u++)
-                rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
-            tm_exact_fast4(metric, arow, rows, dim, fast);
-        } else {
-            for (int64_t u = 0; u < w; u++)
-                fast[u] = tm_exact_fast(metric, arow, cand->emb + (c0 + hits[k0 + u]) * dim, dim);
-        }
+        const int64_t w = nhit - k0 >= 8 ? 8 : nhit - k0;
+        const float *rows[8];
+        for (int64_t u = 0; u < w; u++)
+            rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
+        tm_exact_fastn(metric, arow, rows, (int)w, dim, fast);
         for (int64_t u = 0; u < w; u++) {
             const int64_t j = hits[k0 + u], c = c0 + j;
             const int pos = p0 >= 0 ? j >= p0 && j < p1 : cand->labels[c] == lab;

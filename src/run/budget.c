@@ -37,10 +37,7 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     const int64_t shard = tm_state_bytes(need->anchors, need->dim * 4 + 8 + 8 + 8 + 8,
                                          need->held + apack);
     /* A fast kernel packs each round's rows: bytes per 1024 rows of a round. */
-    int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
-    /* Partitioned: the round regrouped by partition, packed again, and its keys and norms. */
-    if (need->parted)
-        cpack = 2 * cpack + 1024 * (need->dim * 4 + 48);
+    const int64_t cpack = tm_sweep_pack_bytes(need->kernel, 0, 1024, need->dim);
     const tm_engine_size_t sz = {need->anchors, need->candidates, budget};
     const int64_t state = tm_rule_state_bytes(rule, mine, &sz);
     const int64_t fixed = state > INT64_MAX - shard ? INT64_MAX : shard + state;
@@ -79,5 +76,18 @@ int64_t tm_budget_chunk(const tm_run_params_t *run, const tm_mine_params_t *mine
     const int64_t unit = tm_exchange_bytes(need->candidates, need->dim, nranks, 1);
     const double packed_unit = (double)cpack * (double)nranks / 1024.0;
     left = (int64_t)((double)left * (double)unit / ((double)unit + packed_unit));
-    return tm_exchange_auto_chunk(need->candidates, need->dim, nranks, left);
+    int64_t chunk = tm_exchange_auto_chunk(need->candidates, need->dim, nranks, left);
+    if (need->parted) {
+        /*
+         * Partitioned mining also regroups each round by partition (a copy,
+         * packed again): the same rounds while all of it fits what the
+         * budget leaves (larger rounds cut fewer partitions), else smaller.
+         */
+        const double regrouped = (double)nranks * (double)(need->dim * 4 + 48 + cpack / 1024);
+        const double per_row = (double)unit + packed_unit + regrouped;
+        const double room = (double)(budget - fixed);
+        if ((double)chunk * per_row > room)
+            chunk = room / per_row >= 1.0 ? (int64_t)(room / per_row) : 1;
+    }
+    return chunk;
 }

@@ -313,18 +313,16 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                     for (int u = 0; u < 8; u++)
                         sc[s + u] = (scored_t){v8[u], idx[s + u]};
                 }
-                for (; s + 4 <= m; s += 4) {
-                    const float *b4[4] = {pt->cent + idx[s] * dim, pt->cent + idx[s + 1] * dim,
-                                          pt->cent + idx[s + 2] * dim,
-                                          pt->cent + idx[s + 3] * dim};
-                    double v4[4];
-                    tm_exact_fast4(pt->metric, row, b4, dim, v4);
-                    for (int u = 0; u < 4; u++)
-                        sc[s + u] = (scored_t){v4[u], idx[s + u]};
+                if (s < m) {
+                    const float *bn[8];
+                    double vn[8];
+                    const int w = (int)(m - s);
+                    for (int u = 0; u < w; u++)
+                        bn[u] = pt->cent + idx[s + u] * dim;
+                    tm_exact_fastn(pt->metric, row, bn, w, dim, vn);
+                    for (int u = 0; u < w; u++)
+                        sc[s + u] = (scored_t){vn[u], idx[s + u]};
                 }
-                for (; s < m; s++)
-                    sc[s] = (scored_t){tm_exact_fast(pt->metric, row, pt->cent + idx[s] * dim, dim),
-                                       idx[s]};
                 nscored += m;
                 sort_scored(sc, m);
                 for (int64_t k = 0; k < P; k++)
