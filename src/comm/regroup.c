@@ -28,9 +28,8 @@ static int cmp_rkey(const void *x, const void *y)
 
 int64_t tm_regroup_bytes(int64_t rows, int64_t dim)
 {
-    /* The rows, their label, index, partition and norm, and the sort's
-     * second copy of the floats with its keys. */
-    return rows * (2 * dim * 4 + 28 + (int64_t)sizeof(rkey_t));
+    /* The rows, their label, index, partition and norm, and the sort's keys. */
+    return rows * (dim * 4 + 28 + (int64_t)sizeof(rkey_t));
 }
 
 void tm_regrouped_free(tm_regrouped_t *g)
@@ -65,27 +64,48 @@ static void owners(const int64_t *cnt, int64_t parts, int64_t total, int nranks,
         first[++last] = parts;
 }
 
-/* Put the m received rows of g in (partition, label, index) order. 0 or TM_ENOMEM. */
+/*
+ * Put the m received rows of g in (partition, label, index) order, the
+ * floats in place: each moves along its permutation cycle through one
+ * spare row. 0 or TM_ENOMEM.
+ */
 static int sort_received(tm_regrouped_t *g, int64_t m, int64_t dim)
 {
     rkey_t *k = malloc((size_t)(m > 0 ? m : 1) * sizeof *k);
-    float *emb = malloc((size_t)(m > 0 ? m : 1) * (size_t)dim * sizeof *emb);
-    if (k == NULL || emb == NULL) {
+    float *spare = malloc((size_t)(dim > 0 ? dim : 1) * sizeof *spare);
+    if (k == NULL || spare == NULL) {
         free(k);
-        free(emb);
+        free(spare);
         return TM_ENOMEM;
     }
     for (int64_t i = 0; i < m; i++)
         k[i] = (rkey_t){g->shard.labels[i], g->gid[i], i, g->part[i]};
     qsort(k, (size_t)m, sizeof *k, cmp_rkey);
     for (int64_t i = 0; i < m; i++) {
-        memcpy(emb + i * dim, g->shard.emb + k[i].from * dim, (size_t)dim * sizeof *emb);
         g->shard.labels[i] = k[i].label;
         g->gid[i] = k[i].gid;
         g->part[i] = k[i].part;
     }
-    free(g->shard.emb);
-    g->shard.emb = emb;
+    float *emb = g->shard.emb;
+    const size_t row = (size_t)dim * sizeof *emb;
+    /* Row i takes row k[i].from; a placed row gets from = -1. */
+    for (int64_t s = 0; s < m; s++) {
+        if (k[s].from < 0 || k[s].from == s) {
+            k[s].from = -1;
+            continue;
+        }
+        memcpy(spare, emb + s * dim, row);
+        int64_t i = s;
+        while (k[i].from != s) {
+            const int64_t src = k[i].from;
+            memcpy(emb + i * dim, emb + src * dim, row);
+            k[i].from = -1;
+            i = src;
+        }
+        memcpy(emb + i * dim, spare, row);
+        k[i].from = -1;
+    }
+    free(spare);
     free(k);
     return 0;
 }

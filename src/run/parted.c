@@ -26,11 +26,11 @@
 /* The stream of the check's draws (engines/draw.h). */
 #define STREAM_CHECK 0x636865636bULL
 
-/* Room for n rows of dim floats. 0 or TM_ENOMEM (rc freed). */
-static int rowcopy_alloc(tm_rowcopy_t *rc, int64_t n, int64_t dim)
+/* Room for n rows of dim floats (with_emb 0: all but the floats). 0 or TM_ENOMEM. */
+static int rowcopy_alloc(tm_rowcopy_t *rc, int64_t n, int64_t dim, int with_emb)
 {
     const size_t c = (size_t)(n > 0 ? n : 1);
-    rc->emb = malloc(c * (size_t)dim * sizeof *rc->emb);
+    rc->emb = with_emb ? malloc(c * (size_t)dim * sizeof *rc->emb) : NULL;
     rc->lab = malloc(c * sizeof *rc->lab);
     rc->gid = malloc(c * sizeof *rc->gid);
     rc->draw = malloc(c * sizeof *rc->draw);
@@ -38,7 +38,8 @@ static int rowcopy_alloc(tm_rowcopy_t *rc, int64_t n, int64_t dim)
     rc->xend = malloc(c * sizeof *rc->xend);
     rc->sq = malloc(c * sizeof *rc->sq);
     rc->nrm = malloc(c * sizeof *rc->nrm);
-    if (rc->emb && rc->lab && rc->gid && rc->draw && rc->xbeg && rc->xend && rc->sq && rc->nrm)
+    if ((rc->emb || !with_emb) && rc->lab && rc->gid && rc->draw && rc->xbeg && rc->xend &&
+        rc->sq && rc->nrm)
         return 0;
     return TM_ENOMEM;
 }
@@ -56,14 +57,15 @@ static void rowcopy_free(tm_rowcopy_t *rc)
     memset(rc, 0, sizeof *rc);
 }
 
-/* Row src of r into slot dst of rc (xbeg and xend: with --pairs). */
+/* Row src of r into slot dst of rc (xbeg and xend: with --pairs; floats if rc has room). */
 static void rowcopy_put(tm_rowcopy_t *rc, const tm_rows_t *r, int64_t src, int64_t dst)
 {
     if (r->xbeg != NULL) {
         rc->xbeg[dst] = r->xbeg[src];
         rc->xend[dst] = r->xend[src];
     }
-    memcpy(rc->emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *rc->emb);
+    if (rc->emb != NULL)
+        memcpy(rc->emb + dst * r->dim, r->emb + src * r->dim, (size_t)r->dim * sizeof *rc->emb);
     rc->lab[dst] = r->labels[src];
     rc->gid[dst] = r->gid != NULL ? r->gid[src] : -1;
     rc->draw[dst] = r->draw != NULL ? r->draw[src] : (r->gid != NULL ? r->gid[src] : -1);
@@ -142,6 +144,31 @@ static void min_hashes(const tm_parts_t *pt, int64_t n, uint64_t *mh)
         }
 }
 
+/*
+ * Put n rows of dim floats in the order perm (slot s takes row perm[s]),
+ * in place: each moves along its cycle through spare; done: n zeros.
+ */
+static void permute_rows(float *emb, int64_t n, int64_t dim, const int64_t *perm, uint8_t *done,
+                         float *spare)
+{
+    const size_t row = (size_t)dim * sizeof *emb;
+    for (int64_t s = 0; s < n; s++) {
+        if (done[s])
+            continue;
+        done[s] = 1;
+        if (perm[s] == s)
+            continue;
+        memcpy(spare, emb + s * dim, row);
+        int64_t i = s;
+        while (perm[i] != s) {
+            memcpy(emb + i * dim, emb + perm[i] * dim, row);
+            i = perm[i];
+            done[i] = 1;
+        }
+        memcpy(emb + i * dim, spare, row);
+    }
+}
+
 /* The anchors of the check: local anchors whose (draw, row) is among the S smallest. */
 static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
 {
@@ -168,7 +195,7 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
     for (int64_t a = 0; a < n; a++)
         j->ncheck += tm_pair_cmp(mine + 2 * a, last) <= 0;
     j->cidx = malloc((size_t)(j->ncheck > 0 ? j->ncheck : 1) * sizeof *j->cidx);
-    ok = j->cidx != NULL && rowcopy_alloc(&j->check, j->ncheck, nat->dim) == 0;
+    ok = j->cidx != NULL && rowcopy_alloc(&j->check, j->ncheck, nat->dim, 1) == 0;
     int64_t *inv = ok ? malloc((size_t)(n > 0 ? n : 1) * sizeof *inv) : NULL;
     if (ok && inv != NULL) {
         for (int64_t s = 0; s < n; s++)
@@ -177,7 +204,8 @@ static int draw_check(tm_job_t *j, const tm_rows_t *nat, tm_err_t *err)
         for (int64_t a = 0; a < n; a++) {
             if (tm_pair_cmp(mine + 2 * a, last) > 0)
                 continue;
-            rowcopy_put(&j->check, nat, a, k);
+            /* From the ordered anchors: the rows of nat have moved there. */
+            rowcopy_put(&j->check, &j->anch, inv[a], k);
             j->cidx[k++] = inv[a];
         }
     }
@@ -231,7 +259,11 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     j->perm = malloc(c * sizeof *j->perm);
     int32_t *probes = malloc(c * (size_t)P * sizeof *probes);
     double *reach = malloc(c * sizeof *reach);
-    int ok = rowcopy_alloc(&j->ordered, n, dim) == 0 && j->perm && probes && reach;
+    /* The floats are ordered in place; the rest is copied. */
+    int ok = rowcopy_alloc(&j->ordered, n, dim, 0) == 0 && j->perm && probes && reach;
+    float *spare = ok ? malloc((size_t)(dim > 0 ? dim : 1) * sizeof *spare) : NULL;
+    uint8_t *done = ok ? calloc(c, 1) : NULL;
+    ok = ok && spare != NULL && done != NULL;
     uint64_t *mh = ok ? malloc(c * MH * sizeof *mh) : NULL;
     ok = ok && mh != NULL;
     if (ok) {
@@ -247,6 +279,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
             memcpy(probes + s * P, j->parts.probes + a * P, (size_t)P * sizeof *probes);
             reach[s] = j->parts.reach[a];
         }
+        permute_rows(j->in.anch.emb, n, dim, j->perm, done, spare);
         free(j->parts.probes);
         free(j->parts.reach);
         j->parts.probes = probes;
@@ -257,6 +290,8 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     free(probes);
     free(reach);
     free(mh);
+    free(spare);
+    free(done);
     if (!ok)
         rc = tm_err_set(err, TM_ENOMEM, "cannot allocate the ordered anchors (rank %d)",
                         j->rank);
@@ -264,6 +299,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err)
     if (rc != 0)
         return rc;
     j->anch = rowcopy_rows(&j->ordered, n, &nat);
+    j->anch.emb = j->in.anch.emb;
 
     const double t_ordered = MPI_Wtime();
     /* The check and its state. */
@@ -294,7 +330,8 @@ int64_t tm_parted_bytes(const tm_mine_params_t *m, int64_t anchors, int64_t cand
     const int64_t P = m->probe < C ? m->probe : C;
     /* A rank's share, with room for the partition its boundary cuts. */
     const int64_t rows = (cands + nranks - 1) / nranks, share = rows + rows / 8;
-    const int64_t per_anchor = dim * 4 + 8 * 8 + P * 4 + MH * 8;
+    /* The ordered anchors' copies (their floats are ordered in place), probes twice while ordered. */
+    const int64_t per_anchor = 10 * 8 + 2 * P * 4 + MH * 8 + 1;
     return tm_regroup_bytes(share, dim) + anchors * per_anchor + C * (dim * 8 + 64) +
            (16 * C / nranks + 1) * (dim * 4 + 40);
 }

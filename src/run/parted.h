@@ -18,7 +18,7 @@ int tm_parted_setup(tm_job_t *j, tm_err_t *err);
 
 /*
  * Bytes a rank holds for partitioned mining besides the exact sweep's
- * (its share of the moved candidate rows, the anchors' ordered copy and
+ * (its share of the moved candidate rows, the ordered anchors' copies and
  * probes, the centres and the k-means sample), for anchors local anchors
  * and cands candidates of dim floats over nranks ranks. Local.
  */
