@@ -94,18 +94,6 @@ static void sqdist8(const float *a, const float *const b[8], int64_t dim, double
     }
 }
 
-void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
-                    double out[8])
-{
-    if (metric == TM_METRIC_COSINE) {
-        for (int k = 0; k < 8; k++)
-            out[k] = tm_exact_fast(metric, a, b[k], dim);
-        return;
-    }
-    exact_count += 8;
-    sqdist8(a, b, dim, out);
-}
-
 void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, int n,
                     int64_t dim, double *out)
 {
@@ -129,16 +117,16 @@ void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, i
         out[k] = v[k];
 }
 
+void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
+                    double out[8])
+{
+    tm_exact_fastn(metric, a, b, 8, dim, out);
+}
+
 void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4])
 {
-    if (metric == TM_METRIC_COSINE) {
-        for (int k = 0; k < 4; k++)
-            out[k] = tm_exact_fast(metric, a, b[k], dim);
-        return;
-    }
-    exact_count += 4;
-    sqdist4(a, b, dim, out);
+    tm_exact_fastn(metric, a, b, 4, dim, out);
 }
 
 void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
