@@ -117,22 +117,10 @@ void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, i
         out[k] = v[k];
 }
 
-void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
-                    double out[8])
-{
-    tm_exact_fastn(metric, a, b, 8, dim, out);
-}
-
-void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
-                    double out[4])
-{
-    tm_exact_fastn(metric, a, b, 4, dim, out);
-}
-
 void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
                     double out[4])
 {
-    tm_exact_fast4(metric, a, b, dim, out);
+    tm_exact_fastn(metric, a, b, 4, dim, out);
     for (int k = 0; k < 4; k++)
         out[k] = tm_exact_from_fast(metric, out[k]);
 }

@@ -42,8 +42,8 @@ void tm_exact_normalize_rows(float *emb, int64_t n, int64_t dim);
 
 /*
  * How many exact distances the calling thread has computed so far (every
- * tm_exact_fast and each of tm_exact_dist4's four): the sweep counts the
- * re-checks of the fast filter with it. Local.
+ * tm_exact_fast, each of tm_exact_dist4's four and tm_exact_fastn's n):
+ * the sweep counts the re-checks of the fast filter with it. Local.
  */
 int64_t tm_exact_count(void);
 
@@ -54,14 +54,6 @@ int64_t tm_exact_count(void);
  */
 void tm_exact_fastn(tm_metric_t metric, const float *a, const float *const *b, int n,
                     int64_t dim, double *out);
-
-/* tm_exact_fast of a against b[0..7], bit for bit, faster still. Local. */
-void tm_exact_fast8(tm_metric_t metric, const float *a, const float *const b[8], int64_t dim,
-                    double out[8]);
-
-/* tm_exact_fast of a against b[0..3], bit for bit, faster. Local. */
-void tm_exact_fast4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,
-                    double out[4]);
 
 /* tm_exact_dist of a against b[0..3], bit for bit, faster. Local. */
 void tm_exact_dist4(tm_metric_t metric, const float *a, const float *const b[4], int64_t dim,

@@ -303,20 +303,10 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                         beyond = in || !(l < beyond) ? beyond : l;
                     }
                 }
-                int64_t s = 0;
-                for (; s + 8 <= m; s += 8) {
-                    const float *b8[8];
-                    double v8[8];
-                    for (int u = 0; u < 8; u++)
-                        b8[u] = pt->cent + idx[s + u] * dim;
-                    tm_exact_fast8(pt->metric, row, b8, dim, v8);
-                    for (int u = 0; u < 8; u++)
-                        sc[s + u] = (scored_t){v8[u], idx[s + u]};
-                }
-                if (s < m) {
+                for (int64_t s = 0; s < m; s += 8) {
                     const float *bn[8];
                     double vn[8];
-                    const int w = (int)(m - s);
+                    const int w = m - s < 8 ? (int)(m - s) : 8;
                     for (int u = 0; u < w; u++)
                         bn[u] = pt->cent + idx[s + u] * dim;
                     tm_exact_fastn(pt->metric, row, bn, w, dim, vn);
