@@ -221,6 +221,15 @@ static int bf16_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 
 #endif
 
+/* An anchor row is np words in a row of its own. */
+static void bf16_gather(tm_kpack_t *dst, const tm_kpack_t *src, const int64_t *rows, int64_t n)
+{
+    const int64_t np = pairs_of(src->dim);
+    for (int64_t i = 0; i < n; i++)
+        memcpy((uint32_t *)dst->data + i * np, (const uint32_t *)src->data + rows[i] * np,
+               (size_t)np * 4);
+}
+
 const tm_kernel_t tm_kernel_bf16 = {
     .name = "bf16",
     .feature = "AVX512-BF16",
@@ -231,4 +240,5 @@ const tm_kernel_t tm_kernel_bf16 = {
     .aux = 0,
     .pack = bf16_pack,
     .tile = bf16_tile,
+    .gather = bf16_gather,
 };

@@ -57,6 +57,20 @@ tm_kern_bound_t tm_kern_bound(int64_t dim);
  */
 void tm_kern_gram(const float *A, int64_t m, const float *C, int64_t n, int64_t dim, float *G);
 
+/*
+ * out[r] = a.c[r] for n <= 4 rows, in float32 with partial sums: any order
+ * of sums is within tm_kern_bound(dim), as sgemm's is. For a second look
+ * at the few candidates a fast kernel's tile cannot decide. Local.
+ */
+void tm_kern_dots(const float *a, const float *const *c, int n, int64_t dim, float *out);
+
+/*
+ * Rows the calling thread's tm_kern_dots has computed so far: a fast
+ * kernel's tile is charged for them as for its exact re-checks when the
+ * sweep weighs it against float32 (run/sweep.c). Local.
+ */
+int64_t tm_kern_dot_count(void);
+
 /* The same with plain loops accumulating in double: the reference. Local. */
 void tm_kern_gram_ref(const float *A, int64_t m, const float *C, int64_t n, int64_t dim,
                       double *G);

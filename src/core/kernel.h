@@ -114,6 +114,15 @@ typedef struct tm_kernel {
      * bound for these rows would be of no use (then the tile is float32's).
      */
     int (*tile)(const tm_ktile_t *t, float *G, tm_kern_bound_t *b);
+
+    /*
+     * Anchors' packed rows rows[0 .. n) of src copied to rows [0, n) of dst
+     * (both packed by this kernel for the anchors, of one dim; dst->cap >=
+     * n): a tile over dst's rows then computes what it would over those of
+     * src. Partitioned mining gathers the anchors that probe a partition.
+     * aux and the marks are core/kernels.c's (tm_kpack_gather).
+     */
+    void (*gather)(tm_kpack_t *dst, const tm_kpack_t *src, const int64_t *rows, int64_t n);
 } tm_kernel_t;
 
 /*

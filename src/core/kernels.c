@@ -142,6 +142,24 @@ void tm_kpack_done(tm_kpack_t *p)
         p->bad[r] = p->bad[p->n];
 }
 
+int tm_kpack_gather(tm_kpack_t *dst, const tm_kpack_t *src, const int64_t *rows, int64_t n)
+{
+    const tm_kernel_t *k = src->kernel;
+    if (k->pack == NULL || k->gather == NULL)
+        return 0;
+    k->gather(dst, src, rows, n);
+    for (int a = 0; a < k->aux; a++)
+        for (int64_t i = 0; i < n; i++)
+            dst->aux[a * dst->cap + i] = src->aux[a * src->cap + rows[i]];
+    dst->bad[0] = 0;
+    for (int64_t i = 0; i < n; i++)
+        dst->bad[i + 1] = dst->bad[i] + (src->bad[rows[i] + 1] - src->bad[rows[i]]);
+    for (int64_t i = n + 1; i <= dst->cap; i++)
+        dst->bad[i] = dst->bad[n];
+    dst->n = n;
+    return 1;
+}
+
 /* ---- a tile ----------------------------------------------------------------- */
 
 int tm_kernel_tile(const tm_kernel_t *k, const tm_ktile_t *t, float *G, tm_kern_bound_t *b)

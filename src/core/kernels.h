@@ -62,6 +62,13 @@ void tm_kpack_free(tm_kpack_t *p);
 void tm_kpack_rows(tm_kpack_t *p, const float *emb, int64_t n, int64_t r0, int64_t r1);
 void tm_kpack_done(tm_kpack_t *p);
 
+/*
+ * dst (the anchors' side, cap >= n) = the anchors rows[0 .. n) of src,
+ * packed bytes, aux and marks, when the kernel gathers (1); 0 when it
+ * packs nothing. Local.
+ */
+int tm_kpack_gather(tm_kpack_t *dst, const tm_kpack_t *src, const int64_t *rows, int64_t n);
+
 /* Whether rows [r0, r1) are all rows the kernel takes (p from a kernel that packs). */
 static inline int tm_kpack_clean(const tm_kpack_t *p, int64_t r0, int64_t r1)
 {

@@ -549,6 +549,25 @@ static int int8_tile(const tm_ktile_t *t, float *G, tm_kern_bound_t *b)
 
 #endif
 
+/* An anchor row's words sit at one word in MR of its block: copy them one by one. */
+static void int8_gather(tm_kpack_t *dst, const tm_kpack_t *src, const int64_t *rows, int64_t n)
+{
+    const int64_t nq = groups_of(src->dim);
+    const uint32_t *from = src->data;
+    uint32_t *to = dst->data;
+    const uint32_t *sstart = (const uint32_t *)((const uint8_t *)src->data +
+                                                anchor_rows_bytes(src->cap, src->dim));
+    uint32_t *dstart = (uint32_t *)((uint8_t *)dst->data + anchor_rows_bytes(dst->cap, dst->dim));
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t r = rows[i];
+        const uint32_t *w = from + (r / MR) * nq * MR + r % MR;
+        uint32_t *v = to + (i / MR) * nq * MR + i % MR;
+        for (int64_t q = 0; q < nq; q++)
+            v[q * MR] = w[q * MR];
+        dstart[i] = sstart[r];
+    }
+}
+
 /*
  * The loosest bound of a tile at dim: gamma at most GAMMA_MAX (a looser
  * tile is refused), tiny with S's underflow; the double arithmetic's slack
@@ -572,4 +591,5 @@ const tm_kernel_t tm_kernel_int8 = {
     .aux = AX_N,
     .pack = int8_pack,
     .tile = int8_tile,
+    .gather = int8_gather,
 };

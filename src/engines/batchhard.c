@@ -176,10 +176,12 @@ static void hard_row(tm_hard_t *st, tm_metric_t metric, tm_kern_bound_t b,
  * the cuts, and one pass for the keys that reach them. Both pass over
  * ranges: the anchor's positives are one range of the ordered tile.
  */
-static void hard_row_keys(tm_hard_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
-                          const tm_rows_t *anch, int64_t a, const tm_rows_t *cand, int64_t c0,
-                          int64_t nc, const float *g, int32_t *hits)
+static void hard_row_keys(tm_hard_t *st, const tm_tile_t *t, const tm_keyrow_t *kr, int64_t a,
+                          int64_t nc, const float *g, int32_t *hits, double *lo, double *hi)
 {
+    const tm_metric_t metric = t->metric;
+    const tm_rows_t *anch = t->anch, *cand = t->cand;
+    const int64_t c0 = t->c0;
     const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
     const int64_t p0 = kr->p0, p1 = kr->p1;
     int64_t r[4][2];
@@ -204,18 +206,38 @@ static void hard_row_keys(tm_hard_t *st, tm_metric_t metric, const tm_keyrow_t *
     const float tn = tm_key_thr_le(kr, tm_widen_up(neg_cut));
     const float tp = tm_key_thr_ge(kr, tm_widen_down(pos_cut));
 
-    int64_t nhit = 0;
-    for (int q = 0; q < 4; q++)
+    int64_t nhit = 0, nneg = 0;
+    for (int q = 0; q < 4; q++) {
         if (r[q][0] < r[q][1])
             nhit += tm_key_scan(g, kadd, kmul, r[q][0], r[q][1], q < 2 ? -INFINITY : tp,
                                 q < 2 ? tn : INFINITY, INFINITY, hits + nhit);
+        if (q == 1)
+            nneg = nhit;
+    }
+    /*
+     * A fast kernel's hits looked at again in float32: the cuts tighten to
+     * the nearest negative's and the farthest positive's float32 bounds,
+     * and only the hits that still reach them are scored exactly.
+     */
+    if (nhit > 1 && tm_hits_intervals(t, a, kr, g, hits, nhit, lo, hi)) {
+        for (int64_t k = 0; k < nneg; k++)
+            neg_cut = hi[k] < neg_cut ? hi[k] : neg_cut;
+        for (int64_t k = nneg; k < nhit; k++)
+            pos_cut = lo[k] > pos_cut ? lo[k] : pos_cut;
+        const double nc_w = tm_widen_up(neg_cut), pc_w = tm_widen_down(pos_cut);
+        int64_t m = 0;
+        for (int64_t k = 0; k < nhit; k++)
+            if (k < nneg ? lo[k] <= nc_w : hi[k] >= pc_w)
+                hits[m++] = hits[k];
+        nhit = m;
+    }
     offer_hits(st, metric, anch, a, cand, c0, hits, nhit, p0, p1);
 }
 
 static void hard_keys(void *st, const tm_rowctx_t *r)
 {
     const tm_tile_t *t = r->t;
-    hard_row_keys(st, t->metric, r->kr, t->anch, r->a, t->cand, t->c0, r->nc, r->g, r->hits);
+    hard_row_keys(st, t, r->kr, r->a, r->nc, r->g, r->hits, r->lo, r->hi);
 }
 
 static void hard_intervals(void *st, const tm_rowctx_t *r)

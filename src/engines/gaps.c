@@ -138,7 +138,7 @@ void tm_semi_update1(tm_semi_t *st, const tm_tile_t *t)
     for (int64_t a = a0; a < a1; a++) {
         if (!tm_tile_takes(t, a))
             continue;
-        const float *g = G != NULL ? G + (a - a0) * nc : NULL;
+        const float *g = G != NULL ? tm_tile_g(t, a) : NULL;
         const float *arow = anch->emb + a * dim;
         const int64_t lab = anch->labels[a], self = anch->gid[a];
         const double na = anch->sqnorm[a], ra = anch->norm[a];

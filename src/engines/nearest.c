@@ -282,7 +282,7 @@ typedef struct defer {
 static int defer_of(const tm_nearest_t *st, const tm_tile_t *t, defer_t *d)
 {
     if (t->block == NULL || tm_nearest_block_bytes(st) == 0 || t->cand->n > INT32_MAX ||
-        t->a1 - t->a0 > TM_TILE_ANCHORS)
+        t->b1 - t->b0 > TM_TILE_ANCHORS)
         return 0;
     d->room = defer_room(st->cap);
     d->count = t->block;
@@ -488,9 +488,10 @@ static void defer_flush(tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_
 /* Anchor a's negatives of the row that its keys let through, to wait. */
 static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
                       const tm_tile_t *t, defer_t *d, int64_t a, const float *g,
-                      const int64_t r[4][2], double floor, float tmin, int32_t *hits)
+                      const int64_t r[4][2], double floor, float tmin, int32_t *hits,
+                      double *hlo, double *hhi)
 {
-    const int64_t cap = st->cap, b = a - t->a0, c0 = t->c0;
+    const int64_t cap = st->cap, b = a - t->b0, c0 = t->c0;
     const float *kadd = t->cand->kadd + c0, *kmul = t->cand->kmul + c0;
     const tm_entry_t *list = st->neg + a * cap;
     deferred_t *e = d->e + b * d->room;
@@ -509,11 +510,16 @@ static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *k
                 gate_was = gate;
             }
             const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
+            /* A fast kernel's hits looked at again in float32: most go at once. */
+            const double cut = tm_hits_intervals(t, a, kr, g, hits, nhit, hlo, hhi)
+                                   ? tm_fast_up(metric, gate)
+                                   : INFINITY;
             for (int64_t k = 0; k < nhit; k++) {
                 const int64_t j = hits[k];
-                const float key = kadd[j] + kmul[j] * g[j];
-                const float lo = round_down(tm_key_lo(kr, key));
-                const float hi = round_up(tm_key_hi(kr, key));
+                if (hlo[k] > cut)
+                    continue; /* surely farther than the gate: it cannot end in the list */
+                const float lo = round_down(hlo[k]);
+                const float hi = round_up(hhi[k]);
                 if (lo > sure && hi < d->top[b])
                     best[d->nbest[b] + d->npend[b]++] = hi;
                 e[d->count[b]++] = (deferred_t){lo, hi, (int32_t)(c0 + j)};
@@ -538,7 +544,7 @@ static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *k
  */
 static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
                              const tm_tile_t *t, int64_t a, int64_t nc, const float *g,
-                             int32_t *hits)
+                             int32_t *hits, double *hlo, double *hhi)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     const int64_t c0 = t->c0;
@@ -585,7 +591,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
      */
     defer_t d;
     if (floor < INFINITY && defer_of(st, t, &d) && defers(anch, a)) {
-        defer_row(st, metric, kr, t, &d, a, g, r, floor, tmin, hits);
+        defer_row(st, metric, kr, t, &d, a, g, r, floor, tmin, hits, hlo, hhi);
         return;
     }
     int64_t pending = 0;
@@ -614,7 +620,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
 static void nearest_keys(void *st, const tm_rowctx_t *r)
 {
     const tm_tile_t *t = r->t;
-    nearest_row_keys(st, t->metric, r->kr, t, r->a, r->nc, r->g, r->hits);
+    nearest_row_keys(st, t->metric, r->kr, t, r->a, r->nc, r->g, r->hits, r->lo, r->hi);
 }
 
 static void nearest_intervals(void *st, const tm_rowctx_t *r)
@@ -630,13 +636,13 @@ void tm_nearest_update(tm_nearest_t *st, const tm_tile_t *t)
         return; /* nothing to keep (sample without a pool or a skip) */
     defer_t d;
     const int defer = defer_of(st, t, &d);
-    if (defer && t->c0 == 0)
-        for (int64_t a = t->a0; a < t->a1; a++)
-            defer_start(st, t->metric, &d, a - t->a0, a);
+    if (defer && t->begins)
+        for (int64_t a = t->b0; a < t->b1; a++)
+            defer_start(st, t->metric, &d, a - t->b0, a);
     tm_tile_rows(t, st, NULL, nearest_keys, nearest_intervals);
-    if (defer && t->c1 == t->cand->n)
-        for (int64_t a = t->a0; a < t->a1; a++)
-            defer_flush(st, t, &d, a - t->a0, a);
+    if (defer && t->ends)
+        for (int64_t a = t->b0; a < t->b1; a++)
+            defer_flush(st, t, &d, a - t->b0, a);
 }
 
 void tm_nearest_save(const tm_nearest_t *st, tm_buf_t *b)

@@ -432,6 +432,48 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
     interval_row(metric, b, na, ra, cand, c0, nc, g, metric_units, lo, hi);
 }
 
+int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, const float *g,
+                      const int32_t *hits, int64_t n, double *lo, double *hi)
+{
+    const tm_rows_t *anch = t->anch, *cand = t->cand;
+    const int64_t dim = anch->dim, c0 = t->c0;
+    const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
+    for (int64_t k = 0; k < n; k++) {
+        const int64_t j = hits[k];
+        const float key = kadd[j] + kmul[j] * g[j];
+        lo[k] = tm_key_lo(kr, key);
+        hi[k] = tm_key_hi(kr, key);
+    }
+    const tm_kern_bound_t b = tm_kern_bound(dim);
+    if (!(t->bound.gamma > 4.0 * b.gamma))
+        return 0;
+    const float *arow = anch->emb + a * dim;
+    const double na = anch->sqnorm[a], ra = anch->norm[a];
+    /* The rows are anywhere in the tile: ask for them two batches early. */
+    for (int64_t k = 0; k < n && k < 8; k++)
+        for (int64_t off = 0; off < dim; off += 16)
+            __builtin_prefetch(cand->emb + (c0 + hits[k]) * dim + off);
+    for (int64_t k0 = 0; k0 < n; k0 += 4) {
+        for (int64_t k = k0 + 8; k < k0 + 12 && k < n; k++)
+            for (int64_t off = 0; off < dim; off += 16)
+                __builtin_prefetch(cand->emb + (c0 + hits[k]) * dim + off);
+        const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
+        const float *rows[4];
+        float g32[4];
+        for (int u = 0; u < w; u++)
+            rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
+        tm_kern_dots(arow, rows, w, dim, g32);
+        for (int u = 0; u < w; u++) {
+            const int64_t k = k0 + u, c = c0 + hits[k];
+            double f, e;
+            tm_kern_approx(t->metric, b, na, ra, cand->sqnorm[c], cand->norm[c], g32[u], &f, &e);
+            lo[k] = f - e > lo[k] ? f - e : lo[k];
+            hi[k] = f + e < hi[k] ? f + e : hi[k];
+        }
+    }
+    return 1;
+}
+
 /* ---- the per-anchor skeleton of a tile ------------------------------------ */
 
 void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn keys,
@@ -453,7 +495,7 @@ void tm_tile_rows(const tm_tile_t *t, void *st, tm_row_skip_fn skip, tm_row_fn k
         if (tk.ok)
             tm_keyrow(t->metric, t->bound, &tk, t->anch, a, t->cand, t->c0, t->c1, &kr);
         r.a = a;
-        r.g = t->G + (a - t->a0) * nc;
+        r.g = t->G != NULL ? tm_tile_g(t, a) : NULL;
         r.kr = tk.ok && kr.ok ? &kr : NULL;
         (r.kr != NULL ? keys : intervals)(st, &r);
     }

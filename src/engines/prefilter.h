@@ -176,6 +176,19 @@ int64_t tm_key_scan(const float *g, const float *kadd, const float *kmul, int64_
 int64_t tm_key_count(const float *g, const float *kadd, const float *kmul, int64_t j0, int64_t j1,
                      float below, float hi, int32_t *hits, int64_t *nhit);
 
+/*
+ * A second look at n hits of anchor a's row of keys in tile t (g: its dot
+ * products, kr: its keys; hit k is column hits[k]): the fast-space
+ * interval of each, in lo[k] and hi[k]. From the key alone when the tile
+ * is float32's; from a fast kernel's tile (a bound far looser than
+ * float32's), each dot product is computed again in float32 (tm_kern_dot)
+ * and bounded as a float32 tile's would be, which leaves about a
+ * thousandth of int8's band to score exactly. Returns whether it did.
+ * Local.
+ */
+int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, const float *g,
+                      const int32_t *hits, int64_t n, double *lo, double *hi);
+
 /* Key ranges of a row: negatives [0, p0) and [p1, nc), positives [p0, p1) less self. */
 static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r[4][2])
 {

@@ -26,7 +26,8 @@
 /*
  * A tile offered to an engine: anchors [a0, a1) of anch against candidates
  * [c0, c1) of cand. G holds their float32 dot products ((a1-a0) x (c1-c0),
- * row-major), or NULL where the engine's pass needs none; scratch holds
+ * row-major, or fewer rows: grow below), or NULL where the engine's pass
+ * needs none; scratch holds
  * 3 (c1-c0) doubles (c1-c0 at most 1024, the tile width). Different anchor
  * ranges may be updated by different threads at once.
  */
@@ -44,22 +45,41 @@ typedef struct tm_tile {
     const float *G;
     double *scratch;
     /*
-     * The thread's block scratch (the engine's block_bytes, NULL if none): it
-     * lives while one thread offers one anchor block the tiles of a whole
-     * candidate block, from c0 = 0 to c1 = cand->n, in that order.
+     * The thread's block scratch (the engine's block_bytes, NULL if none),
+     * for the anchors [b0, b1) (at most TM_TILE_ANCHORS, holding [a0, a1)):
+     * it lives while one thread offers them the tiles of one candidate
+     * block, from the tile that begins it to the one that ends it, none of
+     * another candidate block between. The exact sweep's run from c0 = 0 to
+     * c1 = cand->n; a partitioned round's over the partitions the block's
+     * anchors probe (run/psweep.c).
      */
     void *block;
+    int64_t b0, b1;
+    int begins, ends;
     /*
      * Which anchors of [a0, a1) take the tile (partitioned mining: those
      * that probe its partition): amask[a - a0] nonzero; NULL for all.
      */
     const uint8_t *amask;
+    /*
+     * Where in G the dot products of an anchor that takes the tile are: row
+     * grow[a - a0] (partitioned mining computes only the anchors that
+     * probe: G has a row for each of them); NULL: row a - a0.
+     */
+    const int32_t *grow;
 } tm_tile_t;
 
 /* Whether anchor a of the tile takes it. */
 static inline int tm_tile_takes(const tm_tile_t *t, int64_t a)
 {
     return t->amask == NULL || t->amask[a - t->a0] != 0;
+}
+
+/* Anchor a's row of dot products (G set, a takes the tile). */
+static inline const float *tm_tile_g(const tm_tile_t *t, int64_t a)
+{
+    const int64_t row = t->grow != NULL ? t->grow[a - t->a0] : a - t->a0;
+    return t->G + row * (t->c1 - t->c0);
 }
 
 /*

@@ -16,6 +16,7 @@
 #include "base/fpenv.h"
 #include "core/exact.h"
 #include "core/kern.h"
+#include "core/kernels.h"
 #include "tripminer/err.h"
 
 /* A partition's rows start at a multiple of this in the regrouped round. */
@@ -83,7 +84,16 @@ void tm_psweep_free(tm_psweep_t *ps, int nthreads)
         free(ps->psq != NULL ? ps->psq[t] : NULL);
         free(ps->pnrm != NULL ? ps->pnrm[t] : NULL);
         free(ps->mask != NULL ? ps->mask[t] : NULL);
+        if (ps->gpack != NULL)
+            tm_kpack_free(&ps->gpack[t]);
+        free(ps->gnorm != NULL ? ps->gnorm[t] : NULL);
+        free(ps->gidx != NULL ? ps->gidx[t] : NULL);
+        free(ps->grow != NULL ? ps->grow[t] : NULL);
     }
+    free(ps->gpack);
+    free(ps->gnorm);
+    free(ps->gidx);
+    free(ps->grow);
     free(ps->pemb);
     free(ps->pkadd);
     free(ps->pkmul);
@@ -182,8 +192,24 @@ int tm_psweep_init(tm_psweep_t *ps, const tm_rows_t *anch, const int32_t *probes
         ok = ps->pemb[t] && ps->pkadd[t] && ps->pkmul[t] && ps->pgram[t] && ps->plab[t] &&
              ps->pgid[t] && ps->psq[t] && ps->pnrm[t] && ps->mask[t];
     }
-    if (ok && tm_kernel_takes_dim(kernel, dim) && kernel != &tm_kernel_f32)
+    if (ok && tm_kernel_takes_dim(kernel, dim) && kernel != &tm_kernel_f32) {
         ok = tm_kpack_init(&ps->pack, kernel, TM_KSIDE_CANDS, room, dim) == 0;
+        if (ok && kernel->gather != NULL) {
+            ps->gpack = calloc((size_t)nthreads, sizeof *ps->gpack);
+            ps->gnorm = calloc((size_t)nthreads, sizeof *ps->gnorm);
+            ps->gidx = calloc((size_t)nthreads, sizeof *ps->gidx);
+            ps->grow = calloc((size_t)nthreads, sizeof *ps->grow);
+            ok = ps->gpack && ps->gnorm && ps->gidx && ps->grow;
+            for (int t = 0; ok && t < nthreads; t++) {
+                ps->gnorm[t] = malloc(TM_TILE_ANCHORS * sizeof(double));
+                ps->gidx[t] = malloc(TM_TILE_ANCHORS * sizeof(int64_t));
+                ps->grow[t] = malloc(TM_TILE_ANCHORS * sizeof(int32_t));
+                ok = ps->gnorm[t] && ps->gidx[t] && ps->grow[t] &&
+                     tm_kpack_init(&ps->gpack[t], kernel, TM_KSIDE_ANCHORS, TM_TILE_ANCHORS,
+                                   dim) == 0;
+            }
+        }
+    }
     if (!ok) {
         tm_psweep_free(ps, nthreads);
         return TM_ENOMEM;
@@ -281,8 +307,11 @@ static void offer_positives(tm_psweep_t *ps, const tm_engine_t *engine, void *st
     if (tiles)
         tm_kern_gram(anch->emb + a * anch->dim, 1, rows.emb, m, anch->dim, ps->pgram[t]);
     const int64_t before = tm_exact_count();
-    const tm_tile_t tile = {metric, bound, anch, a, a + 1, &rows, 0, m,
-                            tiles ? ps->pgram[t] : NULL, s->approx[t], NULL, NULL};
+    /* No block scratch: these rows are not the round's. */
+    const tm_tile_t tile = {.metric = metric, .bound = bound, .anch = anch, .a0 = a, .a1 = a + 1,
+                            .cand = &rows, .c0 = 0, .c1 = m,
+                            .G = tiles ? ps->pgram[t] : NULL, .scratch = s->approx[t],
+                            .b0 = a, .b1 = a + 1};
     engine->update(st, pass, &tile);
     if (tiles) {
         s->count[t].pairs_f32 += m;
@@ -297,42 +326,171 @@ static uint64_t panel_bits(const tm_pentry_t *en, int64_t g)
     return (en->m[bit / 64] >> (bit % 64)) & ((UINT64_C(1) << PANEL) - 1);
 }
 
+/* What the tiles of one anchor block in a round share. */
+typedef struct pblock {
+    const tm_engine_t *engine;
+    void *st;
+    int pass, tiles, fast, t;
+    tm_metric_t metric;
+    tm_kern_bound_t bound;
+    const tm_rows_t *anch, *pc;
+    int64_t b0, b1;  /* the block's anchors */
+    int begun;       /* its block scratch has begun (tm_tile_t.block) */
+    tm_sweep_t *s;
+    tm_exchange_t *x;
+} pblock_t;
+
 /*
  * Anchors [a0, a1) of the block (from off within it) against the rows
- * [s0, s1) of one partition, a tile wide at a time, masked by the entry.
+ * [s0, s1) of one partition, a tile wide at a time, masked by the entry;
+ * last: these are the block's last tiles of the round.
  */
-static void offer_partition(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
-                            tm_metric_t metric, tm_kern_bound_t bound, const tm_rows_t *anch,
-                            const tm_rows_t *pc, int64_t a0, int64_t a1, const tm_pentry_t *en,
-                            int64_t off, int64_t s0, int64_t s1, int tiles, int fast,
-                            tm_sweep_t *s, int t, uint8_t *mask, tm_exchange_t *x)
+static void offer_partition(tm_psweep_t *ps, pblock_t *pb, int64_t a0, int64_t a1,
+                            const tm_pentry_t *en, int64_t off, int64_t s0, int64_t s1, int last)
 {
+    tm_sweep_t *s = pb->s;
+    const int t = pb->t;
     tm_sweep_count_t *cnt = &s->count[t];
+    uint8_t *mask = ps->mask[t];
     for (int64_t i = off; i < off + (a1 - a0); i++)
         mask[i - off] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
     for (int64_t c0 = s0; c0 < s1; c0 += TM_TILE_CANDS) {
         const int64_t c1 = c0 + TM_TILE_CANDS < s1 ? c0 + TM_TILE_CANDS : s1;
-        const tm_ktile_t kt = {anch, &s->anch, a0, a1, pc, &ps->pack, c0, c1};
-        tm_kern_bound_t b = bound;
+        const tm_ktile_t kt = {pb->anch, &s->anch, a0, a1, pb->pc, &ps->pack, c0, c1};
+        tm_kern_bound_t b = pb->bound;
         int by_fast = 0;
-        if (fast)
+        if (pb->fast)
             by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
-        if (tiles && !by_fast)
+        if (pb->tiles && !by_fast)
             tm_kernel_f32.tile(&kt, s->gram[t], &b);
         const int64_t before = tm_exact_count();
-        const tm_tile_t tile = {metric, b, anch, a0, a1, pc, c0, c1,
-                                tiles ? s->gram[t] : NULL, s->approx[t], NULL, mask};
-        engine->update(st, pass, &tile);
+        const tm_tile_t tile = {.metric = pb->metric, .bound = b, .anch = pb->anch, .a0 = a0,
+                                .a1 = a1, .cand = pb->pc, .c0 = c0, .c1 = c1,
+                                .G = pb->tiles ? s->gram[t] : NULL, .scratch = s->approx[t],
+                                .block = s->block[t], .b0 = pb->b0, .b1 = pb->b1,
+                                .begins = !pb->begun, .ends = last && c1 == s1, .amask = mask};
+        pb->begun = 1;
+        pb->engine->update(pb->st, pb->pass, &tile);
         const int64_t pairs = (a1 - a0) * (c1 - c0), exact = tm_exact_count() - before;
         if (by_fast) {
             cnt->pairs_fast += pairs;
             cnt->exact_fast += exact;
-        } else if (tiles) {
+        } else if (pb->tiles) {
             cnt->pairs_f32 += pairs;
             cnt->exact_f32 += exact;
         }
         if (t == 0)
-            tm_exchange_progress(x);
+            tm_exchange_progress(pb->x);
+    }
+}
+
+/*
+ * From entry *e of block blk and segment *k on, the next entry whose
+ * partition the round holds, at segment *k (both lists ascend); 0 if none.
+ */
+static int next_match(const tm_psweep_t *ps, int64_t blk, int64_t *e, int64_t *k)
+{
+    for (; *e < ps->bstart[blk + 1]; ++*e) {
+        const int32_t q = ps->ent[*e].q;
+        while (*k < ps->nseg && ps->segq[*k] < q)
+            ++*k;
+        if (*k == ps->nseg)
+            return 0;
+        if (ps->segq[*k] == q)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The block's tiles of one entry with the anchors that probe its partition
+ * gathered (a kernel that gathers): one tile over the span of the entry,
+ * computed for those anchors only. Should the fast kernel refuse it, float32
+ * computes the whole span.
+ */
+static void offer_gathered(tm_psweep_t *ps, pblock_t *pb, const tm_pentry_t *en, int64_t k,
+                           int last)
+{
+    tm_sweep_t *s = pb->s;
+    const int t = pb->t;
+    tm_sweep_count_t *cnt = &s->count[t];
+    uint8_t *mask = ps->mask[t];
+    int32_t *grow = ps->grow[t];
+    int64_t *idx = ps->gidx[t];
+    double *gnorm = ps->gnorm[t];
+    const int64_t off = en->lo / PANEL * PANEL, a0 = pb->b0 + off, a1 = pb->b0 + en->hi + 1;
+    int64_t n = 0;
+    for (int64_t i = off; i <= en->hi; i++) {
+        mask[i - off] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
+        grow[i - off] = mask[i - off] ? (int32_t)n : -1;
+        if (mask[i - off]) {
+            idx[n] = pb->b0 + i;
+            gnorm[n] = pb->anch->norm[pb->b0 + i];
+            n++;
+        }
+    }
+    tm_kpack_gather(&ps->gpack[t], &s->anch, idx, n);
+    const tm_rows_t ga = {.n = n, .dim = pb->anch->dim, .norm = gnorm};
+    const int64_t s0 = ps->segs[k], s1 = ps->sege[k];
+    for (int64_t c0 = s0; c0 < s1; c0 += TM_TILE_CANDS) {
+        const int64_t c1 = c0 + TM_TILE_CANDS < s1 ? c0 + TM_TILE_CANDS : s1;
+        const tm_ktile_t kg = {&ga, &ps->gpack[t], 0, n, pb->pc, &ps->pack, c0, c1};
+        tm_kern_bound_t b = pb->bound;
+        const int by_fast = tm_kernel_tile(s->kernel, &kg, s->gram[t], &b);
+        if (!by_fast) {
+            const tm_ktile_t kt = {pb->anch, &s->anch, a0, a1, pb->pc, &ps->pack, c0, c1};
+            tm_kernel_f32.tile(&kt, s->gram[t], &b);
+        }
+        const int64_t before = tm_exact_count();
+        const tm_tile_t tile = {.metric = pb->metric, .bound = b, .anch = pb->anch, .a0 = a0,
+                                .a1 = a1, .cand = pb->pc, .c0 = c0, .c1 = c1,
+                                .G = s->gram[t], .scratch = s->approx[t],
+                                .block = s->block[t], .b0 = pb->b0, .b1 = pb->b1,
+                                .begins = !pb->begun, .ends = last && c1 == s1, .amask = mask,
+                                .grow = by_fast ? grow : NULL};
+        pb->begun = 1;
+        pb->engine->update(pb->st, pb->pass, &tile);
+        const int64_t exact = tm_exact_count() - before;
+        if (by_fast) {
+            cnt->pairs_fast += n * (c1 - c0);
+            cnt->exact_fast += exact;
+        } else {
+            cnt->pairs_f32 += (a1 - a0) * (c1 - c0);
+            cnt->exact_f32 += exact;
+        }
+        if (t == 0)
+            tm_exchange_progress(pb->x);
+    }
+}
+
+/* The block's tiles of one entry: runs of panels that hold an anchor probing it. */
+static void offer_entry(tm_psweep_t *ps, pblock_t *pb, const tm_pentry_t *en, int64_t k,
+                        int last)
+{
+    if (pb->fast && ps->gpack != NULL) {
+        offer_gathered(ps, pb, en, k, last);
+        return;
+    }
+    /*
+     * Runs of kernel panels (core/kernel.h) that hold an anchor probing
+     * the partition: one tile each, the mask saying who takes it.
+     */
+    const int64_t base = pb->b0;
+    const int64_t g0 = en->lo / PANEL, g1 = en->hi / PANEL;
+    for (int64_t g = g0; g <= g1;) {
+        int64_t h = g;
+        while (h <= g1 && panel_bits(en, h) != 0)
+            h++;
+        if (h == g) {
+            g++;
+            continue;
+        }
+        const int64_t lo = g * PANEL;
+        const int64_t hi = h * PANEL - 1 < en->hi ? h * PANEL - 1 : en->hi;
+        /* The last run holds en->hi. */
+        offer_partition(ps, pb, base + lo, base + hi + 1, en, lo, ps->segs[k], ps->sege[k],
+                        last && hi == en->hi);
+        g = h;
     }
 }
 
@@ -352,44 +510,22 @@ void tm_psweep(tm_psweep_t *ps, const tm_engine_t *engine, void *st, int pass,
         tm_fpenv_t fp;
         tm_fpenv_enter(&fp);
         const int t = omp_get_thread_num();
-        uint8_t *mask = ps->mask[t];
 #pragma omp for schedule(dynamic, 1)
         for (int64_t blk = 0; blk < ps->nblocks; blk++) {
             const int64_t base = blk * TM_TILE_ANCHORS;
-            /* The partitions of the round the block probes: both lists ascend. */
-            int64_t k = 0;
-            for (int64_t e = ps->bstart[blk]; e < ps->bstart[blk + 1]; e++) {
-                const tm_pentry_t *en = &ps->ent[e];
-                while (k < ps->nseg && ps->segq[k] < en->q)
-                    k++;
-                if (k == ps->nseg)
-                    break;
-                if (ps->segq[k] != en->q)
-                    continue;
-                /*
-                 * Runs of kernel panels (core/kernel.h) that hold an anchor
-                 * probing the partition: one tile each, the mask saying who
-                 * takes it.
-                 */
-                const int64_t g0 = en->lo / PANEL, g1 = en->hi / PANEL;
-                for (int64_t g = g0; g <= g1;) {
-                    int64_t h = g;
-                    while (h <= g1 && panel_bits(en, h) != 0)
-                        h++;
-                    if (h == g) {
-                        g++;
-                        continue;
-                    }
-                    const int64_t lo = g * PANEL;
-                    const int64_t hi = h * PANEL - 1 < en->hi ? h * PANEL - 1 : en->hi;
-                    offer_partition(ps, engine, st, pass, metric, bound, anch, &pc, base + lo,
-                                    base + hi + 1, en, lo, ps->segs[k], ps->sege[k], tiles,
-                                    fast, s, t, mask, x);
-                    g = h;
-                }
+            const int64_t end = base + TM_TILE_ANCHORS < anch->n ? base + TM_TILE_ANCHORS : anch->n;
+            /* The partitions of the round the block probes, the last one known ahead. */
+            pblock_t pb = {engine, st, pass, tiles, fast, t, metric, bound, anch, &pc,
+                           base, end, 0, s, x};
+            int64_t e = ps->bstart[blk], k = 0;
+            int more = next_match(ps, blk, &e, &k);
+            while (more) {
+                const int64_t e_now = e, k_now = k;
+                e++;
+                more = next_match(ps, blk, &e, &k);
+                offer_entry(ps, &pb, &ps->ent[e_now], k_now, !more);
             }
             /* Each anchor's positives in the partitions it does not probe. */
-            const int64_t end = base + TM_TILE_ANCHORS < anch->n ? base + TM_TILE_ANCHORS : anch->n;
             for (int64_t a = base; a < end; a++) {
                 int64_t p0, p1, m = 0;
                 label_range(cand, anch->labels[a], &p0, &p1);

@@ -44,6 +44,15 @@ typedef struct tm_psweep {
     int64_t **plab, **pgid;
     double **psq, **pnrm;
     uint8_t **mask;
+    /*
+     * Per thread, for a kernel that gathers (core/kernel.h): the anchors of
+     * a block that probe one partition, packed together, their norms, and
+     * where each anchor of the span finds its row of the tile.
+     */
+    tm_kpack_t *gpack;
+    double **gnorm;
+    int64_t **gidx;
+    int32_t **grow;
 } tm_psweep_t;
 
 /*

@@ -14,7 +14,10 @@
  * fast tile with the float32 tile before and after it cancels the engines'
  * own trend (lists fill in the first tiles, so later tiles re-score fewer
  * whatever the kernel). A block that has decided keeps its choice for the
- * rest of the run.
+ * rest of the run. The engines of hard and topk look again in float32 at a
+ * fast tile's candidates before scoring exactly (engines/prefilter.h); a
+ * second look counts here as a re-score, so data a fast kernel cannot
+ * separate still goes to float32 tiles.
  */
 #include "run/sweep.h"
 
@@ -203,9 +206,12 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
                 /* The fast kernel's tile, else f32's (which takes every tile). */
                 if (tiles && !by_fast)
                     tm_kernel_f32.tile(&kt, s->gram[t], &b);
-                const int64_t before = tm_exact_count();
-                const tm_tile_t tile = {metric, b, anch, a0, a1, cand, c0, c1,
-                                        tiles ? s->gram[t] : NULL, s->approx[t], s->block[t], NULL};
+                const int64_t before = tm_exact_count(), looks = tm_kern_dot_count();
+                const tm_tile_t tile = {.metric = metric, .bound = b, .anch = anch, .a0 = a0,
+                                        .a1 = a1, .cand = cand, .c0 = c0, .c1 = c1,
+                                        .G = tiles ? s->gram[t] : NULL, .scratch = s->approx[t],
+                                        .block = s->block[t], .b0 = a0, .b1 = a1,
+                                        .begins = c0 == 0, .ends = c1 == cand->n};
                 engine->update(st, pass, &tile);
                 const int64_t exact = tm_exact_count() - before;
                 if (tiles) {
@@ -217,8 +223,10 @@ void tm_sweep(const tm_engine_t *engine, void *st, int pass, tm_metric_t metric,
                         cnt->exact_f32 += exact;
                     }
                 }
+                /* A second look in float32 (engines/prefilter.h) weighs as a re-check. */
+                const int64_t again = exact + tm_kern_dot_count() - looks;
                 if (fast && pairs > 0)
-                    use = next_use(use, by_fast, (double)exact / (double)pairs, &s->probe[blk],
+                    use = next_use(use, by_fast, (double)again / (double)pairs, &s->probe[blk],
                                    &cnt->fallback);
                 /* MPI_THREAD_FUNNELED: only the main thread may call MPI. */
                 if (t == 0)

@@ -677,6 +677,149 @@ START_TEST(test_kfast_partial)
 }
 END_TEST
 
+/*
+ * Gathering anchors (partitioned mining): a tile over rows gathered from
+ * the anchors' pack, in any order and with repeats, gives each gathered
+ * row the bits that row has in the full tile, the gathered marks are the
+ * rows' own, and a gathered marked row makes the tile refused. A kernel
+ * that packs nothing gathers nothing. _i: kind x dim.
+ */
+START_TEST(test_kfast_gather)
+{
+    const tm_kernel_t *kind = tm_kernel_at(_i / NDIM);
+    const int64_t dim = dims[_i % NDIM];
+    if (!tm_kernel_runs(kind))
+        return;
+    tm_rng_t r = tm_rng_make(4700 + (uint64_t)_i);
+    float *A = tm_unit_alloc((size_t)(M * dim) * sizeof *A);
+    float *C = tm_unit_alloc((size_t)(N * dim) * sizeof *C);
+    float *G0 = tm_unit_alloc((size_t)(M * N) * sizeof *G0);
+    float *G = tm_unit_alloc((size_t)(M * N) * sizeof *G);
+    static set_t as, cs;
+    const char *what = gen_data(6, &r, A, C, dim);
+    /* One row bf16 cannot take (a subnormal component): marked for bf16 only. */
+    const uint32_t sub = 0x000116c2u;
+    memcpy(&A[41 * dim], &sub, sizeof sub);
+    make_set(&as, A, M, dim, 1);
+    make_set(&cs, C, N, dim, 0);
+    tm_kpack_t pa, pc, pg;
+    pack_make(&pa, kind, TM_KSIDE_ANCHORS, A, M, dim, 0);
+    pack_make(&pc, kind, TM_KSIDE_CANDS, C, N, dim, 0);
+    ck_assert_int_eq(tm_kpack_init(&pg, kind, TM_KSIDE_ANCHORS, 16, dim), 0);
+    static const int64_t lists[][16] = {
+        {3, 9, 10, 17, 71, 40, 40, 0, 8, 64, 65, 66, 67, 68, 69, 70},
+        {71, 70, 5, 2, 1, 33, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21},
+        {41, 7, 8, 9, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61},
+    };
+    static const int64_t lens[] = {16, 11, 3};
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const int64_t n = lens[l], *rows = lists[l];
+        const int got = tm_kpack_gather(&pg, &pa, rows, n);
+        if (kind->pack == NULL) {
+            ck_assert_int_eq(got, 0);
+            continue;
+        }
+        CHECK(got == 1, "%s: a packing kernel must gather", kind->name);
+        int marked = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t mk = pa.bad[rows[i] + 1] - pa.bad[rows[i]];
+            CHECK(pg.bad[i + 1] - pg.bad[i] == mk, "%s: gathered row %lld has the wrong mark",
+                  kind->name, (long long)i);
+            marked |= mk != 0;
+        }
+        tm_kern_bound_t b0;
+        static double gnorm[16];
+        for (int64_t i = 0; i < n; i++)
+            gnorm[i] = as.nrm[rows[i]];
+        tm_rows_t grows = {.n = n, .dim = dim, .norm = gnorm};
+        const tm_ktile_t kt = {&grows, &pg, 0, n, &cs.rows, &pc, 0, N};
+        tm_kern_bound_t b;
+        const int took = tm_kernel_tile(kind, &kt, G, &b);
+        if (marked) {
+            CHECK(!took, "%s, dim %lld: a gathered marked row must refuse the tile", kind->name,
+                  (long long)dim);
+            continue;
+        }
+        CHECK(took, "%s, dim %lld, %s: the gathered tile was refused", kind->name,
+              (long long)dim, what);
+        /* Each row against the full width, in a tile from its panel's start to it. */
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t a0 = rows[i] / 8 * 8, a1 = rows[i] + 1;
+            ck_assert(ktile(kind, &as, &pa, a0, a1, &cs, &pc, 0, N, G0, &b0) == 1);
+            CHECK(memcmp(G + i * N, G0 + (rows[i] - a0) * N, (size_t)N * sizeof *G) == 0,
+                  "%s, dim %lld: gathered row %lld (anchor %lld) differs from the full tile's",
+                  kind->name, (long long)dim, (long long)i, (long long)rows[i]);
+        }
+        /* And the gathered tile's own bound holds for its rows. */
+        static set_t gset;
+        float *GA = tm_unit_alloc((size_t)(n * dim) * sizeof *GA);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(GA + i * dim, A + rows[i] * dim, (size_t)dim * sizeof *GA);
+        make_set(&gset, GA, n, dim, 1);
+        check_bound(what, kind, &gset, 0, n, &cs, 0, N, G, b, NULL);
+        free(GA);
+    }
+    tm_kpack_free(&pa);
+    tm_kpack_free(&pc);
+    tm_kpack_free(&pg);
+    free(A);
+    free(C);
+    free(G0);
+    free(G);
+}
+END_TEST
+
+/*
+ * The float32 second look (tm_kern_dots): one to four rows at once, every
+ * dimension, within tm_kern_bound(dim) of the exact dot product, and the
+ * same value whichever batch a row is in. _i: dim.
+ */
+START_TEST(test_kfast_dots)
+{
+    const int64_t dim = dims[_i];
+    tm_rng_t r = tm_rng_make(4800 + (uint64_t)_i);
+    float *A = tm_unit_alloc((size_t)(M * dim) * sizeof *A);
+    float *C = tm_unit_alloc((size_t)(N * dim) * sizeof *C);
+    const tm_kern_bound_t b = tm_kern_bound(dim);
+    double worst = 0.0;
+    for (int q = 0; q < NGEN; q++) {
+        const char *what = gen_data(q, &r, A, C, dim);
+        for (int64_t a = 0; a < 8; a++) {
+            const float *arow = A + a * dim;
+            const double na = sqrt(tm_exact_sqnorm(arow, dim));
+            for (int64_t c = 0; c + 4 <= N; c += 4) {
+                const float *rows[4] = {C + c * dim, C + (c + 1) * dim, C + (c + 2) * dim,
+                                        C + (c + 3) * dim};
+                float four[4], one;
+                const int w = 1 + (int)((a + c) % 4);
+                tm_kern_dots(arow, rows, w, dim, four);
+                for (int u = 0; u < w; u++) {
+                    tm_kern_dots(arow, rows + u, 1, dim, &one);
+                    CHECK(memcmp(&one, &four[u], sizeof one) == 0,
+                          "%s, dim %lld: a row's dot depends on its batch", what,
+                          (long long)dim);
+                    double err;
+                    const long double ref = ref_dot(arow, rows[u], dim, &err);
+                    const double nc = sqrt(tm_exact_sqnorm(rows[u], dim));
+                    const double bound = b.gamma * na * nc + b.tiny + err;
+                    const double e = fabsl((long double)one - ref);
+                    if (!isfinite(one))
+                        continue; /* overflow: the engines take it as no information */
+                    CHECK(e <= bound, "%s, dim %lld: |dot - a.c| = %.6g > bound %.6g", what,
+                          (long long)dim, e, bound);
+                    if (na * nc > 0.0 && e / (na * nc) > worst)
+                        worst = e / (na * nc);
+                }
+            }
+        }
+    }
+    /* Not vacuous: float32 sums do err. */
+    CHECK(dim < 16 || worst > 0.0, "dim %lld: no error at all seen", (long long)dim);
+    free(A);
+    free(C);
+}
+END_TEST
+
 /* Rows marked in test_kfast_marking, and what bf16 must make of them. */
 typedef struct mark {
     int64_t row, comp; /* comp: index into the row, taken modulo dim */
@@ -939,6 +1082,8 @@ static Suite *kfast_suite(void)
     tcase_add_loop_test(tc, test_kfast_partial, 0, nk * NDIM);
     tcase_add_loop_test(tc, test_kfast_marking, 0, nk * 2);
     tcase_add_loop_test(tc, test_kfast_useful, 0, nk);
+    tcase_add_loop_test(tc, test_kfast_gather, 0, nk * NDIM);
+    tcase_add_loop_test(tc, test_kfast_dots, 0, NDIM);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -540,8 +540,10 @@ static void upd_nearest(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
 {
     (void)pass;
     static double scratch[3 * RN];
-    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1, G, scratch,
-                         test_block(tm_nearest_block_bytes(st)), NULL};
+    const tm_tile_t t = {.metric = m, .bound = b, .anch = anch, .a0 = a0, .a1 = a1, .cand = cand,
+                         .c0 = c0, .c1 = c1, .G = G, .scratch = scratch,
+                         .block = test_block(tm_nearest_block_bytes(st)), .b0 = a0, .b1 = a1,
+                         .begins = c0 == 0, .ends = c1 == cand->n};
     tm_nearest_update(st, &t);
 }
 
@@ -550,8 +552,10 @@ static void upd_semi(void *st, int pass, tm_metric_t m, tm_kern_bound_t b, const
                      const float *G)
 {
     static double scratch[3 * RN];
-    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL, scratch, NULL, NULL};
+    const tm_tile_t t = {.metric = m, .bound = b, .anch = anch, .a0 = a0, .a1 = a1, .cand = cand,
+                         .c0 = c0, .c1 = c1,
+                         .G = pass == 2 || tm_semi_pass1_needs_tiles(st) ? G : NULL,
+                         .scratch = scratch, .b0 = a0, .b1 = a1};
     if (pass == 1)
         tm_semi_update1(st, &t);
     else
@@ -856,8 +860,10 @@ static void upd_engine(void *st, int pass, tm_metric_t m, tm_kern_bound_t b,
 {
     static double scratch[3 * RN];
     const size_t bytes = cur_engine->block_bytes != NULL ? cur_engine->block_bytes(st) : 0;
-    const tm_tile_t t = {m, b, anch, a0, a1, cand, c0, c1,
-                         cur_engine->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes), NULL};
+    const tm_tile_t t = {.metric = m, .bound = b, .anch = anch, .a0 = a0, .a1 = a1, .cand = cand,
+                         .c0 = c0, .c1 = c1, .G = cur_engine->needs_tiles(st, pass) ? G : NULL,
+                         .scratch = scratch, .block = test_block(bytes), .b0 = a0, .b1 = a1,
+                         .begins = c0 == 0, .ends = c1 == cand->n};
     cur_engine->update(st, pass, &t);
 }
 
@@ -1098,8 +1104,11 @@ static void sample_counts(int64_t k, uint64_t seed, int64_t counts[UC], int64_t 
         if (pass == 2)
             ck_assert_int_eq(e->begin_pass(st, 2, 0, &err), 0);
         const size_t bytes = e->block_bytes != NULL ? e->block_bytes(st) : 0;
-        const tm_tile_t t = {TM_METRIC_SQEUCLIDEAN, tm_kern_bound(1), &anch, 0, UA, &cand, 0, UC,
-                             e->needs_tiles(st, pass) ? G : NULL, scratch, test_block(bytes), NULL};
+        const tm_tile_t t = {.metric = TM_METRIC_SQEUCLIDEAN, .bound = tm_kern_bound(1),
+                             .anch = &anch, .a0 = 0, .a1 = UA, .cand = &cand, .c0 = 0, .c1 = UC,
+                             .G = e->needs_tiles(st, pass) ? G : NULL, .scratch = scratch,
+                             .block = test_block(bytes), .b0 = 0, .b1 = UA, .begins = 1,
+                             .ends = 1};
         e->update(st, pass, &t);
     }
     tm_results_t res = {0};

@@ -262,7 +262,9 @@ static void update(tm_hard_t *st, tm_metric_t m, const dset_t *anch, int64_t a0,
         cr.kadd = kadd;
         cr.kmul = kmul;
     }
-    const tm_tile_t tile = {m, tm_kern_bound(dim), &ar, a0, a1, &cr, c0, c1, G, scratch, NULL, NULL};
+    const tm_tile_t tile = {.metric = m, .bound = tm_kern_bound(dim), .anch = &ar, .a0 = a0, .a1 = a1,
+                            .cand = &cr, .c0 = c0, .c1 = c1, .G = G, .scratch = scratch,
+                            .b0 = a0, .b1 = a1};
     tm_hard_update(st, &tile);
     free(G);
     free(scratch);
