@@ -11,7 +11,8 @@
 #   asan      build-asan/, TM_SANITIZE=ON: the suite again under
 #             AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer,
 #             less what exercises launchers rather than our memory (the
-#             Slurm jobs, the multi-host bed, the install test)
+#             Slurm jobs, the multi-host bed, the install test) and what
+#             only repeats code on more ranks (label norepeat: 4 ranks)
 #   valgrind  build-vg/, TM_VALGRIND=ON: the tests labelled valgrind
 #             (memcheck on tripminer synth and mine, and on the unit suites)
 #   fuzz      build-fuzz/, clang with TM_FUZZ=ON: each libFuzzer target replays
@@ -61,7 +62,7 @@ build_extra() {
 stage_asan() {
     build_extra "$top/build-asan" -DTM_SANITIZE=ON &&
         cmake --build "$top/build-asan" -j "$jobs" &&
-        (cd "$top/build-asan" && ctest --output-on-failure -j "$jobs" -LE 'slurm|multinode|install')
+        (cd "$top/build-asan" && ctest --output-on-failure -j "$jobs" -LE 'slurm|multinode|install|norepeat')
 }
 
 stage_valgrind() {

@@ -28,12 +28,12 @@ typedef float kv16 __attribute__((vector_size(64)));
 typedef float kv8 __attribute__((vector_size(32)));
 typedef float kv4 __attribute__((vector_size(16)));
 
-/* The sum of the lanes, halves added pairwise. */
-static inline float lanes_sum(kv16 v)
+/* The sum of the lanes, halves added pairwise (by pointer: a 64-byte vector argument changes ABI). */
+static inline float lanes_sum(const kv16 *v)
 {
     kv8 h0, h1;
-    memcpy(&h0, &v, sizeof h0);
-    memcpy(&h1, (const char *)&v + sizeof h0, sizeof h1);
+    memcpy(&h0, v, sizeof h0);
+    memcpy(&h1, (const char *)v + sizeof h0, sizeof h1);
     const kv8 h = h0 + h1;
     kv4 q0, q1;
     memcpy(&q0, &h, sizeof q0);
@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void dots_n(const int N, const floa
         }
     }
     for (int r = 0; r < N; r++) {
-        float s = lanes_sum(acc[r]);
+        float s = lanes_sum(&acc[r]);
         for (int64_t i = k; i < dim; i++)
             s += a[i] * c[r][i];
         out[r] = s;

@@ -445,11 +445,63 @@ static void defer_drop(tm_metric_t metric, defer_t *d, int64_t b)
     d->count[b] = m;
 }
 
+/*
+ * A fast kernel's waiting negatives looked at again in float32 (prefilter.h:
+ * about a thousandth of int8's band). Their narrower upper bounds, with the
+ * list's values, give a tighter gate (the cap-th smallest, as in
+ * bounds_merge); those that start beyond it go before any exact score.
+ */
+static void defer_look(const tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_t b,
+                       int64_t a)
+{
+    const int64_t dim = t->anch->dim, n = d->count[b], cap = st->cap;
+    deferred_t *e = d->e + b * d->room;
+    const double floor = tm_nearest_floor(st, a);
+    const double sure = floor > -INFINITY ? tm_fast_up(t->metric, floor) : -INFINITY;
+    /* The bounds: the list's values, then the waiting ones surely at or above the floor. */
+    float ub[DEFER_MAX_CAP + 2 * DEFER_MAX_CAP + 64];
+    int64_t nub = 0;
+    const tm_entry_t *list = st->neg + a * cap;
+    for (int64_t i = 0; i < st->count[a]; i++)
+        ub[nub++] = round_up(tm_fast_up(t->metric, list[i].val));
+    double lo[4], hi[4];
+    for (int64_t u = 0; u < 8 && u < n; u++)
+        for (int64_t off = 0; off < dim; off += 16)
+            __builtin_prefetch(t->cand->emb + (int64_t)e[u].pos * dim + off);
+    for (int64_t k0 = 0; k0 < n; k0 += 4) {
+        for (int64_t u = k0 + 8; u < k0 + 12 && u < n; u++)
+            for (int64_t off = 0; off < dim; off += 16)
+                __builtin_prefetch(t->cand->emb + (int64_t)e[u].pos * dim + off);
+        const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
+        int64_t rows[4];
+        for (int u = 0; u < w; u++) {
+            rows[u] = e[k0 + u].pos;
+            lo[u] = e[k0 + u].lo;
+            hi[u] = e[k0 + u].hi;
+        }
+        tm_look_again(t->metric, t->anch, a, t->cand, rows, w, lo, hi);
+        for (int u = 0; u < w; u++) {
+            e[k0 + u].lo = round_down(lo[u]);
+            e[k0 + u].hi = round_up(hi[u]);
+            if (e[k0 + u].lo > sure)
+                ub[nub++] = e[k0 + u].hi;
+        }
+    }
+    if (nub >= cap && cap > 0) {
+        select_kth(ub, nub, cap);
+        const double bound = metric_up(t->metric, ub[cap - 1]);
+        d->gate[b] = bound < d->gate[b] ? bound : d->gate[b];
+    }
+    defer_drop(t->metric, d, b);
+}
+
 /* Score anchor a's waiting negatives exactly and merge them into its list. */
 static void defer_flush(tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_t b, int64_t a)
 {
     bounds_merge(st, t->metric, d, b);
     defer_drop(t->metric, d, b);
+    if (tm_looks_again(t) && d->count[b] > 0)
+        defer_look(st, t, d, b, a);
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     const int64_t dim = anch->dim, n = d->count[b];
     const float *arow = anch->emb + a * dim;
@@ -488,8 +540,7 @@ static void defer_flush(tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_
 /* Anchor a's negatives of the row that its keys let through, to wait. */
 static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
                       const tm_tile_t *t, defer_t *d, int64_t a, const float *g,
-                      const int64_t r[4][2], double floor, float tmin, int32_t *hits,
-                      double *hlo, double *hhi)
+                      const int64_t r[4][2], double floor, float tmin, int32_t *hits)
 {
     const int64_t cap = st->cap, b = a - t->b0, c0 = t->c0;
     const float *kadd = t->cand->kadd + c0, *kmul = t->cand->kmul + c0;
@@ -510,16 +561,11 @@ static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *k
                 gate_was = gate;
             }
             const int64_t nhit = tm_key_scan(g, kadd, kmul, j0, j1, tmin, tn, INFINITY, hits);
-            /* A fast kernel's hits looked at again in float32: most go at once. */
-            const double cut = tm_hits_intervals(t, a, kr, g, hits, nhit, hlo, hhi)
-                                   ? tm_fast_up(metric, gate)
-                                   : INFINITY;
             for (int64_t k = 0; k < nhit; k++) {
                 const int64_t j = hits[k];
-                if (hlo[k] > cut)
-                    continue; /* surely farther than the gate: it cannot end in the list */
-                const float lo = round_down(hlo[k]);
-                const float hi = round_up(hhi[k]);
+                const float key = kadd[j] + kmul[j] * g[j];
+                const float lo = round_down(tm_key_lo(kr, key));
+                const float hi = round_up(tm_key_hi(kr, key));
                 if (lo > sure && hi < d->top[b])
                     best[d->nbest[b] + d->npend[b]++] = hi;
                 e[d->count[b]++] = (deferred_t){lo, hi, (int32_t)(c0 + j)};
@@ -544,7 +590,7 @@ static void defer_row(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *k
  */
 static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyrow_t *kr,
                              const tm_tile_t *t, int64_t a, int64_t nc, const float *g,
-                             int32_t *hits, double *hlo, double *hhi)
+                             int32_t *hits)
 {
     const tm_rows_t *anch = t->anch, *cand = t->cand;
     const int64_t c0 = t->c0;
@@ -591,7 +637,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
      */
     defer_t d;
     if (floor < INFINITY && defer_of(st, t, &d) && defers(anch, a)) {
-        defer_row(st, metric, kr, t, &d, a, g, r, floor, tmin, hits, hlo, hhi);
+        defer_row(st, metric, kr, t, &d, a, g, r, floor, tmin, hits);
         return;
     }
     int64_t pending = 0;
@@ -620,7 +666,7 @@ static void nearest_row_keys(tm_nearest_t *st, tm_metric_t metric, const tm_keyr
 static void nearest_keys(void *st, const tm_rowctx_t *r)
 {
     const tm_tile_t *t = r->t;
-    nearest_row_keys(st, t->metric, r->kr, t, r->a, r->nc, r->g, r->hits, r->lo, r->hi);
+    nearest_row_keys(st, t->metric, r->kr, t, r->a, r->nc, r->g, r->hits);
 }
 
 static void nearest_intervals(void *st, const tm_rowctx_t *r)

@@ -432,11 +432,35 @@ void tm_interval_row(tm_metric_t metric, tm_kern_bound_t b, double na, double ra
     interval_row(metric, b, na, ra, cand, c0, nc, g, metric_units, lo, hi);
 }
 
+int tm_looks_again(const tm_tile_t *t)
+{
+    return t->bound.gamma > 4.0 * tm_kern_bound(t->anch->dim).gamma;
+}
+
+void tm_look_again(tm_metric_t metric, const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
+                   const int64_t *rows, int n, double *lo, double *hi)
+{
+    const int64_t dim = anch->dim;
+    const tm_kern_bound_t b = tm_kern_bound(dim);
+    const float *crow[4];
+    float g[4];
+    for (int u = 0; u < n; u++)
+        crow[u] = cand->emb + rows[u] * dim;
+    tm_kern_dots(anch->emb + a * dim, crow, n, dim, g);
+    for (int u = 0; u < n; u++) {
+        double f, e;
+        tm_kern_approx(metric, b, anch->sqnorm[a], anch->norm[a], cand->sqnorm[rows[u]],
+                       cand->norm[rows[u]], g[u], &f, &e);
+        lo[u] = f - e > lo[u] ? f - e : lo[u];
+        hi[u] = f + e < hi[u] ? f + e : hi[u];
+    }
+}
+
 int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, const float *g,
                       const int32_t *hits, int64_t n, double *lo, double *hi)
 {
-    const tm_rows_t *anch = t->anch, *cand = t->cand;
-    const int64_t dim = anch->dim, c0 = t->c0;
+    const tm_rows_t *cand = t->cand;
+    const int64_t dim = t->anch->dim, c0 = t->c0;
     const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
     for (int64_t k = 0; k < n; k++) {
         const int64_t j = hits[k];
@@ -444,11 +468,8 @@ int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, cons
         lo[k] = tm_key_lo(kr, key);
         hi[k] = tm_key_hi(kr, key);
     }
-    const tm_kern_bound_t b = tm_kern_bound(dim);
-    if (!(t->bound.gamma > 4.0 * b.gamma))
+    if (!tm_looks_again(t))
         return 0;
-    const float *arow = anch->emb + a * dim;
-    const double na = anch->sqnorm[a], ra = anch->norm[a];
     /* The rows are anywhere in the tile: ask for them two batches early. */
     for (int64_t k = 0; k < n && k < 8; k++)
         for (int64_t off = 0; off < dim; off += 16)
@@ -458,18 +479,10 @@ int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, cons
             for (int64_t off = 0; off < dim; off += 16)
                 __builtin_prefetch(cand->emb + (c0 + hits[k]) * dim + off);
         const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
-        const float *rows[4];
-        float g32[4];
+        int64_t rows[4];
         for (int u = 0; u < w; u++)
-            rows[u] = cand->emb + (c0 + hits[k0 + u]) * dim;
-        tm_kern_dots(arow, rows, w, dim, g32);
-        for (int u = 0; u < w; u++) {
-            const int64_t k = k0 + u, c = c0 + hits[k];
-            double f, e;
-            tm_kern_approx(t->metric, b, na, ra, cand->sqnorm[c], cand->norm[c], g32[u], &f, &e);
-            lo[k] = f - e > lo[k] ? f - e : lo[k];
-            hi[k] = f + e < hi[k] ? f + e : hi[k];
-        }
+            rows[u] = c0 + hits[k0 + u];
+        tm_look_again(t->metric, t->anch, a, cand, rows, w, lo + k0, hi + k0);
     }
     return 1;
 }

@@ -189,6 +189,17 @@ int64_t tm_key_count(const float *g, const float *kadd, const float *kmul, int64
 int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, const float *g,
                       const int32_t *hits, int64_t n, double *lo, double *hi);
 
+/* Whether a second look pays for tile t: a bound far looser than float32's. Local. */
+int tm_looks_again(const tm_tile_t *t);
+
+/*
+ * The second look itself, for anchor a and n <= 4 rows of cand: each
+ * interval [lo[u], hi[u]] (fast space) narrowed to what the row's float32
+ * dot product gives. Local.
+ */
+void tm_look_again(tm_metric_t metric, const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
+                   const int64_t *rows, int n, double *lo, double *hi);
+
 /* Key ranges of a row: negatives [0, p0) and [p1, nc), positives [p0, p1) less self. */
 static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r[4][2])
 {
