@@ -454,7 +454,7 @@ static void defer_drop(tm_metric_t metric, defer_t *d, int64_t b)
 static void defer_look(const tm_nearest_t *st, const tm_tile_t *t, defer_t *d, int64_t b,
                        int64_t a)
 {
-    const int64_t dim = t->anch->dim, n = d->count[b], cap = st->cap;
+    const int64_t n = d->count[b], cap = st->cap;
     deferred_t *e = d->e + b * d->room;
     const double floor = tm_nearest_floor(st, a);
     const double sure = floor > -INFINITY ? tm_fast_up(t->metric, floor) : -INFINITY;
@@ -464,23 +464,17 @@ static void defer_look(const tm_nearest_t *st, const tm_tile_t *t, defer_t *d, i
     const tm_entry_t *list = st->neg + a * cap;
     for (int64_t i = 0; i < st->count[a]; i++)
         ub[nub++] = round_up(tm_fast_up(t->metric, list[i].val));
-    double lo[4], hi[4];
-    for (int64_t u = 0; u < 8 && u < n; u++)
-        for (int64_t off = 0; off < dim; off += 16)
-            __builtin_prefetch(t->cand->emb + (int64_t)e[u].pos * dim + off);
-    for (int64_t k0 = 0; k0 < n; k0 += 4) {
-        for (int64_t u = k0 + 8; u < k0 + 12 && u < n; u++)
-            for (int64_t off = 0; off < dim; off += 16)
-                __builtin_prefetch(t->cand->emb + (int64_t)e[u].pos * dim + off);
-        const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
-        int64_t rows[4];
-        for (int u = 0; u < w; u++) {
+    int64_t rows[TM_LOOK_ROWS];
+    double lo[TM_LOOK_ROWS], hi[TM_LOOK_ROWS];
+    for (int64_t k0 = 0; k0 < n; k0 += TM_LOOK_ROWS) {
+        const int64_t w = n - k0 < TM_LOOK_ROWS ? n - k0 : TM_LOOK_ROWS;
+        for (int64_t u = 0; u < w; u++) {
             rows[u] = e[k0 + u].pos;
             lo[u] = e[k0 + u].lo;
             hi[u] = e[k0 + u].hi;
         }
         tm_look_again(t->metric, t->anch, a, t->cand, rows, w, lo, hi);
-        for (int u = 0; u < w; u++) {
+        for (int64_t u = 0; u < w; u++) {
             e[k0 + u].lo = round_down(lo[u]);
             e[k0 + u].hi = round_up(hi[u]);
             if (e[k0 + u].lo > sure)

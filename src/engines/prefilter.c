@@ -438,21 +438,32 @@ int tm_looks_again(const tm_tile_t *t)
 }
 
 void tm_look_again(tm_metric_t metric, const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
-                   const int64_t *rows, int n, double *lo, double *hi)
+                   const int64_t *rows, int64_t n, double *lo, double *hi)
 {
     const int64_t dim = anch->dim;
     const tm_kern_bound_t b = tm_kern_bound(dim);
-    const float *crow[4];
-    float g[4];
-    for (int u = 0; u < n; u++)
-        crow[u] = cand->emb + rows[u] * dim;
-    tm_kern_dots(anch->emb + a * dim, crow, n, dim, g);
-    for (int u = 0; u < n; u++) {
-        double f, e;
-        tm_kern_approx(metric, b, anch->sqnorm[a], anch->norm[a], cand->sqnorm[rows[u]],
-                       cand->norm[rows[u]], g[u], &f, &e);
-        lo[u] = f - e > lo[u] ? f - e : lo[u];
-        hi[u] = f + e < hi[u] ? f + e : hi[u];
+    /* The rows are anywhere in the block: ask for them two batches early. */
+    for (int64_t k = 0; k < n && k < 8; k++)
+        for (int64_t off = 0; off < dim; off += 16)
+            __builtin_prefetch(cand->emb + rows[k] * dim + off);
+    for (int64_t k0 = 0; k0 < n; k0 += 4) {
+        for (int64_t k = k0 + 8; k < k0 + 12 && k < n; k++)
+            for (int64_t off = 0; off < dim; off += 16)
+                __builtin_prefetch(cand->emb + rows[k] * dim + off);
+        const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
+        const float *crow[4];
+        float g[4];
+        for (int u = 0; u < w; u++)
+            crow[u] = cand->emb + rows[k0 + u] * dim;
+        tm_kern_dots(anch->emb + a * dim, crow, w, dim, g);
+        for (int u = 0; u < w; u++) {
+            const int64_t k = k0 + u, r = rows[k];
+            double f, e;
+            tm_kern_approx(metric, b, anch->sqnorm[a], anch->norm[a], cand->sqnorm[r],
+                           cand->norm[r], g[u], &f, &e);
+            lo[k] = f - e > lo[k] ? f - e : lo[k];
+            hi[k] = f + e < hi[k] ? f + e : hi[k];
+        }
     }
 }
 
@@ -460,7 +471,7 @@ int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, cons
                       const int32_t *hits, int64_t n, double *lo, double *hi)
 {
     const tm_rows_t *cand = t->cand;
-    const int64_t dim = t->anch->dim, c0 = t->c0;
+    const int64_t c0 = t->c0;
     const float *kadd = cand->kadd + c0, *kmul = cand->kmul + c0;
     for (int64_t k = 0; k < n; k++) {
         const int64_t j = hits[k];
@@ -470,17 +481,10 @@ int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, cons
     }
     if (!tm_looks_again(t))
         return 0;
-    /* The rows are anywhere in the tile: ask for them two batches early. */
-    for (int64_t k = 0; k < n && k < 8; k++)
-        for (int64_t off = 0; off < dim; off += 16)
-            __builtin_prefetch(cand->emb + (c0 + hits[k]) * dim + off);
-    for (int64_t k0 = 0; k0 < n; k0 += 4) {
-        for (int64_t k = k0 + 8; k < k0 + 12 && k < n; k++)
-            for (int64_t off = 0; off < dim; off += 16)
-                __builtin_prefetch(cand->emb + (c0 + hits[k]) * dim + off);
-        const int w = n - k0 >= 4 ? 4 : (int)(n - k0);
-        int64_t rows[4];
-        for (int u = 0; u < w; u++)
+    int64_t rows[TM_LOOK_ROWS];
+    for (int64_t k0 = 0; k0 < n; k0 += TM_LOOK_ROWS) {
+        const int64_t w = n - k0 < TM_LOOK_ROWS ? n - k0 : TM_LOOK_ROWS;
+        for (int64_t u = 0; u < w; u++)
             rows[u] = c0 + hits[k0 + u];
         tm_look_again(t->metric, t->anch, a, cand, rows, w, lo + k0, hi + k0);
     }

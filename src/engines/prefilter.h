@@ -193,12 +193,14 @@ int tm_hits_intervals(const tm_tile_t *t, int64_t a, const tm_keyrow_t *kr, cons
 int tm_looks_again(const tm_tile_t *t);
 
 /*
- * The second look itself, for anchor a and n <= 4 rows of cand: each
- * interval [lo[u], hi[u]] (fast space) narrowed to what the row's float32
- * dot product gives. Local.
+ * The second look itself, for anchor a and n rows of cand (rows[k], fetched
+ * ahead, four dot products at a time): each interval [lo[k], hi[k]] (fast
+ * space) narrowed to what the row's float32 dot product gives. Callers
+ * hand it at most TM_LOOK_ROWS at once. Local.
  */
+#define TM_LOOK_ROWS 64
 void tm_look_again(tm_metric_t metric, const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,
-                   const int64_t *rows, int n, double *lo, double *hi);
+                   const int64_t *rows, int64_t n, double *lo, double *hi);
 
 /* Key ranges of a row: negatives [0, p0) and [p1, nc), positives [p0, p1) less self. */
 static inline void tm_keyrow_ranges(const tm_keyrow_t *kr, int64_t nc, int64_t r[4][2])

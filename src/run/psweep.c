@@ -341,26 +341,31 @@ typedef struct pblock {
 } pblock_t;
 
 /*
- * Anchors [a0, a1) of the block (from off within it) against the rows
- * [s0, s1) of one partition, a tile wide at a time, masked by the entry;
- * last: these are the block's last tiles of the round.
+ * Anchors [a0, a1) of the block against the rows [s0, s1) of one
+ * partition, a tile wide at a time, mask[a - a0] saying which take it.
+ * With gathered (the anchors that take it, packed together: a kernel's
+ * gather), the fast kernel computes those rows only and the engine finds
+ * each anchor's row through grow; else the span. Float32 computes the span
+ * when the fast kernel refuses. last: the block's last tiles of the round.
  */
-static void offer_partition(tm_psweep_t *ps, pblock_t *pb, int64_t a0, int64_t a1,
-                            const tm_pentry_t *en, int64_t off, int64_t s0, int64_t s1, int last)
+static void offer_tiles(tm_psweep_t *ps, pblock_t *pb, int64_t a0, int64_t a1,
+                        const uint8_t *mask, const tm_ktile_t *gathered, const int32_t *grow,
+                        int64_t s0, int64_t s1, int last)
 {
     tm_sweep_t *s = pb->s;
     const int t = pb->t;
     tm_sweep_count_t *cnt = &s->count[t];
-    uint8_t *mask = ps->mask[t];
-    for (int64_t i = off; i < off + (a1 - a0); i++)
-        mask[i - off] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
     for (int64_t c0 = s0; c0 < s1; c0 += TM_TILE_CANDS) {
         const int64_t c1 = c0 + TM_TILE_CANDS < s1 ? c0 + TM_TILE_CANDS : s1;
         const tm_ktile_t kt = {pb->anch, &s->anch, a0, a1, pb->pc, &ps->pack, c0, c1};
+        tm_ktile_t kf = kt;
+        if (gathered != NULL) {
+            kf = *gathered;
+            kf.c0 = c0;
+            kf.c1 = c1;
+        }
         tm_kern_bound_t b = pb->bound;
-        int by_fast = 0;
-        if (pb->fast)
-            by_fast = tm_kernel_tile(s->kernel, &kt, s->gram[t], &b);
+        const int by_fast = pb->fast && tm_kernel_tile(s->kernel, &kf, s->gram[t], &b);
         if (pb->tiles && !by_fast)
             tm_kernel_f32.tile(&kt, s->gram[t], &b);
         const int64_t before = tm_exact_count();
@@ -368,15 +373,16 @@ static void offer_partition(tm_psweep_t *ps, pblock_t *pb, int64_t a0, int64_t a
                                 .a1 = a1, .cand = pb->pc, .c0 = c0, .c1 = c1,
                                 .G = pb->tiles ? s->gram[t] : NULL, .scratch = s->approx[t],
                                 .block = s->block[t], .b0 = pb->b0, .b1 = pb->b1,
-                                .begins = !pb->begun, .ends = last && c1 == s1, .amask = mask};
+                                .begins = !pb->begun, .ends = last && c1 == s1, .amask = mask,
+                                .grow = by_fast && gathered != NULL ? grow : NULL};
         pb->begun = 1;
         pb->engine->update(pb->st, pb->pass, &tile);
-        const int64_t pairs = (a1 - a0) * (c1 - c0), exact = tm_exact_count() - before;
+        const int64_t exact = tm_exact_count() - before;
         if (by_fast) {
-            cnt->pairs_fast += pairs;
+            cnt->pairs_fast += (kf.a1 - kf.a0) * (c1 - c0);
             cnt->exact_fast += exact;
         } else if (pb->tiles) {
-            cnt->pairs_f32 += pairs;
+            cnt->pairs_f32 += (a1 - a0) * (c1 - c0);
             cnt->exact_f32 += exact;
         }
         if (t == 0)
@@ -402,80 +408,46 @@ static int next_match(const tm_psweep_t *ps, int64_t blk, int64_t *e, int64_t *k
     return 0;
 }
 
-/*
- * The block's tiles of one entry with the anchors that probe its partition
- * gathered (a kernel that gathers): one tile over the span of the entry,
- * computed for those anchors only. Should the fast kernel refuse it, float32
- * computes the whole span.
- */
-static void offer_gathered(tm_psweep_t *ps, pblock_t *pb, const tm_pentry_t *en, int64_t k,
-                           int last)
+/* mask[i - off] for the block's anchors [off, end): whether each probes the entry. */
+static void entry_mask(const tm_pentry_t *en, int64_t off, int64_t end, uint8_t *mask)
 {
-    tm_sweep_t *s = pb->s;
-    const int t = pb->t;
-    tm_sweep_count_t *cnt = &s->count[t];
-    uint8_t *mask = ps->mask[t];
-    int32_t *grow = ps->grow[t];
-    int64_t *idx = ps->gidx[t];
-    double *gnorm = ps->gnorm[t];
-    const int64_t off = en->lo / PANEL * PANEL, a0 = pb->b0 + off, a1 = pb->b0 + en->hi + 1;
-    int64_t n = 0;
-    for (int64_t i = off; i <= en->hi; i++) {
+    for (int64_t i = off; i < end; i++)
         mask[i - off] = (uint8_t)((en->m[i / 64] >> (i % 64)) & 1);
-        grow[i - off] = mask[i - off] ? (int32_t)n : -1;
-        if (mask[i - off]) {
-            idx[n] = pb->b0 + i;
-            gnorm[n] = pb->anch->norm[pb->b0 + i];
-            n++;
-        }
-    }
-    tm_kpack_gather(&ps->gpack[t], &s->anch, idx, n);
-    const tm_rows_t ga = {.n = n, .dim = pb->anch->dim, .norm = gnorm};
-    const int64_t s0 = ps->segs[k], s1 = ps->sege[k];
-    for (int64_t c0 = s0; c0 < s1; c0 += TM_TILE_CANDS) {
-        const int64_t c1 = c0 + TM_TILE_CANDS < s1 ? c0 + TM_TILE_CANDS : s1;
-        const tm_ktile_t kg = {&ga, &ps->gpack[t], 0, n, pb->pc, &ps->pack, c0, c1};
-        tm_kern_bound_t b = pb->bound;
-        const int by_fast = tm_kernel_tile(s->kernel, &kg, s->gram[t], &b);
-        if (!by_fast) {
-            const tm_ktile_t kt = {pb->anch, &s->anch, a0, a1, pb->pc, &ps->pack, c0, c1};
-            tm_kernel_f32.tile(&kt, s->gram[t], &b);
-        }
-        const int64_t before = tm_exact_count();
-        const tm_tile_t tile = {.metric = pb->metric, .bound = b, .anch = pb->anch, .a0 = a0,
-                                .a1 = a1, .cand = pb->pc, .c0 = c0, .c1 = c1,
-                                .G = s->gram[t], .scratch = s->approx[t],
-                                .block = s->block[t], .b0 = pb->b0, .b1 = pb->b1,
-                                .begins = !pb->begun, .ends = last && c1 == s1, .amask = mask,
-                                .grow = by_fast ? grow : NULL};
-        pb->begun = 1;
-        pb->engine->update(pb->st, pb->pass, &tile);
-        const int64_t exact = tm_exact_count() - before;
-        if (by_fast) {
-            cnt->pairs_fast += n * (c1 - c0);
-            cnt->exact_fast += exact;
-        } else {
-            cnt->pairs_f32 += (a1 - a0) * (c1 - c0);
-            cnt->exact_f32 += exact;
-        }
-        if (t == 0)
-            tm_exchange_progress(pb->x);
-    }
 }
 
-/* The block's tiles of one entry: runs of panels that hold an anchor probing it. */
+/*
+ * The block's tiles of one entry. With a kernel that gathers, the anchors
+ * that probe the partition are packed together and meet its rows in one
+ * tile over the entry's span; else the runs of kernel panels (core/kernel.h)
+ * that hold such an anchor, one tile each.
+ */
 static void offer_entry(tm_psweep_t *ps, pblock_t *pb, const tm_pentry_t *en, int64_t k,
                         int last)
 {
+    const int t = pb->t;
+    const int64_t base = pb->b0, s0 = ps->segs[k], s1 = ps->sege[k];
+    uint8_t *mask = ps->mask[t];
     if (pb->fast && ps->gpack != NULL) {
-        offer_gathered(ps, pb, en, k, last);
+        int32_t *grow = ps->grow[t];
+        int64_t *idx = ps->gidx[t];
+        double *gnorm = ps->gnorm[t];
+        const int64_t off = en->lo / PANEL * PANEL;
+        entry_mask(en, off, en->hi + 1, mask);
+        int64_t n = 0;
+        for (int64_t i = off; i <= en->hi; i++) {
+            grow[i - off] = mask[i - off] ? (int32_t)n : -1;
+            if (mask[i - off]) {
+                idx[n] = base + i;
+                gnorm[n] = pb->anch->norm[base + i];
+                n++;
+            }
+        }
+        tm_kpack_gather(&ps->gpack[t], &pb->s->anch, idx, n);
+        const tm_rows_t ga = {.n = n, .dim = pb->anch->dim, .norm = gnorm};
+        const tm_ktile_t kg = {&ga, &ps->gpack[t], 0, n, pb->pc, &ps->pack, s0, s0};
+        offer_tiles(ps, pb, base + off, base + en->hi + 1, mask, &kg, grow, s0, s1, last);
         return;
     }
-    /*
-     * Runs of kernel panels (core/kernel.h) that hold an anchor probing
-     * the partition: one tile each, the mask saying who takes it.
-     */
-    const int64_t base = pb->b0;
     const int64_t g0 = en->lo / PANEL, g1 = en->hi / PANEL;
     for (int64_t g = g0; g <= g1;) {
         int64_t h = g;
@@ -487,9 +459,10 @@ static void offer_entry(tm_psweep_t *ps, pblock_t *pb, const tm_pentry_t *en, in
         }
         const int64_t lo = g * PANEL;
         const int64_t hi = h * PANEL - 1 < en->hi ? h * PANEL - 1 : en->hi;
+        entry_mask(en, lo, hi + 1, mask);
         /* The last run holds en->hi. */
-        offer_partition(ps, pb, base + lo, base + hi + 1, en, lo, ps->segs[k], ps->sege[k],
-                        last && hi == en->hi);
+        offer_tiles(ps, pb, base + lo, base + hi + 1, mask, NULL, NULL, s0, s1,
+                    last && hi == en->hi);
         g = h;
     }
 }
