@@ -30,42 +30,62 @@ struct tm_pentry {
     uint64_t m[TM_TILE_ANCHORS / 64]; /* which do */
 };
 
-static int cmp_pair(const void *x, const void *y)
+/*
+ * The (partition, anchor) pairs v[0 .. n) (partition in the high 32 bits)
+ * ordered by partition: a radix sort on the partition's bytes, tmp as
+ * large as v. Pairs of one partition may end in any order.
+ */
+static void sort_by_part(uint64_t *v, uint64_t *tmp, int64_t n, int64_t parts)
 {
-    const int32_t *a = x, *b = y;
-    if (a[0] != b[0])
-        return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
+    uint64_t *from = v, *to = tmp;
+    for (int shift = 32; shift < 64 && ((uint64_t)(parts - 1) >> (shift - 32)) != 0; shift += 8) {
+        int64_t at[257] = {0};
+        for (int64_t i = 0; i < n; i++)
+            at[((from[i] >> shift) & 255) + 1]++;
+        for (int d = 0; d < 256; d++)
+            at[d + 1] += at[d];
+        for (int64_t i = 0; i < n; i++)
+            to[at[(from[i] >> shift) & 255]++] = from[i];
+        uint64_t *x = from;
+        from = to;
+        to = x;
+    }
+    if (from != v)
+        memcpy(v, from, (size_t)n * sizeof *v);
 }
 
-/* The entries of block blk into ent (NULL: only count them), pairs holding its (q, a) pairs. */
-static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, int32_t *pairs,
+/*
+ * The entries of block blk into ent (NULL: only count them); pairs: room
+ * for two of its (partition, anchor) pairs per probe.
+ */
+static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, uint64_t *pairs,
                              tm_pentry_t *ent)
 {
     const int64_t a0 = blk * TM_TILE_ANCHORS;
     const int64_t a1 = a0 + TM_TILE_ANCHORS < n ? a0 + TM_TILE_ANCHORS : n;
     int64_t np = 0;
     for (int64_t a = a0; a < a1; a++)
-        for (int64_t k = 0; k < ps->probe; k++) {
-            pairs[2 * np] = ps->probes[a * ps->probe + k];
-            pairs[2 * np + 1] = (int32_t)(a - a0);
-            np++;
-        }
-    qsort(pairs, (size_t)np, 2 * sizeof *pairs, cmp_pair);
+        for (int64_t k = 0; k < ps->probe; k++)
+            pairs[np++] = (uint64_t)(uint32_t)ps->probes[a * ps->probe + k] << 32 |
+                          (uint64_t)(a - a0);
+    sort_by_part(pairs, pairs + np, np, ps->parts);
     int64_t ne = 0;
     for (int64_t i = 0; i < np; i++) {
-        const int32_t q = pairs[2 * i], off = pairs[2 * i + 1];
-        if (i == 0 || q != pairs[2 * (i - 1)]) {
+        const int32_t q = (int32_t)(pairs[i] >> 32), off = (int32_t)(pairs[i] & 0xffffffffu);
+        if (i == 0 || q != (int32_t)(pairs[i - 1] >> 32)) {
             if (ent != NULL) {
                 memset(&ent[ne], 0, sizeof ent[ne]);
                 ent[ne].q = q;
                 ent[ne].lo = off;
+                ent[ne].hi = off;
             }
             ne++;
         }
         if (ent != NULL) {
-            ent[ne - 1].hi = off;
-            ent[ne - 1].m[off / 64] |= (uint64_t)1 << (off % 64);
+            tm_pentry_t *en = &ent[ne - 1];
+            en->lo = off < en->lo ? off : en->lo;
+            en->hi = off > en->hi ? off : en->hi;
+            en->m[off / 64] |= (uint64_t)1 << (off % 64);
         }
     }
     return ne;
@@ -131,7 +151,7 @@ int tm_psweep_init(tm_psweep_t *ps, const tm_rows_t *anch, const int32_t *probes
     ps->cap = cap;
     ps->nblocks = (anch->n + TM_TILE_ANCHORS - 1) / TM_TILE_ANCHORS;
     ps->bstart = malloc((size_t)(ps->nblocks + 1) * sizeof *ps->bstart);
-    int32_t *pairs = malloc((size_t)(2 * TM_TILE_ANCHORS * probe) * sizeof *pairs);
+    uint64_t *pairs = malloc((size_t)(2 * TM_TILE_ANCHORS * probe) * sizeof *pairs);
     if (ps->bstart == NULL || pairs == NULL) {
         free(pairs);
         tm_psweep_free(ps, nthreads);
