@@ -91,12 +91,10 @@ typedef struct scored {
     int64_t idx;
 } scored_t;
 
-static int cmp_scored(const void *x, const void *y)
+/* Whether x comes before y: by value, then by index. */
+static inline int before(const scored_t *x, const scored_t *y)
 {
-    const scored_t *a = x, *b = y;
-    if (a->val != b->val)
-        return a->val < b->val ? -1 : 1;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+    return x->val < y->val || (x->val == y->val && x->idx < y->idx);
 }
 
 /* The P-th smallest of v[0 .. n) (P <= n), through a sorted list of the P smallest in top. */
@@ -165,33 +163,119 @@ static void group_minima(const double *lo, const double *hi, int64_t C, double *
 }
 
 /*
+ * The k-th smallest (1-based) of v[0 .. n) when none is NaN, by selection
+ * on a copy in w; NaN when one is (the caller then asks pth_smallest).
+ */
+static double kth_smallest(const double *v, int64_t n, int64_t k, double *w)
+{
+    int nan = 0;
+    for (int64_t i = 0; i < n; i++) {
+        w[i] = v[i];
+        nan |= v[i] != v[i];
+    }
+    if (nan)
+        return NAN;
+    int64_t lo = 0, hi = n - 1;
+    const int64_t want = k - 1;
+    while (lo < hi) {
+        /* The median of three as pivot; Hoare's partition around its value. */
+        const int64_t mid = lo + (hi - lo) / 2;
+        double x = w[lo], y = w[mid], z = w[hi];
+        const double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (w[i] < pivot)
+                i++;
+            while (w[j] > pivot)
+                j--;
+            if (i <= j) {
+                const double t = w[i];
+                w[i++] = w[j];
+                w[j--] = t;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break; /* between j and i: every value there is the pivot */
+    }
+    return w[want];
+}
+
+/*
  * An upper bound on the P-th smallest of hi[0 .. C): the P-th smallest of
  * the minima ghi of its groups of GROUP (P of them are P values of hi at
  * most that large), or of hi itself when there are fewer than P groups.
+ * Without NaN that value is found by selection (w: room for C); with one,
+ * by pth_smallest's list, whose rule for NaN is kept.
  */
-static double gate_of(const double *hi, int64_t C, int64_t P, const double *ghi, double *top)
+static double gate_of(const double *hi, int64_t C, int64_t P, const double *ghi, double *top,
+                      double *w)
 {
     const int64_t ng = (C + GROUP - 1) / GROUP;
-    if (ng < P)
-        return pth_smallest(hi, C, P, top);
-    return pth_smallest(ghi, ng, P, top);
+    const double *v = ng < P ? hi : ghi;
+    const int64_t n = ng < P ? C : ng;
+    const double g = kth_smallest(v, n, P, w);
+    return g == g ? g : pth_smallest(v, n, P, top);
 }
 
-/* Sort the m scored centres by (value, index): insertion below 48, else qsort. */
+/* Sort the m scored centres by (value, index): quicksort down to runs of 16, then insertion. */
 static void sort_scored(scored_t *sc, int64_t m)
 {
-    if (m > 48) {
-        qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
-        return;
-    }
-    for (int64_t i = 1; i < m; i++) {
-        const scored_t x = sc[i];
-        int64_t k = i;
-        while (k > 0 && cmp_scored(&sc[k - 1], &x) > 0) {
-            sc[k] = sc[k - 1];
-            k--;
+    int64_t stack[2 * 64], top = 0;
+    int64_t lo = 0, hi = m - 1;
+    for (;;) {
+        while (hi - lo >= 16) {
+            const int64_t mid = lo + (hi - lo) / 2;
+            /* Median of three into sc[mid], as pivot. */
+            if (before(&sc[mid], &sc[lo])) {
+                const scored_t t = sc[mid]; sc[mid] = sc[lo]; sc[lo] = t;
+            }
+            if (before(&sc[hi], &sc[mid])) {
+                const scored_t t = sc[mid]; sc[mid] = sc[hi]; sc[hi] = t;
+                if (before(&sc[mid], &sc[lo])) {
+                    const scored_t u = sc[mid]; sc[mid] = sc[lo]; sc[lo] = u;
+                }
+            }
+            const scored_t pivot = sc[mid];
+            int64_t i = lo, j = hi;
+            while (i <= j) {
+                while (before(&sc[i], &pivot))
+                    i++;
+                while (before(&pivot, &sc[j]))
+                    j--;
+                if (i <= j) {
+                    const scored_t t = sc[i];
+                    sc[i++] = sc[j];
+                    sc[j--] = t;
+                }
+            }
+            /* The larger side waits on the stack (so it holds at most log2 m), the smaller goes on. */
+            if (j - lo > hi - i) {
+                stack[top++] = lo;
+                stack[top++] = j;
+                lo = i;
+            } else {
+                stack[top++] = i;
+                stack[top++] = hi;
+                hi = j;
+            }
         }
-        sc[k] = x;
+        for (int64_t x = lo + 1; x <= hi; x++) {
+            const scored_t v = sc[x];
+            int64_t k = x;
+            while (k > lo && before(&v, &sc[k - 1])) {
+                sc[k] = sc[k - 1];
+                k--;
+            }
+            sc[k] = v;
+        }
+        if (top == 0)
+            break;
+        hi = stack[--top];
+        lo = stack[--top];
     }
 }
 
@@ -231,8 +315,9 @@ static void dots(const tm_parts_t *pt, const tm_rows_t *cent, const float *emb, 
 /*
  * For rows [0, n) of emb (squared norms sq, norms nrm): the P nearest
  * centres into out (n x P, nearest first), the exact fast-space distance of
- * the nearest into best (if not NULL) and, into low (if not NULL), a lower
- * bound in fast space on the distance to every centre not chosen.
+ * the nearest into best (if not NULL) and, into low (if not NULL), the
+ * exact fast-space distance of the nearest centre not chosen (+inf when
+ * P = C): the (P + 1)-th by (distance, index), whatever the kernel.
  */
 static int nearest_centres(const tm_parts_t *pt, const float *emb, const double *sq,
                            const double *nrm, int64_t n, int64_t P, int32_t *out, double *best,
@@ -251,6 +336,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
         double *top = malloc((size_t)P * sizeof *top);
+        double *work = malloc((size_t)C * 2 * sizeof *work);
         double *gmin = malloc((size_t)((C + GROUP - 1) / GROUP) * 2 * sizeof *gmin);
         int32_t *idx = malloc((size_t)C * sizeof *idx);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
@@ -260,7 +346,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         memset(&apack, 0, sizeof apack);
         float *Gc = fast ? malloc((size_t)BLOCK * CHUNK * sizeof *Gc) : NULL;
         tm_kern_bound_t *cb = malloc((size_t)((C + CHUNK - 1) / CHUNK) * sizeof *cb);
-        int ok = G && lo && hi && top && gmin && idx && sc && cb && (!fast || Gc != NULL);
+        int ok = G && lo && hi && top && work && gmin && idx && sc && cb && (!fast || Gc != NULL);
         if (ok && fast)
             ok = tm_kpack_init(&apack, pt->kernel, TM_KSIDE_ANCHORS, BLOCK, dim) == 0;
 #pragma omp for schedule(dynamic, 1)
@@ -279,28 +365,40 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                                     C - c0 < CHUNK ? C - c0 : CHUNK, G + (r - r0) * C + c0, 0,
                                     lo + c0, hi + c0);
                 /*
-                 * Every centre that could be among the P nearest is scored
-                 * exactly (a gate above the P-th upper bound only scores more).
+                 * Every centre that could be among the K nearest (K = P, or
+                 * P + 1 for low) is scored exactly: those whose interval
+                 * starts at or below an upper bound on the K-th smallest
+                 * upper bound (a looser gate only scores more). The first
+                 * gate comes from the groups' minima; among the centres it
+                 * lets through lie the K of smallest upper bound, so the
+                 * K-th smallest of theirs is the second, tighter one.
                  */
+                const int64_t K = low != NULL && P < C ? P + 1 : P;
                 const int64_t ng = (C + GROUP - 1) / GROUP;
                 double *glo = gmin + ng;
                 group_minima(lo, hi, C, glo, gmin);
-                const double gate = gate_of(hi, C, P, gmin, top);
+                const double gate0 = gate_of(hi, C, K, gmin, top, work);
                 int64_t m = 0;
-                double beyond = INFINITY; /* the least lower bound of those not scored */
                 for (int64_t g = 0; g < ng; g++) {
-                    if (glo[g] > gate) {
-                        /* None of the group is scored: its least bound counts. */
-                        beyond = glo[g] < beyond ? glo[g] : beyond;
-                        continue;
-                    }
+                    if (glo[g] > gate0)
+                        continue; /* none of the group can be among them */
                     const int64_t q1 = (g + 1) * GROUP < C ? (g + 1) * GROUP : C;
                     for (int64_t q = g * GROUP; q < q1; q++) {
-                        const double l = lo[q];
-                        const int in = !(l > gate); /* NaN bounds are scored too */
                         idx[m] = (int32_t)q;
-                        m += in;
-                        beyond = in || !(l < beyond) ? beyond : l;
+                        m += !(lo[q] > gate0); /* NaN bounds are scored too */
+                    }
+                }
+                if (m > K) {
+                    for (int64_t i = 0; i < m; i++)
+                        work[C + i] = hi[idx[i]];
+                    const double g1 = kth_smallest(work + C, m, K, work);
+                    if (g1 == g1 && g1 < gate0) {
+                        int64_t k = 0;
+                        for (int64_t i = 0; i < m; i++) {
+                            idx[k] = idx[i];
+                            k += !(lo[idx[i]] > g1);
+                        }
+                        m = k;
                     }
                 }
                 for (int64_t s = 0; s < m; s += 8) {
@@ -319,18 +417,16 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                     out[r * P + k] = (int32_t)sc[k].idx;
                 if (best != NULL)
                     best[r] = sc[0].val;
-                if (low != NULL) {
-                    double l = beyond;
-                    for (int64_t k = P; k < m; k++)
-                        l = sc[k].val < l ? sc[k].val : l;
-                    low[r] = l;
-                }
+                /* The nearest centre not chosen, exactly: the same for any kernel. */
+                if (low != NULL)
+                    low[r] = K > P ? sc[P].val : INFINITY;
             }
         }
         free(G);
         free(lo);
         free(hi);
         free(top);
+        free(work);
         free(gmin);
         free(idx);
         free(sc);

@@ -37,7 +37,8 @@ typedef struct tm_parts {
     /*
      * Per local anchor: a lower bound on the distance, in geometric units
      * (tm_parts_geo), from the anchor to every row of a partition it does
-     * not probe (+inf when it probes them all).
+     * not probe (+inf when it probes them all): the exact distance to the
+     * nearest centre it does not probe, less the largest radius.
      */
     double *reach;
     double radius;      /* the largest geometric distance of a row to its centre */
