@@ -195,8 +195,8 @@ int tm_looks_again(const tm_tile_t *t);
 /*
  * The second look itself, for anchor a and n rows of cand (rows[k], fetched
  * ahead, four dot products at a time): each interval [lo[k], hi[k]] (fast
- * space) narrowed to what the row's float32 dot product gives. Callers
- * hand it at most TM_LOOK_ROWS at once. Local.
+ * space) narrowed to what the row's float32 dot product gives. Local.
+ * TM_LOOK_ROWS: the batch its callers gather rows into on the stack.
  */
 #define TM_LOOK_ROWS 64
 void tm_look_again(tm_metric_t metric, const tm_rows_t *anch, int64_t a, const tm_rows_t *cand,

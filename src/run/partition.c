@@ -164,14 +164,15 @@ static void group_minima(const double *lo, const double *hi, int64_t C, double *
 
 /*
  * The k-th smallest (1-based) of v[0 .. n) when none is NaN, by selection
- * on a copy in w; NaN when one is (the caller then asks pth_smallest).
+ * on a copy in w (which may be v); NaN when one is (the caller then asks
+ * pth_smallest).
  */
 static double kth_smallest(const double *v, int64_t n, int64_t k, double *w)
 {
     int nan = 0;
     for (int64_t i = 0; i < n; i++) {
-        w[i] = v[i];
         nan |= v[i] != v[i];
+        w[i] = v[i]; /* v may be w itself */
     }
     if (nan)
         return NAN;
@@ -252,7 +253,7 @@ static void sort_scored(scored_t *sc, int64_t m)
                     sc[j--] = t;
                 }
             }
-            /* The larger side waits on the stack (so it holds at most log2 m), the smaller goes on. */
+            /* The larger side waits on the stack (at most log2 m deep); the smaller goes on. */
             if (j - lo > hi - i) {
                 stack[top++] = lo;
                 stack[top++] = j;
@@ -336,7 +337,7 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
         float *G = malloc((size_t)BLOCK * (size_t)C * sizeof *G);
         double *lo = malloc((size_t)C * sizeof *lo), *hi = malloc((size_t)C * sizeof *hi);
         double *top = malloc((size_t)P * sizeof *top);
-        double *work = malloc((size_t)C * 2 * sizeof *work);
+        double *work = malloc((size_t)C * sizeof *work);
         double *gmin = malloc((size_t)((C + GROUP - 1) / GROUP) * 2 * sizeof *gmin);
         int32_t *idx = malloc((size_t)C * sizeof *idx);
         scored_t *sc = malloc((size_t)C * sizeof *sc);
@@ -390,8 +391,8 @@ static int nearest_centres(const tm_parts_t *pt, const float *emb, const double 
                 }
                 if (m > K) {
                     for (int64_t i = 0; i < m; i++)
-                        work[C + i] = hi[idx[i]];
-                    const double g1 = kth_smallest(work + C, m, K, work);
+                        work[i] = hi[idx[i]];
+                    const double g1 = kth_smallest(work, m, K, work);
                     if (g1 == g1 && g1 < gate0) {
                         int64_t k = 0;
                         for (int64_t i = 0; i < m; i++) {

@@ -32,8 +32,8 @@ struct tm_pentry {
 
 /*
  * The (partition, anchor) pairs v[0 .. n) (partition in the high 32 bits)
- * ordered by partition: a radix sort on the partition's bytes, tmp as
- * large as v. Pairs of one partition may end in any order.
+ * ordered by partition: a stable radix sort on the partition's bytes, tmp
+ * as large as v, so each partition's pairs keep their order.
  */
 static void sort_by_part(uint64_t *v, uint64_t *tmp, int64_t n, int64_t parts)
 {
@@ -56,7 +56,7 @@ static void sort_by_part(uint64_t *v, uint64_t *tmp, int64_t n, int64_t parts)
 
 /*
  * The entries of block blk into ent (NULL: only count them); pairs: room
- * for two of its (partition, anchor) pairs per probe.
+ * for twice its (partition, anchor) pairs (the sort's scratch after them).
  */
 static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, uint64_t *pairs,
                              tm_pentry_t *ent)
@@ -77,15 +77,13 @@ static int64_t block_entries(const tm_psweep_t *ps, int64_t n, int64_t blk, uint
                 memset(&ent[ne], 0, sizeof ent[ne]);
                 ent[ne].q = q;
                 ent[ne].lo = off;
-                ent[ne].hi = off;
             }
             ne++;
         }
+        /* The pairs came by anchor, and the sort kept that order: off ascends. */
         if (ent != NULL) {
-            tm_pentry_t *en = &ent[ne - 1];
-            en->lo = off < en->lo ? off : en->lo;
-            en->hi = off > en->hi ? off : en->hi;
-            en->m[off / 64] |= (uint64_t)1 << (off % 64);
+            ent[ne - 1].hi = off;
+            ent[ne - 1].m[off / 64] |= (uint64_t)1 << (off % 64);
         }
     }
     return ne;
